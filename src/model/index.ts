@@ -1,0 +1,1 @@
+export type { VisModel, LayerInfo, InputRange } from './types';

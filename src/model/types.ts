@@ -1,0 +1,44 @@
+import type * as tf from '@tensorflow/tfjs-core';
+
+/** A layer that objectives can name. */
+export interface LayerInfo {
+  /** The name objectives use, e.g. `'conv_pw_5_relu'` or `'mixed4a'`. */
+  readonly name: string;
+  /** Output shape with the batch dimension, `null` where unknown (e.g. `[null, 28, 28, 256]`). */
+  readonly shape: readonly (number | null)[];
+  /** Number of channels (last dimension), or `null` if unknown. */
+  readonly depth: number | null;
+  /** The op or layer class, e.g. `'Conv2D'`, `'Relu'`. */
+  readonly kind: string;
+}
+
+/**
+ * The value range the network expects its input pixels in: `[lo, hi]` for all channels, or
+ * per-channel `{ mean, std }` (pixel01 → (pixel01·255 − mean)/std style is expressed as
+ * `input = (x − mean) / std` with x in [0, 1]).
+ */
+export type InputRange = readonly [number, number] | { readonly mean: readonly number[]; readonly std: readonly number[] };
+
+/**
+ * A tfjs model seen as something to visualize.
+ *
+ * `activations(image, names)` takes images with values in [0, 1] (NHWC, RGB), maps them to the
+ * model's input range and channel order, runs ONE forward pass and returns the named layers.
+ * The returned tensors are owned by the caller.
+ */
+export interface VisModel {
+  /** Declared input value range. */
+  readonly inputRange: InputRange;
+  /** Expected image size `[h, w, c]` (`null` where the model accepts any). */
+  readonly imageShape: readonly [number | null, number | null, number];
+  /** Channel order the model expects; images are always given as RGB. */
+  readonly channelOrder: 'RGB' | 'BGR';
+  /** Layers that can be visualized, in graph order. */
+  readonly layers: readonly LayerInfo[];
+  /** Looks a layer up by name; throws an error listing close names when it does not exist. */
+  layer(name: string): LayerInfo;
+  /** Activations of the named layers on `image` (values in [0, 1]) in one forward pass. */
+  activations(image: tf.Tensor4D, names: readonly string[]): Map<string, tf.Tensor>;
+  /** Frees what the wrapper allocated (not the user's model). */
+  dispose(): void;
+}

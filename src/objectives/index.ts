@@ -1,0 +1,2 @@
+export { Objective, INPUT } from './objective';
+export type { Lookup, ObjectiveFn, ObjectiveLike } from './objective';

@@ -1,0 +1,136 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { fail, show } from '../errors';
+
+/**
+ * Looks up a tensor by name during a step: a model layer's activation, or `'input'` for the image
+ * the parameterization produced (before transforms, as Lucid's `T("input")`).
+ * Tensors returned by a lookup are owned by the step: objectives must not dispose them.
+ */
+export type Lookup = (name: string) => tf.Tensor;
+
+/** What an objective function returns: a scalar (or any tensor, which is summed). */
+export type ObjectiveFn = (T: Lookup) => tf.Tensor;
+
+/** The name `'input'`: the parameterization's image, not a model layer. */
+export const INPUT = 'input';
+
+/**
+ * Something to maximise: a function of the model's activations with a description and the list
+ * of layers it needs.
+ *
+ * Objectives are immutable; arithmetic returns new objectives whose descriptions read like
+ * Lucid's (`Sum(channel(mixed4a:97), -1.0 * L1(input))`). Numbers work wherever objectives do.
+ *
+ * Port of `lucid.optvis.objectives.Objective`.
+ *
+ * @example
+ * ```ts
+ * const obj = objectives.channel('mixed4a', 97).sub(objectives.L1().mul(0.05));
+ * ```
+ */
+export class Objective {
+  /** Human-readable description, e.g. `channel(mixed4a:97)`. */
+  readonly description: string;
+  /** Model layers the objective reads (never `'input'`); the render loop fetches exactly these. */
+  readonly layers: readonly string[];
+  private readonly fn: ObjectiveFn;
+
+  constructor(fn: ObjectiveFn, description: string, layers: readonly string[] = []) {
+    if (typeof fn !== 'function') fail('Objective', `fn must be a function, but got ${show(fn)}.`);
+    this.fn = fn;
+    this.description = description;
+    this.layers = Object.freeze(unique(layers.filter((l) => l !== INPUT)));
+  }
+
+  /** Evaluates the objective to a scalar. Call inside `tf.tidy`; the caller owns the result. */
+  evaluate(T: Lookup): tf.Scalar {
+    const v = this.fn(T);
+    if (!(v instanceof tf.Tensor)) {
+      fail('Objective.evaluate', `objective "${this.description}" must return a tensor, but got ${show(v)}.`);
+    }
+    return (v.rank === 0 ? v : tf.sum(v)) as tf.Scalar;
+  }
+
+  /** `this + other`. */
+  add(other: ObjectiveLike): Objective {
+    return Objective.sum([this, other]);
+  }
+
+  /** `this - other`. */
+  sub(other: ObjectiveLike): Objective {
+    return Objective.sum([this, asObjectiveValue(other, 'Objective.sub').neg()]);
+  }
+
+  /** `this * other` (a number or another objective). */
+  mul(other: ObjectiveLike): Objective {
+    if (typeof other === 'number') {
+      checkFinite('Objective.mul', other);
+      return new Objective((T) => tf.mul(this.evaluate(T), other), `${formatNumber(other)} * ${this.description}`, this.layers);
+    }
+    const o = asObjectiveValue(other, 'Objective.mul');
+    return new Objective((T) => tf.mul(this.evaluate(T), o.evaluate(T)), `${this.description} * ${o.description}`, [
+      ...this.layers,
+      ...o.layers,
+    ]);
+  }
+
+  /** `this / k` for a non-zero number `k`. */
+  div(k: number): Objective {
+    if (typeof k !== 'number' || !Number.isFinite(k) || k === 0) {
+      fail('Objective.div', `divisor must be a finite non-zero number, but got ${show(k)}.`);
+    }
+    return new Objective((T) => tf.div(this.evaluate(T), k), `${this.description} / ${formatNumber(k)}`, this.layers);
+  }
+
+  /** `-this`. */
+  neg(): Objective {
+    return new Objective((T) => tf.neg(this.evaluate(T)), `-${this.description}`, this.layers);
+  }
+
+  /** A copy with another description. */
+  describe(description: string): Objective {
+    return new Objective(this.fn, description, this.layers);
+  }
+
+  toString(): string {
+    return this.description;
+  }
+
+  /** The sum of objectives and numbers: `Sum(a, b, ...)`. */
+  static sum(list: readonly ObjectiveLike[]): Objective {
+    if (!Array.isArray(list) || list.length === 0) {
+      fail('Objective.sum', `list must be a non-empty array of objectives or numbers, but got ${show(list)}.`);
+    }
+    const objs = list.map((o) => asObjectiveValue(o, 'Objective.sum'));
+    return new Objective(
+      (T) => tf.addN(objs.map((o) => o.evaluate(T))),
+      `Sum(${objs.map((o) => o.description).join(', ')})`,
+      objs.flatMap((o) => [...o.layers]),
+    );
+  }
+}
+
+/** An objective or a plain number (a constant objective). */
+export type ObjectiveLike = Objective | number;
+
+/** Wraps numbers as constant objectives; passes objectives through. */
+export function asObjectiveValue(o: ObjectiveLike, fn: string): Objective {
+  if (o instanceof Objective) return o;
+  if (typeof o === 'number') {
+    checkFinite(fn, o);
+    return new Objective(() => tf.scalar(o), formatNumber(o), []);
+  }
+  return fail(fn, `expected an Objective or a number, but got ${show(o)}.`);
+}
+
+function checkFinite(fn: string, k: number): void {
+  if (!Number.isFinite(k)) fail(fn, `number must be finite, but got ${show(k)}.`);
+}
+
+function formatNumber(k: number): string {
+  return Number.isInteger(k) ? k.toFixed(1) : String(k);
+}
+
+function unique(xs: readonly string[]): string[] {
+  return [...new Set(xs)];
+}

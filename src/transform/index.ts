@@ -1,0 +1,1 @@
+export type { Transform } from './types';
