@@ -16,7 +16,7 @@ export * as model from './model/index';
 export * as render from './render/index';
 export * as io from './io/index';
 export { Objective } from './objectives/objective';
-export type { Param } from './param/types';
+export type { Param, ParamOutputs } from './param/types';
 export type { Transform } from './transform/types';
 export type { VisModel, LayerInfo, InputRange } from './model/types';
 export { stopGradient } from './ops/stopGradient';

@@ -33,6 +33,8 @@ export interface VisModel {
   readonly imageShape: readonly [number | null, number | null, number];
   /** Channel order the model expects; images are always given as RGB. */
   readonly channelOrder: 'RGB' | 'BGR';
+  /** Class names of the output layer, when known (for `objectives.classLogit` by name). */
+  readonly labels?: readonly string[];
   /** Layers that can be visualized, in graph order. */
   readonly layers: readonly LayerInfo[];
   /** Looks a layer up by name; throws an error listing close names when it does not exist. */

@@ -6,7 +6,12 @@ import { fail, show } from '../errors';
  * the parameterization produced (before transforms, as Lucid's `T("input")`).
  * Tensors returned by a lookup are owned by the step: objectives must not dispose them.
  */
-export type Lookup = (name: string) => tf.Tensor;
+export type Lookup = ((name: string) => tf.Tensor) & {
+  /** Class names of the model's output layer, when the model declares them. */
+  readonly labels?: readonly string[];
+  /** Number of optimization updates done before this evaluation (0 on the first step). */
+  readonly step?: number;
+};
 
 /** What an objective function returns: a scalar (or any tensor, which is summed). */
 export type ObjectiveFn = (T: Lookup) => tf.Tensor;

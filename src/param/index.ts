@@ -1,1 +1,1 @@
-export type { Param } from './types';
+export type { Param, ParamOutputs } from './types';
