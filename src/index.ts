@@ -19,6 +19,7 @@ export { Objective } from './objectives/objective';
 export type { Param, ParamOutputs } from './param/types';
 export type { Transform } from './transform/types';
 export type { VisModel, LayerInfo, InputRange } from './model/types';
+export type { ImageArray } from './io/types';
 export { stopGradient } from './ops/stopGradient';
 export { Rng, toRng } from './ops/random';
 export type { RandomSource } from './ops/random';

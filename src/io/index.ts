@@ -1,1 +1,1 @@
-export {};
+export type { ImageArray } from './types';
