@@ -1,0 +1,147 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '../ops/registerGradients';
+import { fail } from '../errors';
+
+/**
+ * Lucid keeps the redirected ReLU gradient for the updates whose global step (updates done before
+ * the update) is at most this number: its code switches back when `global_step > 16`.
+ */
+export const RELU_OVERRIDE_LAST_STEP = 16;
+
+/**
+ * Lucid's redirected ReLU gradient: the gradient `dx` for `y = relu(x)` given `dy`, the gradient of
+ * the MINIMISED loss with respect to `y`.
+ *
+ * Why: a ReLU neuron that never fires on the random starting image passes no gradient, so the
+ * visualization never takes off. For every batch entry whose ordinary ReLU gradient is entirely
+ * zero, this lets through the part of `dy` that pushes negative inputs UP (towards firing):
+ *
+ * - ordinary: `g = x < 0 ? 0 : dy` (Lucid's own form: the gradient passes at `x = 0`);
+ * - redirected: `r = (x < 0 && dy > 0) ? 0 : dy` (a descent step moves against `dy`, so a positive
+ *   `dy` at a negative input would push it further down);
+ * - result, per batch entry b: `any(g[b] ≠ 0) ? g[b] : r[b]`.
+ *
+ * @param x the ReLU's input, `[b, ...]` (rank ≥ 2; a rank 0/1 tensor counts as one batch entry,
+ *   where Lucid asserts rank > 1).
+ * @param dy the incoming gradient, same shape as `x`.
+ * @returns a new tensor shaped like `x`, owned by the caller.
+ *
+ * Port of `lucid.misc.redirected_relu_grad.redirected_relu_grad` (without the global-step switch:
+ * {@link withRedirectedReluGrad} is only installed for the steps that use it). Lucid tests
+ * "anything got through" with the L2 norm of the gradient; this uses the max |g|, which is the
+ * same test without float32 underflow of squares.
+ *
+ * @example
+ * ```ts
+ * const x = tf.tensor2d([[-1, -2]]), dy = tf.tensor2d([[-3, 4]]);
+ * redirectedReluGrad(x, dy).print(); // [[-3, 0]]: only the push upwards passes
+ * ```
+ */
+export function redirectedReluGrad(x: tf.Tensor, dy: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const blocked = tf.less(x, 0);
+    return choosePerBatch(tf.where(blocked, tf.zerosLike(dy), dy), tf.where(tf.logicalAnd(blocked, tf.greater(dy, 0)), tf.zerosLike(dy), dy));
+  });
+}
+
+/**
+ * Lucid's redirected ReLU6 gradient: like {@link redirectedReluGrad}, and inputs above 6 let
+ * through the gradient that pushes them DOWN.
+ *
+ * - ordinary: `g = (x < 0 || x > 6) ? 0 : dy`;
+ * - redirected: `r = ((x < 0 && dy > 0) || (x > 6 && dy < 0)) ? 0 : dy`;
+ * - result, per batch entry b: `any(g[b] ≠ 0) ? g[b] : r[b]`.
+ *
+ * @param x the ReLU6's input `[b, ...]`; @param dy the incoming gradient (same shape).
+ * @returns a new tensor shaped like `x`, owned by the caller.
+ *
+ * Port of `lucid.misc.redirected_relu_grad.redirected_relu6_grad`.
+ *
+ * @example
+ * ```ts
+ * const x = tf.tensor2d([[-1, 7]]), dy = tf.tensor2d([[-3, 4]]);
+ * redirectedRelu6Grad(x, dy).print(); // [[-3, 4]]: both push back into [0, 6]
+ * ```
+ */
+export function redirectedRelu6Grad(x: tf.Tensor, dy: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const below = tf.less(x, 0);
+    const above = tf.greater(x, 6);
+    const relu = tf.where(tf.logicalOr(below, above), tf.zerosLike(dy), dy);
+    const wrongWay = tf.logicalOr(tf.logicalAnd(below, tf.greater(dy, 0)), tf.logicalAnd(above, tf.less(dy, 0)));
+    return choosePerBatch(relu, tf.where(wrongWay, tf.zerosLike(dy), dy));
+  });
+}
+
+/** Per batch entry: `relu` where any of its values is non-zero, `redirected` elsewhere. */
+function choosePerBatch(relu: tf.Tensor, redirected: tf.Tensor): tf.Tensor {
+  if (relu.rank < 2) return tf.where(tf.greater(tf.max(tf.abs(relu)), 0), relu, redirected);
+  const batch = relu.shape[0];
+  const passed = tf.greater(tf.max(tf.abs(tf.reshape(relu, [batch, -1])), 1), 0);
+  const cond = tf.reshape(passed, [batch, ...relu.shape.slice(1).map(() => 1)]);
+  return tf.where(cond, relu, redirected);
+}
+
+const redirectedConfigs: readonly tf.GradConfig[] = [
+  {
+    kernelName: 'Relu',
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved) => {
+      const [x] = saved;
+      return { x: () => redirectedReluGrad(x, dy as tf.Tensor) };
+    },
+  },
+  {
+    kernelName: 'Relu6',
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved) => {
+      const [x] = saved;
+      return { x: () => redirectedRelu6Grad(x, dy as tf.Tensor) };
+    },
+  },
+];
+
+/**
+ * Runs `fn` with the gradients of tfjs's `Relu` and `Relu6` kernels replaced by Lucid's redirected
+ * gradients ({@link redirectedReluGrad}, {@link redirectedRelu6Grad}), then restores the previous
+ * gradients in `finally`, even when `fn` throws.
+ *
+ * Why: Lucid installs the override with `gradient_override_map` on the graph it builds, so nothing
+ * else is affected. tfjs has one global gradient registry, and it picks a kernel's gradient when
+ * the forward op is recorded, so the override must cover the whole forward and backward pass of a
+ * step and nothing more. Calls nest; `fn` must be synchronous (the registry is global, so it must
+ * never stay swapped across an `await`).
+ *
+ * Only kernels named `Relu`/`Relu6` are affected: activations fused into another kernel
+ * (`_FusedConv2D` with a ReLU) keep their ordinary gradient; the model wrapper unfuses them.
+ *
+ * @param fn the synchronous work to run (typically one optimization step).
+ * @returns what `fn` returns.
+ *
+ * Port of the `gradient_override_map({'Relu': redirected_relu_grad, 'Relu6': redirected_relu6_grad})`
+ * block in `lucid.optvis.render.make_vis_T`.
+ *
+ * @example
+ * ```ts
+ * const x = tf.tensor2d([[-1, -2]]);
+ * const g = withRedirectedReluGrad(() => tf.grad((v: tf.Tensor) => tf.neg(tf.sum(tf.relu(v))))(x));
+ * // g = [[-1, -1]]: the minimised loss −relu(x) may push the dead inputs up
+ * ```
+ */
+export function withRedirectedReluGrad<T>(fn: () => T): T {
+  const previous = redirectedConfigs.map((c) => tf.getGradient(c.kernelName));
+  for (const c of redirectedConfigs) tf.registerGradient(c);
+  try {
+    const result = fn();
+    if (result instanceof Promise) {
+      fail('withRedirectedReluGrad', 'fn must be synchronous, but got a function returning a Promise.');
+    }
+    return result;
+  } finally {
+    redirectedConfigs.forEach((c, i) => {
+      const p = previous[i];
+      if (p) tf.registerGradient(p);
+      else tf.unregisterGradient(c.kernelName);
+    });
+  }
+}
