@@ -1,0 +1,239 @@
+/**
+ * The playground's dev server: a tiny static HTTP server on 127.0.0.1 (Node built-ins only).
+ *
+ * It bundles the playground page (which imports the library from `src/index.ts`) with esbuild for
+ * the browser, and serves:
+ * - `/` — `playground/index.html`; `/app.js` — the page bundle;
+ * - `/wasm/*.wasm` — the tfjs wasm binaries from `node_modules/@tensorflow/tfjs-backend-wasm/dist`
+ *   (the page calls `setWasmPaths('/wasm/')`);
+ * - `/models/default/*` — the default model as plain tfjs files (`model.json` + shards), from the
+ *   package that ships it in node_modules (see {@link defaultModelFiles});
+ * - with `testEntries: true`, `/test/<name>.js` bundles of `tests/browser/<name>.entry.ts` (pages
+ *   used only by the end-to-end tests, e.g. the webgl-vs-cpu gradient check on the fixture model).
+ *
+ * Bundles are built once at start-up, with `platform: 'browser'`: an import of a Node built-in by
+ * our own code (`src/`, `playground/`, `tests/`) fails the build with a message naming the file, and
+ * a Node built-in reached from a dependency fails it too, unless the dependency's own `browser`
+ * field maps it away (as tfjs does for `fs`, `worker_threads`, ...).
+ *
+ * Run it with `npm run playground` (options: `--port N`, default 8080; `--host`, default 127.0.0.1).
+ */
+import * as http from 'node:http';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { builtinModules } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+
+/** The project root (the folder that holds package.json). */
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+const WASM_DIR = path.join(ROOT, 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');
+
+/** Options of {@link startServer}. */
+export interface ServeOptions {
+  /** Port; 0 (default) picks a free one. */
+  port?: number;
+  /** Interface to listen on. Default `'127.0.0.1'`. */
+  host?: string;
+  /** Also bundle and serve the test-only pages `tests/browser/*.entry.ts` under `/test/`. Default false. */
+  testEntries?: boolean;
+  /** Minify the bundles. Default false. */
+  minify?: boolean;
+  /** Inline source maps (handy in devtools, slower to build and load). Default false; the CLI turns them on. */
+  sourcemap?: boolean;
+}
+
+/** A running server. */
+export interface PlaygroundServer {
+  /** Base URL, e.g. `http://127.0.0.1:41234/`. */
+  readonly url: string;
+  readonly port: number;
+  /** Stops listening and closes open connections. */
+  close(): Promise<void>;
+}
+
+/** A file served from memory. */
+interface Asset {
+  readonly body: Uint8Array | string;
+  readonly type: string;
+}
+
+const NODE_BUILTINS = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
+
+/**
+ * esbuild plugin: our own browser code must not import Node built-ins. Dependencies are left to
+ * esbuild, which fails on a built-in unless the package's `browser` field disables it.
+ */
+const noNodeBuiltins: esbuild.Plugin = {
+  name: 'no-node-builtins',
+  setup(build) {
+    build.onResolve({ filter: /^(node:)?[a-z_/]+$/ }, (args) => {
+      if (!NODE_BUILTINS.has(args.path)) return undefined;
+      const importer = path.relative(ROOT, args.importer);
+      if (importer.startsWith('node_modules')) return undefined;
+      return {
+        errors: [
+          {
+            text:
+              `Node built-in "${args.path}" imported by ${importer}: the browser build of tfjs-optvis must not ` +
+              `use Node built-ins (move this code to a Node-only module such as src/node.ts).`,
+          },
+        ],
+      };
+    });
+  },
+};
+
+/** The browser entry points: name → source file. */
+export function entryPoints(testEntries: boolean): Record<string, string> {
+  const entries: Record<string, string> = { app: path.join(ROOT, 'playground', 'main.ts') };
+  if (testEntries) {
+    const dir = path.join(ROOT, 'tests', 'browser');
+    for (const f of fs.readdirSync(dir)) {
+      const m = /^(.+)\.entry\.ts$/.exec(f);
+      if (m) entries[`test/${m[1]}`] = path.join(dir, f);
+    }
+  }
+  return entries;
+}
+
+/**
+ * Bundles the page (and test pages) for the browser, in memory. Throws with esbuild's messages
+ * when the build fails, e.g. when a Node built-in reaches the browser bundle.
+ * Returns a map from URL path (`/app.js`, `/test/gradcheck.js`) to bundle text.
+ */
+export async function buildBundles(options: Pick<ServeOptions, 'testEntries' | 'minify' | 'sourcemap'> = {}): Promise<Map<string, string>> {
+  const result = await esbuild.build({
+    entryPoints: entryPoints(options.testEntries ?? false),
+    bundle: true,
+    write: false,
+    outdir: '/',
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2020',
+    minify: options.minify ?? false,
+    sourcemap: options.sourcemap ? 'inline' : false,
+    logLevel: 'silent',
+    define: { 'process.env.NODE_ENV': '"production"' },
+    plugins: [noNodeBuiltins],
+  }).catch((e: unknown) => {
+    const failure = e as esbuild.BuildFailure;
+    const lines = (failure.errors ?? []).map(
+      (m) => `${m.location ? `${m.location.file}:${m.location.line}: ` : ''}${m.text}${m.notes.map((n) => `\n  ${n.text}`).join('')}`,
+    );
+    throw new Error(`Browser bundle failed:\n${lines.join('\n') || String(e)}`);
+  });
+  const out = new Map<string, string>();
+  for (const f of result.outputFiles) out.set(f.path.replace(/\\/g, '/'), f.text);
+  return out;
+}
+
+/**
+ * The default model as plain tfjs files: URL file name → contents. Empty when the package that
+ * ships it is not installed (the page then asks the user to pick files).
+ *
+ * The default model (see `src/model/defaultModel.ts`) ships in an npm package; the server exposes it
+ * under `/models/default/` so that the page loads it like any other model URL.
+ */
+export async function defaultModelFiles(): Promise<Map<string, Asset>> {
+  const files = new Map<string, Asset>();
+  const dir = process.env.OPTVIS_PLAYGROUND_MODEL_DIR;
+  if (dir) {
+    for (const f of fs.readdirSync(dir)) {
+      files.set(f, { body: fs.readFileSync(path.join(dir, f)), type: f.endsWith('.json') ? 'application/json' : 'application/octet-stream' });
+    }
+  }
+  return files;
+}
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.wasm': 'application/wasm',
+  '.png': 'image/png',
+};
+
+/** Starts the playground server; resolves once it listens. */
+export async function startServer(options: ServeOptions = {}): Promise<PlaygroundServer> {
+  const host = options.host ?? '127.0.0.1';
+  const bundles = await buildBundles(options);
+  const assets = new Map<string, Asset>();
+  for (const [p, text] of bundles) assets.set(p, { body: text, type: TYPES['.js'] });
+  for (const [name, a] of await defaultModelFiles()) assets.set(`/models/default/${name}`, a);
+
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const p = decodeURIComponent(url.pathname);
+    const send = (status: number, body: Uint8Array | string, type: string): void => {
+      res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
+      res.end(req.method === 'HEAD' ? undefined : body);
+    };
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'method not allowed', 'text/plain');
+    const asset = assets.get(p);
+    if (asset) return send(200, asset.body, asset.type);
+    const testPage = /^\/test\/([\w-]+)\.html$/.exec(p);
+    if (testPage && assets.has(`/test/${testPage[1]}.js`)) {
+      return send(200, `<!doctype html><meta charset="utf-8"><title>${testPage[1]}</title><script type="module" src="/test/${testPage[1]}.js"></script>`, TYPES['.html']);
+    }
+    let file: string | undefined;
+    if (p === '/' || p === '/index.html') file = path.join(ROOT, 'playground', 'index.html');
+    else if (/^\/wasm\/[\w-]+\.wasm$/.test(p)) file = path.join(WASM_DIR, path.basename(p));
+    else if (/^\/[\w-]+\.(css|png)$/.test(p)) file = path.join(ROOT, 'playground', path.basename(p));
+    if (file && fs.existsSync(file)) return send(200, fs.readFileSync(file), TYPES[path.extname(file)] ?? 'application/octet-stream');
+    return send(404, `not found: ${p}`, 'text/plain');
+  });
+  const sockets = new Set<import('node:net').Socket>();
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    url: `http://${host}:${port}/`,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function parseArgs(argv: readonly string[]): ServeOptions {
+  const opts: ServeOptions = { port: 8080, sourcemap: true };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const next = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`Error in playground: ${a} must be followed by a value, but got nothing.`);
+      return v;
+    };
+    if (a === '--port') {
+      const n = Number(next());
+      if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`Error in playground: --port must be an integer in [0, 65535], but got ${argv[i]}.`);
+      opts.port = n;
+    } else if (a === '--host') opts.host = next();
+    else if (a === '--test-entries') opts.testEntries = true;
+    else if (a === '--minify') opts.minify = true;
+    else throw new Error(`Error in playground: argument must be one of --port, --host, --test-entries, --minify, but got ${JSON.stringify(a)}.`);
+  }
+  return opts;
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  startServer(parseArgs(process.argv.slice(2))).then(
+    (s) => console.log(`tfjs-optvis playground: ${s.url}  (Ctrl+C to stop)`),
+    (e: unknown) => {
+      console.error(e instanceof Error ? e.message : e);
+      process.exit(1);
+    },
+  );
+}
