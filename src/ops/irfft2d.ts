@@ -1,0 +1,155 @@
+import * as tf from '@tensorflow/tfjs-core';
+import './registerGradients';
+import { checkPositive, fail, show } from '../errors';
+
+/**
+ * An inverse real 2-D DFT as two matrix products, with constant bases and its own gradient.
+ *
+ * Made by {@link irfft2dBasis}; it owns four constant tensors (the bases and their pre-transposed
+ * copies) until {@link Irfft2dBasis.dispose}.
+ */
+export interface Irfft2dBasis {
+  /** Rows of the spectrum and of the image (`h`). */
+  readonly height: number;
+  /** Columns of the half spectrum (`wf`). */
+  readonly spectrumWidth: number;
+  /** Length of the inverse transform along the width, `2·(wf − 1)` as TensorFlow's `irfft2d`. */
+  readonly fftLength: number;
+  /** Image columns produced: the first `width` of the `fftLength` columns. */
+  readonly width: number;
+  /**
+   * Turns a spectrum into an NHWC image.
+   *
+   * @param spectrum `[2, b, ch, h, wf]`: real parts at index 0, imaginary parts at index 1.
+   * @returns `[b, h, width, ch]`, owned by the caller. Differentiable with respect to `spectrum` on
+   *   every backend (the gradient is two matrix products as well).
+   */
+  toImage(spectrum: tf.Tensor): tf.Tensor4D;
+  /** Whether {@link dispose} was called. */
+  readonly isDisposed: boolean;
+  /** Frees the bases. Calling it twice is harmless. */
+  dispose(): void;
+}
+
+const FN = 'irfft2dBasis';
+
+/**
+ * Builds TensorFlow's `tf.signal.irfft2d` (fft length `[h, 2·(wf − 1)]`) as matrix products, followed
+ * by a transpose to NHWC and a crop to the first `width` columns.
+ *
+ * Why: tfjs has no gradient for its FFT kernels and the wasm backend has no FFT at all, but Lucid's
+ * spectral parameterization needs the gradient of the inverse transform. For image-sized inputs a
+ * DFT written as two dense matrix products is both exact (≈1e-7 error) and fast (BLAS-like kernels),
+ * and its gradient is two more matrix products with the transposed bases. The bases are computed
+ * once in float64 and stored pre-transposed, because `matMul` with `transposeA/B` flags is about ten
+ * times slower on wasm.
+ *
+ * Semantics follow TensorFlow's CPU kernel exactly: a complex inverse DFT along the height (divided
+ * by `h`), then a real inverse DFT along the width (divided by `fftLength`) in which the imaginary
+ * parts of the DC column and (for even lengths) the Nyquist column are ignored.
+ *
+ * @example
+ * ```ts
+ * const basis = irfft2dBasis(16, 9);        // a 16×16 image from a 16×9 half spectrum
+ * const spectrum = tf.randomNormal([2, 1, 3, 16, 9]);
+ * const img = basis.toImage(spectrum);      // [1, 16, 16, 3]
+ * basis.dispose();
+ * ```
+ * @param height `h`, the number of rows (≥ 1).
+ * @param spectrumWidth `wf`, the number of columns of the half spectrum (≥ 2).
+ * @param options.width number of image columns to keep, 1 ≤ width ≤ `2·(wf − 1)`; default all of them.
+ *   Lucid keeps one extra frequency for odd widths and crops the extra column afterwards.
+ * @returns an object that owns its constant bases; call `dispose()` when done.
+ *
+ * Used by `param.fftImage`; Lucid calls `tf.signal.irfft2d` in `lucid.optvis.param.spatial.fft_image`.
+ */
+export function irfft2dBasis(height: number, spectrumWidth: number, options: { width?: number } = {}): Irfft2dBasis {
+  checkPositive(FN, 'height', height);
+  checkPositive(FN, 'spectrumWidth', spectrumWidth);
+  if (spectrumWidth < 2) fail(FN, `spectrumWidth must be at least 2, but got ${show(spectrumWidth)}.`);
+  const n = 2 * (spectrumWidth - 1);
+  const width = options.width ?? n;
+  checkPositive(FN, 'options.width', width);
+  if (width > n) fail(FN, `options.width must be at most 2·(spectrumWidth − 1) = ${n}, but got ${show(width)}.`);
+  const h = height;
+  const wf = spectrumWidth;
+
+  // Along the width: [P1 | P2] = [Xr | Xi] · [[Wc, Ws], [Ws, −Wc]], a (2·wf × 2·width) matrix.
+  const wBig = new Float32Array(2 * wf * 2 * width);
+  const row = 2 * width;
+  for (let k = 0; k < wf; k++) {
+    const a = k === 0 || k === n / 2 ? 1 : 2;
+    for (let m = 0; m < width; m++) {
+      const phase = (2 * Math.PI * ((k * m) % n)) / n;
+      const c = (a * Math.cos(phase)) / n;
+      // The imaginary parts of the DC and Nyquist columns do not contribute (sin = 0 exactly there).
+      const s = k === 0 || k === n / 2 ? 0 : (-a * Math.sin(phase)) / n;
+      wBig[k * row + m] = c;
+      wBig[k * row + width + m] = s;
+      wBig[(wf + k) * row + m] = s;
+      wBig[(wf + k) * row + width + m] = -c;
+    }
+  }
+  // Along the height: x = [Ch | Sh] · [P1; P2], an (h × 2·h) matrix.
+  const hBig = new Float32Array(h * 2 * h);
+  for (let m = 0; m < h; m++) {
+    for (let k = 0; k < h; k++) {
+      const phase = (2 * Math.PI * ((k * m) % h)) / h;
+      hBig[m * 2 * h + k] = Math.cos(phase) / h;
+      hBig[m * 2 * h + h + k] = Math.sin(phase) / h;
+    }
+  }
+  const wMat = tf.tensor2d(wBig, [2 * wf, 2 * width]);
+  const wMatT = tf.tidy(() => tf.transpose(wMat));
+  const hMat = tf.tensor2d(hBig, [h, 2 * h]);
+  const hMatT = tf.tidy(() => tf.transpose(hMat));
+  let disposed = false;
+
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const x = args[0] as tf.Tensor;
+    const [, b, ch] = x.shape;
+    const value = tf.tidy(() => {
+      // [2, B, h, wf] -> [B·h, 2·wf]
+      const xs = tf.reshape(tf.transpose(tf.reshape(x, [2, b * ch, h, wf]), [1, 2, 0, 3]), [b * ch * h, 2 * wf]);
+      const p = tf.matMul(xs, wMat); // [B·h, 2·width] = [b, ch, h, 2, width]
+      const q = tf.reshape(tf.transpose(tf.reshape(p, [b, ch, h, 2, width]), [3, 2, 0, 4, 1]), [2 * h, b * width * ch]);
+      const y = tf.reshape(tf.matMul(hMat, q), [h, b, width, ch]);
+      return (b === 1 ? tf.reshape(y, [1, h, width, ch]) : tf.transpose(y, [1, 0, 2, 3])) as tf.Tensor4D;
+    });
+    const gradFunc = (dy: tf.Tensor): tf.Tensor =>
+      tf.tidy(() => {
+        const d = b === 1 ? tf.reshape(dy, [h, width * ch]) : tf.reshape(tf.transpose(dy, [1, 0, 2, 3]), [h, b * width * ch]);
+        const dq = tf.matMul(hMatT, d); // [2h, b·width·ch] = [2, h, b, width, ch]
+        const dp = tf.reshape(tf.transpose(tf.reshape(dq, [2, h, b, width, ch]), [2, 4, 1, 0, 3]), [b * ch * h, 2 * width]);
+        const dxs = tf.matMul(dp, wMatT); // [B·h, 2·wf] = [B, h, 2, wf]
+        return tf.reshape(tf.transpose(tf.reshape(dxs, [b * ch, h, 2, wf]), [2, 0, 1, 3]), x.shape);
+      });
+    return { value, gradFunc };
+  });
+
+  return {
+    height: h,
+    spectrumWidth: wf,
+    fftLength: n,
+    width,
+    get isDisposed() {
+      return disposed;
+    },
+    toImage(spectrum: tf.Tensor): tf.Tensor4D {
+      const fn = 'irfft2dBasis.toImage';
+      if (disposed) fail(fn, 'the basis must not be disposed, but got a disposed basis.');
+      if (!(spectrum instanceof tf.Tensor)) fail(fn, `spectrum must be a tf.Tensor, but got ${show(spectrum)}.`);
+      const s = spectrum.shape;
+      if (s.length !== 5 || s[0] !== 2 || s[3] !== h || s[4] !== wf) {
+        fail(fn, `spectrum must have shape [2, b, ch, ${h}, ${wf}], but got [${s.join(', ')}].`);
+      }
+      if (spectrum.dtype !== 'float32') fail(fn, `spectrum must be float32, but got ${spectrum.dtype}.`);
+      return op(spectrum) as tf.Tensor4D;
+    },
+    dispose(): void {
+      if (disposed) return;
+      disposed = true;
+      tf.dispose([wMat, wMatT, hMat, hMatT]);
+    },
+  };
+}
