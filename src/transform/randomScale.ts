@@ -1,0 +1,85 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '../ops/registerGradients';
+import { fail } from '../errors';
+import type { Transform } from './types';
+import { checkImage, checkNumberList } from './checks';
+
+/**
+ * The output size of scaling `size` pixels by `scale`, as Lucid computes it: `floor(scale * size)`
+ * with the product taken in float32 (`tf.cast(scale * tf.cast(shape, 'float32'), 'int32')`).
+ */
+export function scaledSize(scale: number, size: number): number {
+  return Math.floor(Math.fround(Math.fround(scale) * Math.fround(size)));
+}
+
+/**
+ * Resizes the image by a scale drawn uniformly from `scales`: `[N, floor(s·H), floor(s·W), C]`.
+ *
+ * Why: features should not depend on one exact size; small random rescaling (Lucid's standard set
+ * is 0.9–1.1) is part of the transformation robustness of "Feature Visualization" (Olah et al. 2017).
+ *
+ * Resizing is bilinear with TF1 `resize_bilinear` rules (no corner alignment, no half-pixel
+ * centres: output pixel `i` reads source coordinate `i · H / floor(s·H)`, the last row/column
+ * repeated past the edge): tfjs `resizeBilinear(x, size, false, false)`, through
+ * {@link resizeBilinearTf1}, which repairs the cpu gradient of tfjs 4.22 for non-square images.
+ *
+ * Port of `lucid.optvis.transform.random_scale`.
+ *
+ * @example
+ * ```ts
+ * const out = randomScale([0.5])(tf.zeros([1, 64, 64, 3]), new Rng(0)); // [1, 32, 32, 3]
+ * ```
+ * @param scales candidate scale factors (positive finite numbers, at least one); copied.
+ * @returns a {@link Transform}; its output is a new tensor owned by the caller.
+ */
+export function randomScale(scales: readonly number[]): Transform {
+  const fn = 'transform.randomScale';
+  const list = checkNumberList(fn, 'scales', scales);
+  list.forEach((s, i) => {
+    if (s <= 0) fail(fn, `scales[${i}] must be a positive number, but got ${s}.`);
+  });
+  return (image, rng) => {
+    const [, h, w] = checkImage(fn, image, rng);
+    const s = rng.choice(list);
+    const nh = scaledSize(s, h);
+    const nw = scaledSize(s, w);
+    if (nh < 1 || nw < 1) {
+      fail(fn, `scale ${s} must keep the image at least 1x1 px, but got ${h}x${w} scaled to ${nh}x${nw}.`);
+    }
+    return resizeBilinearTf1(image, nh, nw);
+  };
+}
+
+/**
+ * TF1 `resize_bilinear` (align_corners=false, half_pixel_centers=false) with a correct gradient on
+ * every backend: the forward pass is `tf.image.resizeBilinear(image, size, false, false)`, the
+ * backward pass runs the `ResizeBilinearGrad` kernel and restores the image shape, which the cpu
+ * kernel of tfjs 4.22 reports transposed (`[N, W, H, C]`) for non-square images (its values are laid
+ * out correctly).
+ *
+ * @example
+ * ```ts
+ * resizeBilinearTf1(tf.zeros([1, 10, 13, 3]), 7, 9); // [1, 7, 9, 3]
+ * ```
+ * @param image `[N, H, W, C]` float32; not disposed.
+ * @param height output height (positive integer).
+ * @param width output width (positive integer).
+ * @returns a new `[N, height, width, C]` tensor owned by the caller.
+ */
+export function resizeBilinearTf1(image: tf.Tensor4D, height: number, width: number): tf.Tensor4D {
+  const resize = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const x = args[0] as tf.Tensor4D;
+    const save = args[1] as tf.GradSaveFunc;
+    save([x]);
+    const value = tf.image.resizeBilinear(x, [height, width], false, false);
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) =>
+      tf.tidy(() => {
+        const images = saved[0];
+        const attrs = { alignCorners: false, halfPixelCenters: false };
+        const g = tf.engine().runKernel('ResizeBilinearGrad', { images, dy }, attrs) as tf.Tensor;
+        return tf.reshape(g, images.shape);
+      });
+    return { value, gradFunc };
+  });
+  return resize(image) as tf.Tensor4D;
+}
