@@ -23,3 +23,4 @@ export type { AlignmentOptions } from './batch';
 export { classLogit } from './classLogit';
 export type { ClassLogitOptions } from './classLogit';
 export type { ConstantLike, NestedNumbers } from './util';
+export { handleBatch, wrapObjective } from './custom';

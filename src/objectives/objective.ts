@@ -24,9 +24,11 @@ export const INPUT = 'input';
  * of layers it needs.
  *
  * Objectives are immutable; arithmetic returns new objectives whose descriptions read like
- * Lucid's (`Sum(channel(mixed4a:97), -1.0 * L1(input))`). Numbers work wherever objectives do.
+ * Lucid's (`Sum(Channel [mixed4a, 97], -0.05 * L1 [input])`). Numbers work wherever objectives do.
  *
- * Port of `lucid.optvis.objectives.Objective`.
+ * Port of `lucid.optvis.objectives.Objective`. Deliberate differences: sums are joined with `, `
+ * (Lucid: ` +\n`) and scaling shows its factor (`0.05 * L1 [input]`; Lucid keeps the description
+ * unchanged), so the description says what is optimized.
  *
  * @example
  * ```ts
@@ -34,7 +36,7 @@ export const INPUT = 'input';
  * ```
  */
 export class Objective {
-  /** Human-readable description, e.g. `channel(mixed4a:97)`. */
+  /** Human-readable description, e.g. `Channel [mixed4a, 97]`. */
   readonly description: string;
   /** Model layers the objective reads (never `'input'`); the render loop fetches exactly these. */
   readonly layers: readonly string[];

@@ -334,6 +334,17 @@ export function lucidBlur(x: tf.Tensor4D, w: number): tf.Tensor4D {
   const r = (w - 1) / 2;
   const [, h, wd] = x.shape;
   const unnormalized = tf.mul(tf.add(boxSum(x, r), boxSum(x, r - 1)), 0.5);
+  return tf.div(unnormalized, tf.tensor4d(blurNorm(h, wd, r), [1, h, wd, 1])) as tf.Tensor4D;
+}
+
+/** Host-side normalizers of {@link lucidBlur} per size (no tensors: just reused numbers). */
+const normCache = new Map<string, Float32Array>();
+
+/** The kernel mass inside the image at each pixel, `blur(ones)`, for an `h×w` image and radius `r`. */
+function blurNorm(h: number, wd: number, r: number): Float32Array {
+  const key = `${h}x${wd}r${r}`;
+  const hit = normCache.get(key);
+  if (hit !== undefined) return hit;
   const norm = new Float32Array(h * wd);
   for (let i = 0; i < h; i++) {
     for (let j = 0; j < wd; j++) {
@@ -342,5 +353,7 @@ export function lucidBlur(x: tf.Tensor4D, w: number): tf.Tensor4D {
       norm[i * wd + j] = 0.5 * (outer + inner);
     }
   }
-  return tf.div(unnormalized, tf.tensor4d(norm, [1, h, wd, 1])) as tf.Tensor4D;
+  if (normCache.size >= 16) normCache.clear();
+  normCache.set(key, norm);
+  return norm;
 }
