@@ -126,7 +126,7 @@ export function refResizeBilinear(x: ArrayLike<number>, shape: number[], oh: num
 
 /** Lucid's resize_bilinear_nd with the reference 2-D resize above (pairs of dimensions). */
 export function refResizeNd(x: ArrayLike<number>, shape: number[], target: number[]): Float64Array {
-  let t = Float64Array.from(x);
+  let t: Float64Array = Float64Array.from(x);
   let cur = shape.slice();
   let d = 0;
   const prod = (a: number[]): number => a.reduce((p, v) => p * v, 1);
