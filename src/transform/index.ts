@@ -23,3 +23,5 @@ export {
 export { cropOrPadTo } from './cropOrPadTo';
 export { normalizeGradient } from './normalizeGradient';
 export type { NormalizeGradientOptions } from './normalizeGradient';
+export { collapseAlphaRandom } from './collapseAlphaRandom';
+export type { CollapseAlphaRandomOptions } from './collapseAlphaRandom';
