@@ -98,11 +98,14 @@ export function direction(layer: string, vec: ConstantLike, options?: DirectionO
 }
 
 /**
- * Same as {@link direction} (Lucid keeps `direction_cossim` as an alias of `direction`).
+ * Same as {@link direction}: Lucid keeps `direction_cossim` as an alias of `direction`, whose
+ * `cossimPow` option makes it the cosine-similarity objective.
+ *
+ * Port of `lucid.optvis.objectives.direction_cossim`.
  *
  * @example
  * ```ts
- * const obj = objectives.directionCossim('mixed4d', vec, { cossimPow: 2 });
+ * const obj = objectives.directionCossim('mixed4d', [1, 0, 0.5], { cossimPow: 2 }); // a 3-channel layer
  * ```
  */
 export const directionCossim: typeof direction = direction;

@@ -49,7 +49,12 @@ export class Objective {
     this.layers = Object.freeze(unique(layers.filter((l) => l !== INPUT)));
   }
 
-  /** Evaluates the objective to a scalar. Call inside `tf.tidy`; the caller owns the result. */
+  /**
+   * Evaluates the objective to a scalar (non-scalar results are summed, as TensorFlow does for a
+   * vector loss). Call inside `tf.tidy`, within the step; the caller owns the result, never the
+   * tensors `T` returns.
+   * @param T the step's lookup of `'input'` and the layers in {@link Objective.layers}.
+   */
   evaluate(T: Lookup): tf.Scalar {
     const v = this.fn(T);
     if (!(v instanceof tf.Tensor)) {
@@ -58,17 +63,26 @@ export class Objective {
     return (v.rank === 0 ? v : tf.sum(v)) as tf.Scalar;
   }
 
-  /** `this + other`. */
+  /**
+   * `this + other`: `Sum(this, other)`.
+   * @param other an objective, or a number (a constant).
+   */
   add(other: ObjectiveLike): Objective {
     return Objective.sum([this, other]);
   }
 
-  /** `this - other`. */
+  /**
+   * `this - other`: `Sum(this, -other)`; e.g. a penalty `obj.sub(objectives.L1().mul(0.05))`.
+   * @param other an objective, or a number (a constant).
+   */
   sub(other: ObjectiveLike): Objective {
     return Objective.sum([this, asObjectiveValue(other, 'Objective.sub').neg()]);
   }
 
-  /** `this * other` (a number or another objective). */
+  /**
+   * `this * other`: scales by a number (`k * this`) or multiplies two objectives' values.
+   * @param other a finite number or an objective.
+   */
   mul(other: ObjectiveLike): Objective {
     if (typeof other === 'number') {
       checkFinite('Objective.mul', other);
@@ -81,7 +95,10 @@ export class Objective {
     ]);
   }
 
-  /** `this / k` for a non-zero number `k`. */
+  /**
+   * `this / k`.
+   * @param k a finite non-zero number.
+   */
   div(k: number): Objective {
     if (typeof k !== 'number' || !Number.isFinite(k) || k === 0) {
       fail('Objective.div', `divisor must be a finite non-zero number, but got ${show(k)}.`);
@@ -89,21 +106,28 @@ export class Objective {
     return new Objective((T) => tf.div(this.evaluate(T), k), `${this.description} / ${formatNumber(k)}`, this.layers);
   }
 
-  /** `-this`. */
+  /** `-this`: turns a quantity to maximise into a penalty and back. */
   neg(): Objective {
     return new Objective((T) => tf.neg(this.evaluate(T)), `-${this.description}`, this.layers);
   }
 
-  /** A copy with another description. */
+  /**
+   * A copy with another description (same function and layers).
+   * @param description the new description, shown in logs.
+   */
   describe(description: string): Objective {
     return new Objective(this.fn, description, this.layers);
   }
 
+  /** The description (so objectives print like Lucid's). */
   toString(): string {
     return this.description;
   }
 
-  /** The sum of objectives and numbers: `Sum(a, b, ...)`. */
+  /**
+   * The sum of objectives and numbers: `Sum(a, b, ...)`, reading the union of their layers.
+   * @param list a non-empty array of objectives and numbers.
+   */
   static sum(list: readonly ObjectiveLike[]): Objective {
     if (!Array.isArray(list) || list.length === 0) {
       fail('Objective.sum', `list must be a non-empty array of objectives or numbers, but got ${show(list)}.`);

@@ -142,6 +142,19 @@ describe.each(BACKENDS)('objective values on %s', (backend) => {
     });
   });
 
+  it('totalVariation: one-row images and single [H, W, C] images', async () => {
+    await expectNoLeak(() => {
+      const row = ref.randomArr([2, 1, 5, 2], 24);
+      const img3 = ref.randomArr([1, 4, 3, 2], 25);
+      const tr = tensorOf(row);
+      const t3 = tf.tensor(Float32Array.from(img3.data), [4, 3, 2]);
+      const T = makeT({ row: tr, img3: t3 });
+      expectClose(valueOf(objectives.totalVariation('row'), T), ref.totalVariation(row), RTOL, ATOL);
+      expectClose(valueOf(objectives.totalVariation('img3'), T), ref.totalVariation(img3), RTOL, ATOL);
+      tf.dispose([tr, t3]);
+    });
+  });
+
   it('blurInputEachStep / blurAlphaEachStep: 0.5·Σ(x − blur3(x))²', async () => {
     await expectNoLeak(() => {
       const img = ref.randomArr([2, 6, 5, 4], 11, 0, 1);
