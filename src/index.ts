@@ -14,6 +14,7 @@ export * as transform from './transform/index';
 export * as objectives from './objectives/index';
 export * as model from './model/index';
 export * as render from './render/index';
+export { renderVis, visSession } from './render/index';
 export * as io from './io/index';
 export { Objective } from './objectives/objective';
 export type { Param, ParamOutputs } from './param/types';

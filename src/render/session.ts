@@ -1,0 +1,407 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '../ops/registerGradients';
+import { didYouMean, fail, OptvisError, show } from '../errors';
+import { Rng } from '../ops/random';
+import type { Param, ParamOutputs } from '../param/types';
+import type { Transform } from '../transform/types';
+import type { VisModel } from '../model/types';
+import type { ImageArray } from '../io/types';
+import { asObjectiveValue, INPUT, Objective, type Lookup } from '../objectives/objective';
+import { asObjective, image as imageParam, compose, standardTransforms, installGradientFixes } from './deps';
+import { RELU_OVERRIDE_LAST_STEP, withRedirectedReluGrad } from './redirectedReluGrad';
+import { variableGradsOrCleanUp } from './tape';
+
+const FN = 'visSession';
+
+/** What to maximise: an {@link Objective}, a constant, or a `'layer:n'` string (a channel objective). */
+export type ObjectiveSpec = Objective | number | string;
+
+/**
+ * A tfjs optimizer, or a function that creates one (called once per session). Either way the
+ * session owns it and disposes it (its slot variables included) in `dispose()`.
+ */
+export type OptimizerSpec = tf.Optimizer | (() => tf.Optimizer);
+
+/** Options of {@link visSession}. */
+export interface VisSessionOptions {
+  /**
+   * The image parameterization to optimize. Default: `param.image(128)` (seeded from `seed`),
+   * created and disposed by the session. A param you pass stays yours: dispose it yourself.
+   */
+  param?: Param;
+  /** The optimizer; default `tf.train.adam(0.05)`. The session owns and disposes it. */
+  optimizer?: OptimizerSpec;
+  /**
+   * Random transforms applied to the image before the model sees it, in order. Default
+   * (`undefined`): `transform.standardTransforms()`. `[]` means no transforms.
+   */
+  transforms?: readonly Transform[];
+  /**
+   * Use Lucid's redirected ReLU/ReLU6 gradients for the first updates (see
+   * {@link withRedirectedReluGrad}). Default `false` here, as Lucid's `make_vis_T`;
+   * `renderVis` turns it on by default.
+   */
+  reluGradientOverride?: boolean;
+  /**
+   * Seed of the random choices: the default param's initial values and the transforms' draws.
+   * Same seed, same backend ⇒ same images. Default: unseeded.
+   */
+  seed?: number;
+}
+
+/**
+ * A feature-visualization optimization that can be stepped, inspected and disposed: Lucid's
+ * `make_vis_T` as an object. Create it with {@link visSession}.
+ */
+export interface VisSession {
+  /** The model being visualized (the caller's; never disposed by the session). */
+  readonly model: VisModel;
+  /** The objective being maximised. */
+  readonly objective: Objective;
+  /** The parameterization being optimized. */
+  readonly param: Param;
+  /** Number of updates done so far. */
+  readonly steps: number;
+  /** Whether `dispose()` was called. */
+  readonly disposed: boolean;
+  /**
+   * One optimization update: draws the transforms, runs the model once, and lets the optimizer
+   * minimise −objective over the param's variables only. Synchronous.
+   * @returns Lucid's `loss`: the objective's value (to maximise) just before this update.
+   */
+  step(): number;
+  /** The current image (`param.image()`, before transforms), `[b, h, w, c]`; the caller owns it. */
+  image(): tf.Tensor4D;
+  /** The current image as plain numbers (`[b, h, w, c]`, a copy: nothing to dispose). */
+  imageArray(): ImageArray;
+  /**
+   * Reads a tensor of the visualization, as Lucid's `T(name)`: `'input'` (the param's image),
+   * `'loss'` (the objective's value, a scalar), any named output of the param (`param.build()`),
+   * or any model layer (on a transformed image, as in Lucid). Transforms are drawn from a separate
+   * random stream, so evaluating never changes the optimization. The caller owns the result.
+   */
+  evaluate(name: string): tf.Tensor;
+  /** Frees the optimizer (and its state) and the param if the session created it. Idempotent. */
+  dispose(): void;
+}
+
+/**
+ * Creates a step-able feature-visualization session: the model, objective, parameterization,
+ * transforms and optimizer wired together once, then updated one `step()` at a time.
+ *
+ * Why: Lucid's `render_vis` covers the common case, but custom loops (schedules, several
+ * objectives, live previews, interleaved evaluation) need the pieces; Lucid exposes them as
+ * `make_vis_T`, a lookup `T("vis_op")`, `T("input")`, `T("loss")`, `T(layer)`. Eager tfjs has no
+ * graph to look into, so the session is an object with the same reads.
+ *
+ * Everything is validated before the first step, in one trial forward pass: the objective's
+ * layers exist in the model (with suggestions), the param's image has a size and channel count the
+ * model can take after the transforms, and the objective evaluates to a tensor. It also installs
+ * the gradient fixes of the current backend (`installGradientFixes(tf.getBackend())`); it never
+ * switches backends.
+ *
+ * Memory: each `step()` runs in `tf.tidy`; after the first step (where Adam adds 2 slot variables
+ * per param variable) a step leaves `tf.memory().numTensors` unchanged. If construction throws,
+ * everything it allocated is freed.
+ *
+ * @param model the model to visualize (a {@link VisModel}, e.g. from `model.visModel(...)`).
+ * @param objective an {@link Objective}, a number, or a `'layer:n'` string (channel n of layer).
+ * @param options see {@link VisSessionOptions}.
+ * @returns a {@link VisSession}; call `dispose()` when done.
+ *
+ * Port of `lucid.optvis.render.make_vis_T`. Differences: an object instead of `T(name)`;
+ * `evaluate('loss')` and layers use their own transform draws; `optimizer` takes ownership.
+ *
+ * @example
+ * ```ts
+ * const session = visSession(vm, 'conv4:3', { param: param.image(64), seed: 1 });
+ * for (let i = 0; i < 100; i++) session.step();
+ * const pixels = session.imageArray(); // { shape: [1, 64, 64, 3], data }
+ * session.dispose();
+ * ```
+ */
+export function visSession(model: VisModel, objective: ObjectiveSpec, options: VisSessionOptions = {}): VisSession {
+  return new Session(model, objective, options);
+}
+
+class Session implements VisSession {
+  readonly model: VisModel;
+  readonly objective: Objective;
+  readonly param: Param;
+  private readonly ownsParam: boolean;
+  private readonly optimizer: tf.Optimizer;
+  private readonly transform: Transform;
+  private readonly reluOverride: boolean;
+  private readonly stepRng: Rng;
+  private readonly evalRng: Rng;
+  private count = 0;
+  private isDisposed = false;
+
+  constructor(model: VisModel, objective: ObjectiveSpec, options: VisSessionOptions) {
+    checkModel(model);
+    this.model = model;
+    this.objective = toObjective(objective);
+    if (options === null || typeof options !== 'object') fail(FN, `options must be an object, but got ${show(options)}.`);
+    const { param, optimizer, transforms, reluGradientOverride = false, seed } = options;
+    if (seed !== undefined && (typeof seed !== 'number' || !Number.isFinite(seed))) {
+      fail(FN, `seed must be a finite number, but got ${show(seed)}.`);
+    }
+    if (typeof reluGradientOverride !== 'boolean') {
+      fail(FN, `reluGradientOverride must be a boolean, but got ${show(reluGradientOverride)}.`);
+    }
+    if (param !== undefined) checkParam(param);
+    if (optimizer !== undefined && !(optimizer instanceof tf.Optimizer) && typeof optimizer !== 'function') {
+      fail(FN, `optimizer must be a tf.Optimizer or a function returning one, but got ${show(optimizer)}.`);
+    }
+    if (transforms !== undefined && !Array.isArray(transforms)) {
+      fail(FN, `transforms must be an array of transforms (or undefined for the standard ones), but got ${show(transforms)}.`);
+    }
+    checkLayers(model, this.objective);
+
+    this.transform = compose(transforms ?? standardTransforms());
+    this.reluOverride = reluGradientOverride;
+    const root = new Rng(seed);
+    const paramSeed = root.seed();
+    this.stepRng = root.fork();
+    this.evalRng = root.fork();
+    const trialRng = root.fork();
+
+    installGradientFixes(tf.getBackend());
+    this.ownsParam = param === undefined;
+    this.param = param ?? imageParam(128, { seed: paramSeed });
+    let opt: tf.Optimizer | undefined;
+    try {
+      opt = makeOptimizer(optimizer);
+      this.optimizer = opt;
+      this.trial(trialRng);
+    } catch (error) {
+      // Free what this constructor allocated; the caller's param and optimizer instance stay theirs.
+      if (opt !== undefined && typeof optimizer !== 'object') opt.dispose();
+      if (this.ownsParam) this.param.dispose();
+      throw error;
+    }
+  }
+
+  get steps(): number {
+    return this.count;
+  }
+
+  get disposed(): boolean {
+    return this.isDisposed;
+  }
+
+  step(): number {
+    this.checkAlive('step');
+    const vars = [...this.param.variables];
+    if (vars.length === 0) {
+      fail(`${FN}.step`, 'param must have trainable variables to optimize, but got none (a sampling param such as imageSample is not trainable).');
+    }
+    const stepIndex = this.count;
+    const run = () =>
+      tf.tidy(() => variableGradsOrCleanUp(() => tf.neg(this.objectiveValue(this.stepRng, stepIndex)), vars));
+    let result: { value: tf.Scalar; grads: tf.NamedTensorMap };
+    try {
+      result = this.reluOverride && stepIndex <= RELU_OVERRIDE_LAST_STEP ? withRedirectedReluGrad(run) : run();
+    } catch (error) {
+      if (error instanceof Error && /Cannot find a connection between any variable/.test(error.message)) {
+        fail(`${FN}.step`, `objective must depend on the param's variables, but got ${show(this.objective.description)}, which does not.`);
+      }
+      throw error;
+    }
+    const { value, grads } = result;
+    try {
+      const loss = 0 - value.dataSync()[0];
+      if (!Number.isFinite(loss)) {
+        fail(
+          `${FN}.step`,
+          `the objective must be finite, but got ${show(loss)} at update ${stepIndex + 1} (after ${stepIndex} updates) ` +
+            `for objective ${show(this.objective.description)}. The session stopped; the param keeps its last finite values.`,
+        );
+      }
+      this.optimizer.applyGradients(grads);
+      this.count++;
+      return loss;
+    } finally {
+      tf.dispose(value);
+      tf.dispose(grads);
+    }
+  }
+
+  image(): tf.Tensor4D {
+    this.checkAlive('image');
+    return tf.tidy(() => this.buildParam().image);
+  }
+
+  imageArray(): ImageArray {
+    this.checkAlive('imageArray');
+    const t = this.image();
+    try {
+      return { shape: [...t.shape], data: new Float32Array(t.dataSync()) };
+    } finally {
+      t.dispose();
+    }
+  }
+
+  evaluate(name: string): tf.Tensor {
+    this.checkAlive('evaluate');
+    if (typeof name !== 'string') fail(`${FN}.evaluate`, `name must be a string, but got ${show(name)}.`);
+    if (name === INPUT) return this.image();
+    if (name === 'loss') return tf.tidy(() => this.objectiveValue(this.evalRng, this.count));
+    return tf.tidy(() => {
+      const outputs = this.buildParam();
+      if (Object.prototype.hasOwnProperty.call(outputs, name)) return outputs[name];
+      const layerNames = this.model.layers.map((l) => l.name);
+      if (layerNames.includes(name)) {
+        const transformed = this.transform(outputs.image, this.evalRng);
+        const acts = this.model.activations(transformed, [name]);
+        const out = acts.get(name);
+        if (out === undefined) fail(`${FN}.evaluate`, `the model must return layer "${name}", but got no tensor for it.`);
+        return out;
+      }
+      const candidates = [INPUT, 'loss', ...Object.keys(outputs), ...layerNames];
+      return fail(
+        `${FN}.evaluate`,
+        `name must be 'input', 'loss', a named output of the param (${Object.keys(outputs).join(', ')}) or a layer of the model, ` +
+          `but got ${show(name)}.${didYouMean(name, candidates)}`,
+      );
+    });
+  }
+
+  dispose(): void {
+    if (this.isDisposed) return;
+    this.isDisposed = true;
+    this.optimizer.dispose();
+    if (this.ownsParam) this.param.dispose();
+  }
+
+  /** The param's image and named outputs (the caller, inside a tidy, owns them). */
+  private buildParam(): ParamOutputs {
+    const out = this.param.build ? this.param.build() : { image: this.param.image() };
+    if (out === null || typeof out !== 'object' || !(out.image instanceof tf.Tensor)) {
+      fail(FN, `param must build an image tensor, but got ${show(out === null || typeof out !== 'object' ? out : out.image)}.`);
+    }
+    return out;
+  }
+
+  /** The objective's value on a freshly transformed image; call inside tf.tidy. */
+  private objectiveValue(rng: Rng, step: number, check = false): tf.Scalar {
+    const image = this.buildParam().image;
+    const transformed = this.transform(image, rng);
+    if (check) this.checkImageFits(image, transformed);
+    const acts = this.activations(transformed, check);
+    const layers = this.objective.layers;
+    const lookupFn = (name: string): tf.Tensor => {
+      if (name === INPUT) return image;
+      const t = acts.get(name);
+      if (t === undefined) {
+        return fail(
+          `${FN}`,
+          `the objective may only read 'input' and the layers it declares (${layers.map((l) => `'${l}'`).join(', ') || 'none'}), ` +
+            `but got ${show(name)}: add it to the Objective's layers.`,
+        );
+      }
+      return t;
+    };
+    const lookup: Lookup = Object.assign(lookupFn, { labels: this.model.labels, step });
+    return this.objective.evaluate(lookup);
+  }
+
+  private activations(transformed: tf.Tensor4D, explain: boolean): Map<string, tf.Tensor> {
+    if (this.objective.layers.length === 0) return new Map();
+    try {
+      return this.model.activations(transformed, this.objective.layers);
+    } catch (error) {
+      if (!explain || error instanceof OptvisError) throw error;
+      return fail(
+        FN,
+        `the param image must have a size the model can take, but got ${shapeText(transformed.shape)} after transforms ` +
+          `(the model failed with: ${error instanceof Error ? error.message : String(error)}). Use a larger param image.`,
+      );
+    }
+  }
+
+  /** Checks the transformed image against the model's declared input shape. */
+  private checkImageFits(image: tf.Tensor, transformed: tf.Tensor): void {
+    if (image.rank !== 4) fail(FN, `the param image must be a rank-4 [b, h, w, c] tensor, but got shape ${show(image.shape)}.`);
+    const [mh, mw, mc] = this.model.imageShape;
+    const [, h, w, c] = transformed.shape;
+    if (c !== mc) {
+      fail(
+        FN,
+        `the param image must have ${mc} channels (the model's input) after transforms, but got ${c}` +
+          (c === 4 ? ' (an alpha channel: composite it first, e.g. with a background or transform.collapseAlphaRandom())' : '') +
+          '.',
+      );
+    }
+    if ((mh !== null && mh !== h) || (mw !== null && mw !== w)) {
+      fail(
+        FN,
+        `the param image must be ${mh ?? 'any'}×${mw ?? 'any'} px after transforms (the model's fixed input size), ` +
+          `but got ${h}×${w} (param image ${image.shape[1]}×${image.shape[2]}). Change the param size or the transforms.`,
+      );
+    }
+  }
+
+  /** One forward pass without gradients: validates sizes and the objective before any update. */
+  private trial(rng: Rng): void {
+    tf.tidy(() => {
+      this.objectiveValue(rng, 0, true);
+    });
+  }
+
+  private checkAlive(method: string): void {
+    if (this.isDisposed) fail(`${FN}.${method}`, 'the session must not be disposed, but got a disposed session.');
+  }
+}
+
+function shapeText(shape: readonly number[]): string {
+  return `[${shape.join(', ')}]`;
+}
+
+function toObjective(objective: ObjectiveSpec): Objective {
+  if (objective instanceof Objective) return objective;
+  if (typeof objective === 'number') return asObjectiveValue(objective, FN);
+  if (typeof objective === 'string') return asObjective(objective);
+  return fail(FN, `objective must be an Objective, a number or a 'layer:n' string, but got ${show(objective)}.`);
+}
+
+function checkModel(model: VisModel): void {
+  const m = model as unknown as Record<string, unknown> | null;
+  if (m === null || typeof m !== 'object' || typeof m.activations !== 'function' || !Array.isArray(m.layers)) {
+    const hint =
+      m !== null && typeof m === 'object' && (typeof m.predict === 'function' || typeof m.execute === 'function')
+        ? ' Wrap a tfjs model with model.visModel(m, { inputRange }) first.'
+        : '';
+    fail(FN, `model must be a VisModel, but got ${show(model)}.${hint}`);
+  }
+}
+
+function checkParam(param: Param): void {
+  const p = param as unknown as Record<string, unknown> | null;
+  if (p === null || typeof p !== 'object' || typeof p.image !== 'function' || !Array.isArray(p.variables) || typeof p.dispose !== 'function') {
+    fail(FN, `param must be a Param (an object with image(), variables and dispose()), but got ${show(param)}.`);
+  }
+}
+
+function checkLayers(model: VisModel, objective: Objective): void {
+  const names = model.layers.map((l) => l.name);
+  for (const layer of objective.layers) {
+    if (!names.includes(layer)) {
+      fail(
+        FN,
+        `the objective's layer must be a layer of the model, but got ${show(layer)} (in ${show(objective.description)}).` +
+          didYouMean(layer, names),
+      );
+    }
+  }
+}
+
+function makeOptimizer(spec: OptimizerSpec | undefined): tf.Optimizer {
+  if (spec === undefined) return tf.train.adam(0.05);
+  if (spec instanceof tf.Optimizer) return spec;
+  const made = spec();
+  if (!(made instanceof tf.Optimizer)) {
+    fail(FN, `optimizer must be a tf.Optimizer or a function returning one, but got a function returning ${show(made)}.`);
+  }
+  return made;
+}
