@@ -187,8 +187,9 @@ export function fftImage(shape: readonly number[], options: FftImageOptions = {}
 }
 
 /**
- * Forward real 2-D DFT (unnormalised, TensorFlow's `rfft2d`) of `4·x` divided by the spectral scale:
- * the spectrum whose {@link SpectralCore.toImage} is `x`. `x` is `[b, h, w, ch]` float64 NHWC data.
+ * Forward real 2-D DFT (unnormalised, TensorFlow's `rfft2d`) of `x` divided by the core's scale (which
+ * includes the final `/4`, so this equals `rfft2d(4·x) / (1/f scale)`): the spectrum whose
+ * {@link SpectralCore.toImage} is `x`. `x` is `[b, h, w, ch]` float64 NHWC data.
  * For odd `w` the image is extended to `w + 1` columns by repeating its last column before the
  * transform (any extension reproduces the first `w` columns; this one avoids a jump at the edge).
  */
@@ -220,7 +221,7 @@ export function spectrumFromImage(core: SpectralCore, shape: readonly number[], 
     for (let c = 0; c < ch; c++) {
       // Along the width: R[mh, k] = Σ_m x[mh, m] e^{-2πi k m / n}.
       for (let mh = 0; mh < h; mh++) {
-        for (let m = 0; m < n; m++) row[m] = 4 * x[((bi * h + mh) * w + Math.min(m, w - 1)) * ch + c];
+        for (let m = 0; m < n; m++) row[m] = x[((bi * h + mh) * w + Math.min(m, w - 1)) * ch + c];
         for (let k = 0; k < wf; k++) {
           let re = 0, im = 0;
           for (let m = 0; m < n; m++) {

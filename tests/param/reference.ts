@@ -187,7 +187,7 @@ export function randn(rng: Rng, n: number, sd = 1): Float32Array {
  * (loss(v + εD) − loss(v − εD)) / 2ε with losses summed in float64 on the host. ε is chosen so the
  * image moves by about `step` per pixel. Returns [analytic, numeric].
  */
-export function checkGradFd(p: Param<tf.Tensor>, seed: number, step = 0.03): [number, number] {
+export function checkGradFd(p: Param<tf.Tensor>, seed: number, step = 0.01): [number, number] {
   const rng = new Rng(seed);
   const size = p.shape.reduce((a, b) => a * b, 1);
   const rHost = randn(rng, size);
