@@ -125,7 +125,7 @@ describe.each(BACKENDS)('pixelImage on %s', (backend) => {
       expect(b.shape).toEqual([1, 2, 1, 2]);
       tf.dispose([a, b]);
       const r = pixelImage([1, 16, 16, 3], { sd: 0.3, seed: 2 });
-      const vals = r.variables[0].dataSync();
+      const vals = Array.from(r.variables[0].dataSync());
       const rms = Math.sqrt(vals.reduce((s, x) => s + x * x, 0) / vals.length);
       expect(Math.abs(rms - 0.3)).toBeLessThan(0.03);
       expectFdMatch(r, 3);
@@ -311,7 +311,7 @@ describe.each(BACKENDS)('cppn on %s', (backend) => {
       expect(a.variables.length).toBe(18);
       a.variables.forEach((v, i) => expect(Array.from(v.dataSync())).toEqual(Array.from(b.variables[i].dataSync())));
       // hidden weights: truncated normal with sd sqrt(1/fan_in)/0.8796 → actual sd ≈ sqrt(1/fan_in), |w| ≤ 2·sd'
-      const w1 = a.variables[2].dataSync(); // [48, 24]
+      const w1 = Array.from(a.variables[2].dataSync()); // [48, 24]
       const sd = Math.sqrt(w1.reduce((s, x) => s + x * x, 0) / w1.length);
       expect(Math.abs(sd - Math.sqrt(1 / 48))).toBeLessThan(0.02);
       for (const x of w1) expect(Math.abs(x)).toBeLessThanOrEqual((2 * Math.sqrt(1 / 48)) / 0.87962566103423978 + 1e-6);
