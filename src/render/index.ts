@@ -1,6 +1,10 @@
 /**
  * The optimization loop (Lucid's `lucid.optvis.render`): {@link renderVis} for the one-call
  * workflow, {@link visSession} for custom loops, and the redirected ReLU gradient they use.
+ *
+ * Port of `lucid.optvis.render` (and `lucid.misc.redirected_relu_grad`).
+ *
+ * @packageDocumentation
  */
 export { renderVis, RenderAbortError } from './renderVis';
 export type { RenderOptions, RenderProgress, RenderResult } from './renderVis';

@@ -50,6 +50,15 @@ export interface RenderResult {
  * The error a {@link renderVis} promise rejects with when its `signal` aborts. `name` is
  * `'AbortError'`, as for `fetch`; the images and losses gathered until then are attached (Lucid
  * returns them on KeyboardInterrupt). Everything the render allocated is already freed.
+ *
+ * @example
+ * ```ts
+ * const controller = new AbortController();
+ * renderVis(vm, 'conv4:3', { signal: controller.signal }).catch((e) => {
+ *   if (e instanceof RenderAbortError) console.log(`stopped after ${e.steps} updates`, e.images);
+ * });
+ * controller.abort();
+ * ```
  */
 export class RenderAbortError extends OptvisError {
   /** Updates done before the abort. */

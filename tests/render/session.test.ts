@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { renderVis, RenderAbortError, visSession, RELU_OVERRIDE_LAST_STEP } from '../../src/render/index';
 import { Objective } from '../../src/objectives/objective';
 import type { Transform } from '../../src/transform/types';
@@ -321,6 +321,58 @@ describe('visSession reads and errors (cpu)', () => {
       await expect(renderVis(model, 'rel:0', { param })).rejects.toThrow(/Did you mean 'relu'/);
     });
     param.dispose();
+    model.dispose();
+  });
+
+  it('defaults: a seeded param.image(128) it owns, standard transforms unless [] is given, ReLU override on in renderVis', async () => {
+    await useBackend('cpu');
+    const model = tinyModel();
+    await expectNoLeak(async () => {
+      // The session's own param: image(128) seeded from `seed` (transforms [] only to keep this fast).
+      const initial = (seed: number) => {
+        const s = visSession(model, 'relu:0', { seed, transforms: [] });
+        expect(s.param.shape).toEqual([1, 128, 128, 3]);
+        const v = s.param.variables.map(values);
+        s.dispose();
+        expect(s.param.variables.every((x) => x.isDisposed)).toBe(true);
+        return v.flat();
+      };
+      const a = initial(3), b = initial(3), c = initial(4);
+      expect(maxAbsDiff(a, b)).toBe(0);
+      expect(maxAbsDiff(a, c)).toBeGreaterThan(0);
+
+      const param = pixelParam(32, 12);
+      const size = (transforms?: []) => {
+        const s = visSession(model, 'relu:0', { param, transforms, seed: 1 });
+        const t = s.evaluate('relu');
+        const shape = t.shape;
+        t.dispose();
+        s.dispose();
+        return shape;
+      };
+      expect(size([])).toEqual([1, 32, 32, 4]);
+      expect(size(undefined)[1]).not.toBe(32); // pad 12, jitter 8, scale, rotate, jitter 4
+      param.dispose();
+    });
+    const dead = tinyModel({ bias: -20 });
+    const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    await expectNoLeak(async () => {
+      const moved = async (options: { reluGradientOverride?: boolean; verbose?: boolean }) => {
+        const param = pixelParam(8, 13);
+        const v = values(param.variables[0]);
+        const r = await renderVis(dead, 'relu:0', { param, transforms: [], optimizer: tf.train.sgd(1), thresholds: [1], ...options });
+        const d = maxAbsDiff(values(param.variables[0]), v);
+        param.dispose();
+        return { d, r };
+      };
+      const on = await moved({ verbose: true });
+      expect(on.d).toBeGreaterThan(0);
+      expect(log).toHaveBeenCalledTimes(1);
+      expect(log).toHaveBeenCalledWith(1, on.r.losses[1]);
+      expect((await moved({ reluGradientOverride: false })).d).toBe(0);
+    });
+    log.mockRestore();
+    dead.dispose();
     model.dispose();
   });
 });
