@@ -215,7 +215,7 @@ class Session implements VisSession {
         fail(
           `${FN}.step`,
           `the objective must be finite, but got ${show(loss)} at update ${stepIndex + 1} (after ${stepIndex} updates) ` +
-            `for objective ${show(this.objective.description)}. The session stopped; the param keeps its last finite values.`,
+            `for objective ${show(this.objective.description)}. The update was not applied: the param keeps its last finite values.`,
         );
       }
       this.optimizer.applyGradients(grads);

@@ -298,6 +298,7 @@ describe('visSession reads and errors (cpu)', () => {
     await expectNoLeak(async () => {
       bad(() => visSession(model, channelMean('gapp', 0), { param }), /Error in visSession: the objective's layer must be a layer of the model, but got "gapp" \(in "channel\(gapp:0\)"\)\. Did you mean 'gap'/);
       bad(() => visSession(model, 'reluu:1', { param }), /must be a layer of the model, but got "reluu".*Did you mean 'relu'/);
+      bad(() => visSession(model, 'relu:9', { param }), /out of range/); // the objective's own error, from the trial pass
       bad(() => visSession(model, {} as unknown as Objective, { param }), /Error in visSession: objective must be an Objective, a number or a 'layer:n' string, but got \[object Object\]\./);
       bad(() => visSession(model, null as unknown as Objective, { param }), /objective must be an Objective.*but got null/);
       bad(() => visSession({} as never, 'relu:0', { param }), /Error in visSession: model must be a VisModel/);
