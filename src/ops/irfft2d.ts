@@ -46,7 +46,7 @@ const FN = 'irfft2dBasis';
  *
  * Semantics follow TensorFlow's CPU kernel exactly: a complex inverse DFT along the height (divided
  * by `h`), then a real inverse DFT along the width (divided by `fftLength`) in which the imaginary
- * parts of the DC column and (for even lengths) the Nyquist column are ignored.
+ * parts of the DC column and of the Nyquist column (index `wf − 1`) are ignored.
  *
  * @example
  * ```ts
@@ -74,55 +74,56 @@ export function irfft2dBasis(height: number, spectrumWidth: number, options: { w
   const h = height;
   const wf = spectrumWidth;
 
-  // Along the width: [P1 | P2] = [Xr | Xi] · [[Wc, Ws], [Ws, −Wc]], a (2·wf × 2·width) matrix.
-  const wBig = new Float32Array(2 * wf * 2 * width);
-  const row = 2 * width;
+  // Along the height first (complex inverse DFT): [Yr; Yi] = [[Ch, −Sh], [Sh, Ch]] · [Xr; Xi], a
+  // (2h × 2h) matrix. Then along the width (real part of the inverse DFT of a Hermitian row):
+  // x = [Yr | Yi] · [Wc; Ws], a (2·wf × width) matrix. Doing the complex step on the height keeps
+  // the second product real-valued: 3·b·ch·h²·wf + … multiply-adds instead of 4·b·ch·h²·wf.
+  const hBig = new Float32Array(4 * h * h);
+  for (let m = 0; m < h; m++) {
+    for (let k = 0; k < h; k++) {
+      const phase = (2 * Math.PI * ((k * m) % h)) / h;
+      const c = Math.cos(phase) / h;
+      const s = Math.sin(phase) / h;
+      hBig[m * 2 * h + k] = c;
+      hBig[m * 2 * h + h + k] = -s;
+      hBig[(h + m) * 2 * h + k] = s;
+      hBig[(h + m) * 2 * h + h + k] = c;
+    }
+  }
+  const wCol = new Float32Array(2 * wf * width);
   for (let k = 0; k < wf; k++) {
     const a = k === 0 || k === n / 2 ? 1 : 2;
     for (let m = 0; m < width; m++) {
       const phase = (2 * Math.PI * ((k * m) % n)) / n;
-      const c = (a * Math.cos(phase)) / n;
+      wCol[k * width + m] = (a * Math.cos(phase)) / n;
       // The imaginary parts of the DC and Nyquist columns do not contribute (sin = 0 exactly there).
-      const s = k === 0 || k === n / 2 ? 0 : (-a * Math.sin(phase)) / n;
-      wBig[k * row + m] = c;
-      wBig[k * row + width + m] = s;
-      wBig[(wf + k) * row + m] = s;
-      wBig[(wf + k) * row + width + m] = -c;
+      wCol[(wf + k) * width + m] = k === 0 || k === n / 2 ? 0 : (-a * Math.sin(phase)) / n;
     }
   }
-  // Along the height: x = [Ch | Sh] · [P1; P2], an (h × 2·h) matrix.
-  const hBig = new Float32Array(h * 2 * h);
-  for (let m = 0; m < h; m++) {
-    for (let k = 0; k < h; k++) {
-      const phase = (2 * Math.PI * ((k * m) % h)) / h;
-      hBig[m * 2 * h + k] = Math.cos(phase) / h;
-      hBig[m * 2 * h + h + k] = Math.sin(phase) / h;
-    }
-  }
-  const wMat = tf.tensor2d(wBig, [2 * wf, 2 * width]);
-  const wMatT = tf.tidy(() => tf.transpose(wMat));
-  const hMat = tf.tensor2d(hBig, [h, 2 * h]);
+  const hMat = tf.tensor2d(hBig, [2 * h, 2 * h]);
   const hMatT = tf.tidy(() => tf.transpose(hMat));
+  const wMat = tf.tensor2d(wCol, [2 * wf, width]);
+  const wMatT = tf.tidy(() => tf.transpose(wMat));
   let disposed = false;
 
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const x = args[0] as tf.Tensor;
     const [, b, ch] = x.shape;
     const value = tf.tidy(() => {
-      // [2, B, h, wf] -> [B·h, 2·wf]
-      const xs = tf.reshape(tf.transpose(tf.reshape(x, [2, b * ch, h, wf]), [1, 2, 0, 3]), [b * ch * h, 2 * wf]);
-      const p = tf.matMul(xs, wMat); // [B·h, 2·width] = [b, ch, h, 2, width]
-      const q = tf.reshape(tf.transpose(tf.reshape(p, [b, ch, h, 2, width]), [3, 2, 0, 4, 1]), [2 * h, b * width * ch]);
-      const y = tf.reshape(tf.matMul(hMat, q), [h, b, width, ch]);
-      return (b === 1 ? tf.reshape(y, [1, h, width, ch]) : tf.transpose(y, [1, 0, 2, 3])) as tf.Tensor4D;
+      // [2, B, h, wf] -> [2h, B·wf]
+      const xs = tf.reshape(tf.transpose(tf.reshape(x, [2, b * ch, h, wf]), [0, 2, 1, 3]), [2 * h, b * ch * wf]);
+      const y = tf.matMul(hMat, xs); // [2h, B·wf] = [2, h, b, ch, wf]
+      const ys = tf.reshape(tf.transpose(tf.reshape(y, [2, h, b, ch, wf]), [2, 1, 3, 0, 4]), [b * h * ch, 2 * wf]);
+      const img = tf.reshape(tf.matMul(ys, wMat), [b, h, ch, width]);
+      return (ch === 1 ? tf.reshape(img, [b, h, width, 1]) : tf.transpose(img, [0, 1, 3, 2])) as tf.Tensor4D;
     });
     const gradFunc = (dy: tf.Tensor): tf.Tensor =>
       tf.tidy(() => {
-        const d = b === 1 ? tf.reshape(dy, [h, width * ch]) : tf.reshape(tf.transpose(dy, [1, 0, 2, 3]), [h, b * width * ch]);
-        const dq = tf.matMul(hMatT, d); // [2h, b·width·ch] = [2, h, b, width, ch]
-        const dp = tf.reshape(tf.transpose(tf.reshape(dq, [2, h, b, width, ch]), [2, 4, 1, 0, 3]), [b * ch * h, 2 * width]);
-        const dxs = tf.matMul(dp, wMatT); // [B·h, 2·wf] = [B, h, 2, wf]
-        return tf.reshape(tf.transpose(tf.reshape(dxs, [b * ch, h, 2, wf]), [2, 0, 1, 3]), x.shape);
+        const d = ch === 1 ? tf.reshape(dy, [b * h, width]) : tf.reshape(tf.transpose(dy, [0, 1, 3, 2]), [b * h * ch, width]);
+        const dys = tf.matMul(d, wMatT); // [b·h·ch, 2·wf] = [b, h, ch, 2, wf]
+        const dyy = tf.reshape(tf.transpose(tf.reshape(dys, [b, h, ch, 2, wf]), [3, 1, 0, 2, 4]), [2 * h, b * ch * wf]);
+        const dxs = tf.matMul(hMatT, dyy); // [2h, B·wf] = [2, h, B, wf]
+        return tf.reshape(tf.transpose(tf.reshape(dxs, [2, h, b * ch, wf]), [0, 2, 1, 3]), x.shape);
       });
     return { value, gradFunc };
   });
