@@ -1,0 +1,469 @@
+/**
+ * Leak suite: every public function, the render loop, its abort path and thrown errors leave
+ * `tf.memory().numTensors` unchanged once the caller has disposed what it owns.
+ *
+ * Table-driven: `CASES` maps public callables to small runs; a completeness test fails when a
+ * public callable has neither a case nor an explicit exclusion with a reason.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useBackend } from '../helpers/tf';
+import { api, fakeLookup, publicCallables, smallGraphVisModel, smallVisModel } from './api';
+import type { VisModel } from '../../src/model/types';
+import type { Param } from '../../src/param/types';
+import type { Transform } from '../../src/transform/types';
+import { makeTestGraphModelArtifacts } from '../fixtures/models';
+import { readImage, writePng } from '../../src/io/node/files';
+
+const { param, transform, objectives, render, io, model } = api;
+const { Objective, Rng } = api;
+
+interface Case {
+  /** The public callable(s) this case exercises, as listed by `publicCallables()`. */
+  readonly fns: readonly string[];
+  readonly title: string;
+  readonly run: () => unknown;
+}
+
+/** Runs `f` and returns the change in numTensors (async-safe). */
+async function delta(f: () => unknown): Promise<number> {
+  const before = tf.memory().numTensors;
+  await f();
+  return tf.memory().numTensors - before;
+}
+
+/** Uses a param the way the render loop does: image(), build(), gradient, then disposes it (twice). */
+function exerciseParam(p: Param<tf.Tensor>): void {
+  tf.dispose(p.image());
+  if (p.build) tf.dispose(Object.values(p.build()));
+  if (p.variables.length > 0) {
+    const { value, grads } = tf.variableGrads(() => tf.sum(p.image()) as tf.Scalar, [...p.variables]);
+    tf.dispose([value, ...Object.values(grads)]);
+  }
+  p.dispose();
+  p.dispose();
+}
+
+/** Applies a transform (forward and input gradient) to a seeded image. */
+function exerciseTransform(t: Transform, channels = 3): void {
+  const x = tf.randomUniform([2, 16, 16, channels], 0, 1, 'float32', 1) as tf.Tensor4D;
+  tf.tidy(() => {
+    t(x, new Rng(1));
+    tf.grad((v: tf.Tensor4D) => tf.sum(t(v, new Rng(2))))(x);
+  });
+  x.dispose();
+}
+
+/** Evaluates an objective (value and gradient w.r.t. every looked-up tensor) on fake activations. */
+function exerciseObjective(o: InstanceType<typeof Objective>, rgba = false): void {
+  const acts = {
+    acts: tf.randomUniform([2, 4, 4, 8], -1, 1, 'float32', 3),
+    logits: tf.randomUniform([2, 10], -1, 1, 'float32', 4),
+    input: tf.randomUniform([2, 8, 8, rgba ? 4 : 3], 0, 1, 'float32', 5),
+  };
+  const labels = Array.from({ length: 10 }, (_, i) => `class${i}`);
+  try {
+  tf.tidy(() => {
+    o.evaluate(fakeLookup(acts, { labels, step: 3 }));
+    const names = Object.keys(acts) as (keyof typeof acts)[];
+    // `+ 0·Σx` keeps every input connected, so tf.grads also runs for objectives that read one tensor.
+    tf.grads((...xs: tf.Tensor[]) =>
+      tf.addN([
+        o.evaluate(fakeLookup(Object.fromEntries(names.map((n, i) => [n, xs[i]])), { labels, step: 3 })),
+        ...xs.map((x) => tf.mul(tf.sum(x), 0)),
+      ]),
+    )(names.map((n) => acts[n]));
+  });
+  } finally {
+    tf.dispose(Object.values(acts));
+  }
+}
+
+/** Expects `f` to throw (or reject) — error paths must leak nothing either. */
+async function expectThrows(f: () => unknown, re: RegExp = /./): Promise<void> {
+  let threw = false;
+  try {
+    await f();
+  } catch (e) {
+    threw = true;
+    expect(String((e as Error).message)).toMatch(re);
+  }
+  expect(threw, 'expected an error').toBe(true);
+}
+
+let small: Awaited<ReturnType<typeof smallVisModel>> | undefined;
+let modelError: unknown;
+/** The fixture model through the library's adapter; cases that need it fail with the adapter's error. */
+const vmOrThrow = (): VisModel => {
+  if (!small) throw modelError;
+  return small.vm;
+};
+const img = (b = 1, s = 16, c = 3): tf.Tensor4D => tf.randomUniform([b, s, s, c], 0, 1, 'float32', 9) as tf.Tensor4D;
+let tmp = '';
+
+const CASES: Case[] = [
+  // ---- param
+  { fns: ['param.image'], title: 'fft + decorrelated', run: () => exerciseParam(param.image(16, { seed: 1 })) },
+  { fns: ['param.image'], title: 'pixel, alpha, batch 2', run: () => exerciseParam(param.image(16, { fft: false, alpha: true, batch: 2, seed: 1 })) },
+  { fns: ['param.grayscaleImage'], title: '', run: () => exerciseParam(param.grayscaleImage(16, { seed: 1 })) },
+  {
+    fns: ['param.imageFromPixels'],
+    title: 'tensor pixels, fft and pixel',
+    run: () => {
+      const p = img();
+      exerciseParam(param.imageFromPixels(p));
+      exerciseParam(param.imageFromPixels(p, { fft: false }));
+      p.dispose();
+    },
+  },
+  { fns: ['param.pixelImage'], title: '', run: () => exerciseParam(param.pixelImage([1, 8, 8, 3], { seed: 1 })) },
+  { fns: ['param.fftImage'], title: 'odd width', run: () => exerciseParam(param.fftImage([1, 8, 9, 3], { seed: 1 })) },
+  { fns: ['param.imageSample'], title: 'no variables', run: () => exerciseParam(param.imageSample([2, 8, 8, 3], { seed: 1 })) },
+  { fns: ['param.lowresTensor'], title: '', run: () => exerciseParam(param.lowresTensor([1, 8, 8, 3], [1, 4, 4, 3], { seed: 1 })) },
+  { fns: ['param.laplacianPyramid'], title: '', run: () => exerciseParam(param.laplacianPyramid([1, 16, 16, 3], { seed: 1 })) },
+  { fns: ['param.cppn'], title: '', run: () => exerciseParam(param.cppn(8, { seed: 1, numLayers: 2, numHiddenChannels: 4 })) },
+  {
+    fns: ['param.custom'],
+    title: 'fg/bg composite with named outputs',
+    run: () =>
+      exerciseParam(
+        param.custom([param.image(8, { seed: 1 }), param.image(8, { seed: 2 })], ([fg, bg]) => ({ image: tf.div(tf.add(fg, bg), 2) as tf.Tensor4D, fg, bg })),
+      ),
+  },
+  {
+    fns: ['param.toValidRgb'],
+    title: 'value and gradient',
+    run: () => {
+      const x = tf.randomNormal([1, 4, 4, 3], 0, 1, 'float32', 2);
+      tf.dispose(tf.tidy(() => tf.grad((v: tf.Tensor) => tf.sum(param.toValidRgb(v)))(x)));
+      tf.dispose(tf.tidy(() => param.toValidRgb(x, { decorrelate: false, sigmoid: false })));
+      x.dispose();
+    },
+  },
+  { fns: ['param.rfft2dFreqs'], title: 'host only', run: () => param.rfft2dFreqs(8, 8) },
+
+  // ---- transform
+  { fns: ['transform.jitter'], title: '', run: () => exerciseTransform(transform.jitter(2)) },
+  { fns: ['transform.pad'], title: 'reflect', run: () => exerciseTransform(transform.pad(3)) },
+  { fns: ['transform.pad'], title: 'constant uniform', run: () => exerciseTransform(transform.pad(3, { mode: 'constant', constantValue: 'uniform' })) },
+  { fns: ['transform.randomScale'], title: '', run: () => exerciseTransform(transform.randomScale([0.9, 1.1])) },
+  { fns: ['transform.randomRotate'], title: '', run: () => exerciseTransform(transform.randomRotate([-5, 5])) },
+  {
+    fns: ['transform.rotate'],
+    title: '',
+    run: () => {
+      const x = img();
+      tf.dispose(tf.tidy(() => tf.grad((v: tf.Tensor4D) => tf.sum(transform.rotate(v, 0.3)))(x)));
+      x.dispose();
+    },
+  },
+  { fns: ['transform.compose', 'transform.standardTransforms'], title: 'standard set', run: () => exerciseTransform(transform.compose(transform.standardTransforms())) },
+  { fns: ['transform.cropOrPadTo'], title: 'pad up and crop down', run: () => (exerciseTransform(transform.cropOrPadTo(20, 12))) },
+  { fns: ['transform.normalizeGradient'], title: '', run: () => exerciseTransform(transform.normalizeGradient({ gradScales: [1, 2] })) },
+  { fns: ['transform.collapseAlphaRandom'], title: 'rgba', run: () => exerciseTransform(transform.collapseAlphaRandom(), 4) },
+  {
+    fns: ['transform.resizeBilinearTf1', 'transform.scaledSize'],
+    title: '',
+    run: () => {
+      const x = img();
+      const s = transform.scaledSize(1.1, 16);
+      tf.dispose(tf.tidy(() => tf.grad((v: tf.Tensor4D) => tf.sum(transform.resizeBilinearTf1(v, s, s)))(x)));
+      x.dispose();
+    },
+  },
+
+  // ---- objectives
+  { fns: ['objectives.channel'], title: '', run: () => exerciseObjective(objectives.channel('acts', 3)) },
+  { fns: ['objectives.channel'], title: 'dense layer, batch option', run: () => exerciseObjective(objectives.channel('logits', 3, { batch: 1 })) },
+  { fns: ['objectives.neuron'], title: '', run: () => exerciseObjective(objectives.neuron('acts', 3, { x: 1, y: 2 })) },
+  { fns: ['objectives.direction'], title: '', run: () => exerciseObjective(objectives.direction('acts', [1, 0, 0, 2, 0, 0, 0, 1], { cossimPow: 1 })) },
+  { fns: ['objectives.directionCossim'], title: '', run: () => exerciseObjective(objectives.directionCossim('acts', [1, 0, 0, 2, 0, 0, 0, 1])) },
+  { fns: ['objectives.directionNeuron'], title: '', run: () => exerciseObjective(objectives.directionNeuron('acts', [1, 0, 0, 2, 0, 0, 0, 1], { x: 1, y: 1 })) },
+  {
+    fns: ['objectives.tensorDirection'],
+    title: 'tensor argument copied',
+    run: () => {
+      const d = tf.randomNormal([4, 4, 8], 0, 1, 'float32', 1);
+      const o = objectives.tensorDirection('acts', d);
+      d.dispose();
+      exerciseObjective(o);
+    },
+  },
+  { fns: ['objectives.deepdream'], title: '', run: () => exerciseObjective(objectives.deepdream('acts')) },
+  { fns: ['objectives.totalVariation'], title: '', run: () => exerciseObjective(objectives.totalVariation()) },
+  { fns: ['objectives.L1'], title: '', run: () => exerciseObjective(objectives.L1('input', { constant: 0.5 })) },
+  { fns: ['objectives.L2'], title: '', run: () => exerciseObjective(objectives.L2()) },
+  {
+    fns: ['objectives.inputDiff'],
+    title: '',
+    run: () => {
+      const target = img(2, 8);
+      const o = objectives.inputDiff(target);
+      target.dispose();
+      exerciseObjective(o);
+    },
+  },
+  { fns: ['objectives.blurInputEachStep'], title: '', run: () => exerciseObjective(objectives.blurInputEachStep()) },
+  { fns: ['objectives.blurAlphaEachStep'], title: 'rgba input', run: () => exerciseObjective(objectives.blurAlphaEachStep(), true) },
+  { fns: ['objectives.penalizeBoundaryComplexity'], title: '', run: () => exerciseObjective(objectives.penalizeBoundaryComplexity([2, 8, 8, 3], { w: 2 })) },
+  { fns: ['objectives.channelInterpolate'], title: '', run: () => exerciseObjective(objectives.channelInterpolate('acts', 1, 'acts', 2)) },
+  { fns: ['objectives.alignment'], title: '', run: () => exerciseObjective(objectives.alignment('acts')) },
+  { fns: ['objectives.diversity'], title: '', run: () => exerciseObjective(objectives.diversity('acts')) },
+  { fns: ['objectives.classLogit'], title: 'by index and by label', run: () => exerciseObjective(objectives.classLogit('logits', 2).add(objectives.classLogit('logits', 'class7'))) },
+  { fns: ['objectives.asObjective'], title: "'layer:n' string", run: () => exerciseObjective(objectives.asObjective('acts:5')) },
+  {
+    fns: ['objectives.handleBatch', 'objectives.wrapObjective'],
+    title: 'custom objective factory on image 1',
+    run: () => {
+      const channelMax = objectives.wrapObjective('ChannelMax', (layer: string, n: number) => ({
+        layers: [layer],
+        fn: (T) => tf.max(tf.slice(objectives.handleBatch(T, 1)(layer), [0, 0, 0, n], [-1, -1, -1, 1])),
+      }));
+      exerciseObjective(channelMax('acts', 2));
+    },
+  },
+  {
+    fns: ['objectives.Objective', 'Objective'],
+    title: 'arithmetic: add, sub, mul, div, neg, sum, describe',
+    run: () => {
+      const a = objectives.channel('acts', 1);
+      const b = objectives.L1();
+      exerciseObjective(Objective.sum([a.add(b).sub(2).mul(b).div(3).neg(), 1]).describe('combo'));
+    },
+  },
+  {
+    fns: ['objectives.channel'],
+    title: 'error at evaluation: channel out of range',
+    run: () => expectThrows(() => exerciseObjective(objectives.channel('acts', 99)), /channel|n must/),
+  },
+
+  // ---- io
+  {
+    fns: ['io.toPng', 'io.fromPng'],
+    title: 'tensor in, bytes out, bytes in',
+    run: () => {
+      const x = img(1, 8, 4);
+      io.fromPng(io.toPng(x));
+      x.dispose();
+    },
+  },
+  {
+    fns: ['io.toImageData', 'io.drawToCanvas'],
+    title: 'fake canvas',
+    run: () => {
+      const x = img(1, 8);
+      io.toImageData(x);
+      const canvas = { width: 0, height: 0, getContext: () => ({ putImageData: () => undefined }) };
+      io.drawToCanvas(x, canvas as unknown as OffscreenCanvas);
+      x.dispose();
+    },
+  },
+  {
+    fns: ['io.hstack', 'io.vstack', 'io.grid'],
+    title: 'tensors and arrays mixed',
+    run: () => {
+      const a = img(1, 8);
+      const b = img(2, 8);
+      const arr = io.hstack([a, b]);
+      io.vstack([a, b, a]);
+      io.grid([a, b, arr]);
+      tf.dispose([a, b]);
+    },
+  },
+  {
+    fns: ['io.writePng', 'io.readImage', 'writePng', 'readImage'],
+    title: 'to a temp file and back',
+    run: async () => {
+      const x = img(1, 8);
+      const file = path.join(tmp, 'leak.png');
+      await writePng(file, x);
+      await readImage(file);
+      x.dispose();
+    },
+  },
+
+  // ---- render
+  {
+    fns: ['render.visSession', 'visSession'],
+    title: 'steps, evaluate (input, loss, layer), imageArray, dispose',
+    run: () => {
+      const s = render.visSession(vmOrThrow(), 'conv4:3', { param: param.image(32, { seed: 1 }), seed: 1 });
+      s.step();
+      s.step();
+      tf.dispose([s.image(), s.evaluate('input'), s.evaluate('loss'), s.evaluate('conv4')]);
+      s.imageArray();
+      const p = s.param;
+      s.dispose();
+      s.dispose();
+      p.dispose();
+    },
+  },
+  {
+    fns: ['render.visSession'],
+    title: 'constructor error (unknown layer) frees the default param',
+    run: () => expectThrows(() => render.visSession(vmOrThrow(), 'conv44:3'), /conv44/),
+  },
+  {
+    fns: ['render.renderVis', 'renderVis'],
+    title: 'two thresholds, relu override on, default param',
+    run: () => render.renderVis(vmOrThrow(), 'conv4:3', { thresholds: [1, 3], seed: 1, transforms: [transform.jitter(2)] }),
+  },
+  {
+    fns: ['render.renderVis', 'render.RenderAbortError'],
+    title: 'abort after 2 updates',
+    run: async () => {
+      const ac = new AbortController();
+      await expectThrows(
+        () =>
+          render.renderVis(vmOrThrow(), 'conv4:3', {
+            param: undefined,
+            thresholds: [20],
+            seed: 1,
+            signal: ac.signal,
+            onProgress: (p) => {
+              if (p.step === 2) ac.abort();
+            },
+          }),
+        /abort/i,
+      );
+    },
+  },
+  {
+    fns: ['render.renderVis'],
+    title: 'objective that throws at update 3',
+    run: () =>
+      expectThrows(
+        () =>
+          render.renderVis(
+            vmOrThrow(),
+            new Objective((T) => {
+              if ((T.step ?? 0) >= 2) throw new Error('objective exploded');
+              return tf.mean(T('conv4'));
+            }, 'exploding', ['conv4']),
+            { thresholds: [5], seed: 1 },
+          ),
+        /exploded/,
+      ),
+  },
+  {
+    fns: ['render.renderVis'],
+    title: 'non-finite objective',
+    run: () => expectThrows(() => render.renderVis(vmOrThrow(), new Objective((T) => tf.div(tf.mean(T('conv4')), 0), 'inf', ['conv4']), { thresholds: [3], seed: 1 })),
+  },
+  {
+    fns: ['render.withRedirectedReluGrad', 'render.redirectedReluGrad', 'render.redirectedRelu6Grad'],
+    title: '',
+    run: () => {
+      const x = tf.randomNormal([2, 4, 4, 3], 0, 1, 'float32', 1);
+      const dy = tf.randomNormal([2, 4, 4, 3], 0, 1, 'float32', 2);
+      tf.dispose([render.redirectedReluGrad(x, dy), render.redirectedRelu6Grad(x, dy)]);
+      tf.dispose(render.withRedirectedReluGrad(() => tf.grad((v: tf.Tensor) => tf.sum(tf.relu(v)))(x)));
+      tf.dispose([x, dy]);
+    },
+  },
+
+  // ---- model
+  {
+    fns: ['model.visModel'],
+    title: 'LayersModel: activations of several layers',
+    run: async () => {
+      const s = await smallVisModel(2);
+      const x = img(1, 32);
+      tf.dispose([...s.vm.activations(x, ['conv1', 'conv4', 'logits']).values()]);
+      x.dispose();
+      s.dispose();
+    },
+  },
+  {
+    fns: ['model.visModel'],
+    title: 'GraphModel: activations, then unknown layer error',
+    run: async () => {
+      const s = await smallGraphVisModel(2);
+      const x = img(1, 32);
+      const first = s.vm.layers[0].name;
+      tf.dispose([...s.vm.activations(x, [first]).values()]);
+      await expectThrows(() => s.vm.activations(x, ['no_such_layer']), /no_such_layer/);
+      x.dispose();
+      s.dispose();
+    },
+  },
+  {
+    fns: ['model.loadModel'],
+    title: 'from an in-memory tf.io handler',
+    run: async () => {
+      const m = await model.loadModel(tf.io.fromMemory(makeTestGraphModelArtifacts(3)), { inputRange: [-1, 1] });
+      const x = img(1, 32);
+      tf.dispose([...m.activations(x, [m.layers[m.layers.length - 1].name]).values()]);
+      x.dispose();
+      m.dispose();
+    },
+  },
+
+  // ---- root helpers
+  {
+    fns: ['stopGradient'],
+    title: '',
+    run: () => {
+      const x = tf.ones([3]);
+      tf.dispose(tf.tidy(() => tf.grad((v: tf.Tensor) => tf.sum(tf.mul(v, api.stopGradient(v))))(x)));
+      x.dispose();
+    },
+  },
+  { fns: ['Rng', 'toRng'], title: 'host only', run: () => api.toRng(3).normal() + new Rng(1).next() },
+  { fns: ['OptvisError'], title: 'host only', run: () => new api.OptvisError('f', 'x must be y, but got z.') },
+];
+
+/** Public callables deliberately without a leak case, with the reason. */
+const EXCLUDED: Record<string, string> = {
+  'model.loadDefaultModel': 'loads the embedded default model (megabytes); covered by the model/CLI tests',
+};
+
+describe('leak suite (cpu)', () => {
+  beforeAll(async () => {
+    await useBackend('cpu');
+    tmp = mkdtempSync(path.join(tmpdir(), 'optvis-leak-'));
+    small = await smallVisModel(1).catch((e: unknown) => {
+      modelError = e;
+      return undefined;
+    });
+  });
+  afterAll(() => {
+    small?.dispose();
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('covers every public callable (or excludes it with a reason)', () => {
+    const covered = new Set(CASES.flatMap((c) => c.fns));
+    const missing = publicCallables().filter((n) => !covered.has(n) && !(n in EXCLUDED));
+    expect(missing, `public callables without a leak case: ${missing.join(', ')}`).toEqual([]);
+  });
+
+  it.each(CASES.map((c) => [`${c.fns.join(' + ')}${c.title ? `: ${c.title}` : ''}`, c] as const))('%s leaks nothing', async (_, c) => {
+    // A first run may create lazily cached, owned constants (e.g. a model's sub-model): warm up once.
+    await c.run();
+    expect(await delta(c.run), 'numTensors delta').toBe(0);
+  });
+});
+
+describe('leak suite (wasm): render loop', () => {
+  it('visSession steps and renderVis (normal, abort) leave numTensors unchanged', async () => {
+    await useBackend('wasm');
+    const s = await smallVisModel(1);
+    const run = async () => {
+      const session = render.visSession(s.vm, 'conv4:3', { seed: 2, param: undefined });
+      session.step();
+      session.step();
+      session.dispose();
+      await render.renderVis(s.vm, 'conv4:3', { thresholds: [2], seed: 2 });
+      const ac = new AbortController();
+      await expectThrows(() => render.renderVis(s.vm, 'conv4:3', { thresholds: [9], signal: ac.signal, onProgress: (p) => p.step === 1 && ac.abort() }), /abort/i);
+    };
+    await run();
+    expect(await delta(run)).toBe(0);
+    s.dispose();
+    await useBackend('cpu');
+  });
+});
