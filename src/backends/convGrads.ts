@@ -1,0 +1,327 @@
+/**
+ * Convolution and pooling gradients written with forward ops only.
+ *
+ * The wasm backend of tfjs 4.22 lacks `Conv2DBackpropFilter` and both depthwise backprop kernels,
+ * computes `MaxPoolGrad` wrongly when a window holds only values ≤ 0, and has a slow
+ * `Conv2DBackpropInput`. Each function here computes one of those kernels from plain forward ops
+ * that every backend has and that are fast on wasm (convolutions, pads, slices, elementwise ops).
+ * They are used by {@link installGradientFixes} as kernel implementations, but are ordinary pure
+ * functions of tensors: call them inside `tf.tidy`; the caller owns the result.
+ *
+ * All tensors are NHWC.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+/** Padding as tfjs conv ops accept it. */
+export type ConvPad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+type Pair = [number, number];
+
+const pair = (v: number | Pair): Pair => (typeof v === 'number' ? [v, v] : v);
+
+/**
+ * Pads (positive amounts) or crops (negative amounts) each axis of `x`:
+ * `amounts[i] = [before, after]`. Padding uses `value`.
+ */
+export function padOrCrop<T extends tf.Tensor>(x: T, amounts: readonly Pair[], value = 0): T {
+  const needPad = amounts.some(([a, b]) => a > 0 || b > 0);
+  const needCrop = amounts.some(([a, b]) => a < 0 || b < 0);
+  let y: tf.Tensor = x;
+  if (needCrop) {
+    const begin = amounts.map(([a]) => Math.max(0, -a));
+    const size = amounts.map(([a, b], i) => x.shape[i] - Math.max(0, -a) - Math.max(0, -b));
+    y = tf.slice(y, begin, size);
+  }
+  if (needPad) {
+    y = tf.pad(y, amounts.map(([a, b]) => [Math.max(0, a), Math.max(0, b)] as Pair), value);
+  }
+  return (y === x ? tf.clone(x) : y) as unknown as T;
+}
+
+/**
+ * Inserts `s − 1` zeros between neighbouring pixels along H and W (a "dilated" gradient map, as
+ * used by transposed convolutions): `[b, h, w, c]` → `[b, (h−1)·sh + 1, (w−1)·sw + 1, c]`.
+ */
+export function dilateSpatial(x: tf.Tensor4D, strides: Pair): tf.Tensor4D {
+  const [sh, sw] = strides;
+  if (sh === 1 && sw === 1) return tf.clone(x);
+  const [b, h, w, c] = x.shape;
+  const r = tf.reshape(x, [b, h, 1, w, 1, c]);
+  const p = tf.pad(r, [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]]);
+  const full = tf.reshape(p, [b, h * sh, w * sw, c]) as tf.Tensor4D;
+  return tf.slice(full, [0, 0, 0, 0], [b, (h - 1) * sh + 1, (w - 1) * sw + 1, c]) as tf.Tensor4D;
+}
+
+/**
+ * `Conv2DBackpropInput`: the gradient of `conv2d(x, filter)` w.r.t. `x`, computed as a forward
+ * (stride 1, 'valid') convolution of the stride-dilated, padded `dy` with the spatially flipped,
+ * in/out-transposed filter. Same result as `tf.conv2dTranspose(dy, filter, inputShape, ...)`.
+ *
+ * @param dy `[b, outH, outW, outC]`.
+ * @param filter `[kh, kw, inC, outC]`.
+ * @param inputShape `[b, inH, inW, inC]` of the forward input.
+ * @returns `[b, inH, inW, inC]`, owned by the caller.
+ */
+export function conv2dBackpropInputByConv(
+  dy: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  inputShape: [number, number, number, number],
+  strides: number | Pair,
+  pad: ConvPad,
+  dimRoundingMode?: 'floor' | 'round' | 'ceil',
+): tf.Tensor4D {
+  return tf.tidy(() => {
+    const info = tf.backend_util.computeConv2DInfo(inputShape, filter.shape, strides, 1, pad, dimRoundingMode);
+    const [kh, kw] = [info.filterHeight, info.filterWidth];
+    const s = pair(strides);
+    const dil = dilateSpatial(dy, s);
+    const top = kh - 1 - info.padInfo.top;
+    const left = kw - 1 - info.padInfo.left;
+    const bottom = info.inHeight + kh - 1 - top - dil.shape[1];
+    const right = info.inWidth + kw - 1 - left - dil.shape[2];
+    const padded = padOrCrop(dil, [[0, 0], [top, bottom], [left, right], [0, 0]]);
+    const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
+    return tf.conv2d(padded, flipped, 1, 'valid');
+  });
+}
+
+/**
+ * `Conv2DBackpropFilter`: the gradient of `conv2d(x, filter)` w.r.t. `filter`, computed as one
+ * forward convolution whose "batch" is the input channels and whose filter is `dy` (dilated by the
+ * forward stride).
+ *
+ * @param x `[b, inH, inW, inC]`.
+ * @param dy `[b, outH, outW, outC]`.
+ * @param filterShape `[kh, kw, inC, outC]`.
+ * @returns `[kh, kw, inC, outC]`, owned by the caller.
+ */
+export function conv2dBackpropFilterByConv(
+  x: tf.Tensor4D,
+  dy: tf.Tensor4D,
+  filterShape: [number, number, number, number],
+  strides: number | Pair,
+  pad: ConvPad,
+  dimRoundingMode?: 'floor' | 'round' | 'ceil',
+): tf.Tensor4D {
+  return tf.tidy(() => {
+    const info = tf.backend_util.computeConv2DInfo(x.shape, filterShape, strides, 1, pad, dimRoundingMode);
+    const [kh, kw] = [info.filterHeight, info.filterWidth];
+    const [sh, sw] = pair(strides);
+    const needH = kh - 1 + (info.outHeight - 1) * sh + 1;
+    const needW = kw - 1 + (info.outWidth - 1) * sw + 1;
+    const xt = tf.transpose(x, [3, 1, 2, 0]) as tf.Tensor4D; // [inC, H, W, b]
+    const xp = padOrCrop(xt, [
+      [0, 0],
+      [info.padInfo.top, needH - info.inHeight - info.padInfo.top],
+      [info.padInfo.left, needW - info.inWidth - info.padInfo.left],
+      [0, 0],
+    ]);
+    const dyt = tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D; // [outH, outW, b, outC]
+    const r = tf.conv2d(xp, dyt, 1, 'valid', 'NHWC', [sh, sw]); // [inC, kh, kw, outC]
+    return tf.transpose(r, [1, 2, 0, 3]);
+  });
+}
+
+/**
+ * `DepthwiseConv2dNativeBackpropInput`: the gradient of `depthwiseConv2d(x, filter)` w.r.t. `x`,
+ * as a forward depthwise convolution of the dilated, padded `dy` with the flipped filter, summed
+ * over the channel multiplier.
+ *
+ * @param dy `[b, outH, outW, inC·m]`.
+ * @param filter `[kh, kw, inC, m]`.
+ * @param inputShape `[b, inH, inW, inC]`.
+ * @returns `[b, inH, inW, inC]`, owned by the caller.
+ */
+export function depthwiseBackpropInputByConv(
+  dy: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  inputShape: [number, number, number, number],
+  strides: number | Pair,
+  dilations: number | Pair,
+  pad: ConvPad,
+  dimRoundingMode?: 'floor' | 'round' | 'ceil',
+): tf.Tensor4D {
+  return tf.tidy(() => {
+    const info = tf.backend_util.computeConv2DInfo(inputShape, filter.shape, strides, dilations, pad, dimRoundingMode, true);
+    const [kh, kw, c, m] = filter.shape;
+    const [dh, dw] = pair(dilations);
+    const ekh = (kh - 1) * dh + 1;
+    const ekw = (kw - 1) * dw + 1;
+    const dil = dilateSpatial(dy, pair(strides));
+    const top = ekh - 1 - info.padInfo.top;
+    const left = ekw - 1 - info.padInfo.left;
+    const bottom = info.inHeight + ekh - 1 - top - dil.shape[1];
+    const right = info.inWidth + ekw - 1 - left - dil.shape[2];
+    const padded = padOrCrop(dil, [[0, 0], [top, bottom], [left, right], [0, 0]]);
+    const flipped = tf.reshape(tf.reverse(filter, [0, 1]), [kh, kw, c * m, 1]) as tf.Tensor4D;
+    const r = tf.depthwiseConv2d(padded, flipped, 1, 'valid', 'NHWC', [dh, dw]);
+    if (m === 1) return r;
+    const [b, h, w] = r.shape;
+    return tf.sum(tf.reshape(r, [b, h, w, c, m]), 4) as tf.Tensor4D;
+  });
+}
+
+/** The strided view of `xp` for tap `(i, j)`: `xp[:, i·dh :: sh, j·dw :: sw, :]`, `[b, outH, outW, c]`. */
+export function tap(xp: tf.Tensor4D, i: number, j: number, outH: number, outW: number, s: Pair, d: Pair): tf.Tensor4D {
+  const [b, , , c] = xp.shape;
+  const y0 = i * d[0];
+  const x0 = j * d[1];
+  return tf.stridedSlice(xp, [0, y0, x0, 0], [b, y0 + (outH - 1) * s[0] + 1, x0 + (outW - 1) * s[1] + 1, c], [1, s[0], s[1], 1]) as tf.Tensor4D;
+}
+
+/**
+ * `DepthwiseConv2dNativeBackpropFilter`: the gradient of `depthwiseConv2d(x, filter)` w.r.t.
+ * `filter`, one multiply-and-sum per filter tap.
+ *
+ * @param x `[b, inH, inW, inC]`.
+ * @param dy `[b, outH, outW, inC·m]`.
+ * @param filterShape `[kh, kw, inC, m]`.
+ * @returns `[kh, kw, inC, m]`, owned by the caller.
+ */
+export function depthwiseBackpropFilterByTaps(
+  x: tf.Tensor4D,
+  dy: tf.Tensor4D,
+  filterShape: [number, number, number, number],
+  strides: number | Pair,
+  dilations: number | Pair,
+  pad: ConvPad,
+  dimRoundingMode?: 'floor' | 'round' | 'ceil',
+): tf.Tensor4D {
+  return tf.tidy(() => {
+    const info = tf.backend_util.computeConv2DInfo(x.shape, filterShape, strides, dilations, pad, dimRoundingMode, true);
+    const [kh, kw, c, m] = filterShape;
+    const s = pair(strides);
+    const d = pair(dilations);
+    const { outHeight: oh, outWidth: ow } = info;
+    const needH = (kh - 1) * d[0] + (oh - 1) * s[0] + 1;
+    const needW = (kw - 1) * d[1] + (ow - 1) * s[1] + 1;
+    const xp = padOrCrop(x, [
+      [0, 0],
+      [info.padInfo.top, needH - info.inHeight - info.padInfo.top],
+      [info.padInfo.left, needW - info.inWidth - info.padInfo.left],
+      [0, 0],
+    ]);
+    const b = x.shape[0];
+    const dyr = tf.reshape(dy, [b, oh, ow, c, m]);
+    const taps: tf.Tensor[] = [];
+    for (let i = 0; i < kh; i++) {
+      for (let j = 0; j < kw; j++) {
+        const xs = tf.reshape(tap(xp, i, j, oh, ow, s, d), [b, oh, ow, c, 1]);
+        taps.push(tf.sum(tf.mul(xs, dyr), [0, 1, 2])); // [c, m]
+      }
+    }
+    return tf.reshape(tf.stack(taps), [kh, kw, c, m]) as tf.Tensor4D;
+  });
+}
+
+/**
+ * `MaxPoolGrad`: routes each output gradient to the first maximum of its window (row-major order,
+ * as TensorFlow and tfjs-cpu do), whatever the sign of the values.
+ *
+ * Works on the coarse (output-size) grid: for each window tap, a strided view of the input is
+ * compared with the output to find the first maximum; the routed gradients of taps with the same
+ * stride phase are summed after a coarse shift, and the `sh·sw` phase maps are interleaved once
+ * into the full-size gradient.
+ *
+ * @param dy `[b, outH, outW, c]`.
+ * @param x forward input `[b, inH, inW, c]`.
+ * @param y forward output `[b, outH, outW, c]`.
+ * @returns `[b, inH, inW, c]`, owned by the caller.
+ */
+export function maxPoolBackpropByTaps(
+  dy: tf.Tensor4D,
+  x: tf.Tensor4D,
+  y: tf.Tensor4D,
+  filterSize: number | Pair,
+  strides: number | Pair,
+  pad: ConvPad,
+  dimRoundingMode?: 'floor' | 'round' | 'ceil',
+): tf.Tensor4D {
+  return tf.tidy(() => {
+    const info = tf.backend_util.computePool2DInfo(x.shape, filterSize, strides, 1, pad, dimRoundingMode);
+    const [fh, fw] = [info.filterHeight, info.filterWidth];
+    const [sh, sw] = pair(strides);
+    const { outHeight: oh, outWidth: ow, padInfo } = info;
+    const [b, , , c] = x.shape;
+    // Coarse grid size per phase, and the padded input covering every window.
+    const K = oh - 1 + Math.ceil(fh / sh);
+    const L = ow - 1 + Math.ceil(fw / sw);
+    const hp = K * sh;
+    const wp = L * sw;
+    const padAmounts: Pair[] = [[0, 0], [padInfo.top, hp - info.inHeight - padInfo.top], [padInfo.left, wp - info.inWidth - padInfo.left], [0, 0]];
+    const xp = padOrCrop(x, padAmounts, -Infinity);
+    // Phase-major view: views[(p·sw + q)·b + n, k, l, :] = xp[n, k·sh + p, l·sw + q, :]. Built with
+    // reshape/transpose (native on wasm) rather than strided slices (slow on wasm).
+    const views = tf.reshape(tf.transpose(tf.reshape(xp, [b, K, sh, L, sw, c]), [2, 4, 0, 1, 3, 5]), [sh * sw * b, K, L, c]);
+    const zeros = tf.zerosLike(dy);
+    let taken: tf.Tensor | null = null;
+    const phases: (tf.Tensor4D | null)[] = new Array<tf.Tensor4D | null>(sh * sw).fill(null);
+    for (let i = 0; i < fh; i++) {
+      for (let j = 0; j < fw; j++) {
+        const a = Math.floor(i / sh);
+        const bb = Math.floor(j / sw);
+        const phase = (i % sh) * sw + (j % sw);
+        const view = tf.slice(views, [phase * b, a, bb, 0], [b, oh, ow, c]);
+        const eq = tf.equal(view, y);
+        const hit: tf.Tensor = taken === null ? eq : tf.logicalAnd(eq, tf.logicalNot(taken));
+        taken = taken === null ? hit : tf.logicalOr(taken, hit);
+        const routed = tf.where(hit, dy, zeros) as tf.Tensor4D;
+        const shifted = tf.pad(routed, [[0, 0], [a, K - a - oh], [bb, L - bb - ow], [0, 0]]);
+        const prev = phases[phase];
+        phases[phase] = prev === null ? shifted : (tf.add(prev, shifted) as tf.Tensor4D);
+      }
+    }
+    const zeroPhase = tf.zeros([b, K, L, c]) as tf.Tensor4D;
+    const all = phases.map((m) => m ?? zeroPhase);
+    const stacked = all.length === 1 ? all[0] : tf.concat(all, 0); // [sh·sw·b, K, L, c]
+    const dxp = tf.reshape(tf.transpose(tf.reshape(stacked, [sh, sw, b, K, L, c]), [2, 3, 0, 4, 1, 5]), [b, hp, wp, c]);
+    // Undo the padding: crop what was padded, zero-fill what was cropped.
+    return padOrCrop(dxp as tf.Tensor4D, padAmounts.map(([p0, p1]) => [-p0, -p1] as Pair));
+  });
+}
+
+/**
+ * A max-pool gradient kernel with TensorFlow's signature, restricted to 'valid' padding; as the
+ * stock wasm `MaxPoolGrad`, which is fast but routes ties to the LAST maximum and drops windows
+ * whose values are ≤ 0.
+ */
+export type ValidMaxPoolGrad = (dy: tf.Tensor4D, x: tf.Tensor4D, y: tf.Tensor4D, filterSize: Pair, strides: Pair) => tf.Tensor4D;
+
+/**
+ * `MaxPoolGrad` through a fast kernel that gets only positive, tie-last inputs right (the stock
+ * wasm kernel): the input is shifted to values ≥ 1 (`x − min(x) + 1`, which keeps the order of
+ * values), padded explicitly, and flipped along H and W, so that the kernel's "last maximum" is the
+ * first maximum in row-major order of the original window, as in TensorFlow. The result is flipped
+ * back and cropped.
+ *
+ * Deliberate approximation: the shift rounds, so two values of a window closer than about
+ * `6e-8 · (max(x) − min(x) + 1)` count as tied (the gradient goes to the first of them). Inputs must
+ * be finite.
+ *
+ * @returns `[b, inH, inW, c]`, owned by the caller.
+ */
+export function maxPoolBackpropViaStock(
+  dy: tf.Tensor4D,
+  x: tf.Tensor4D,
+  y: tf.Tensor4D,
+  filterSize: number | Pair,
+  strides: number | Pair,
+  pad: ConvPad,
+  dimRoundingMode: 'floor' | 'round' | 'ceil' | undefined,
+  validKernel: ValidMaxPoolGrad,
+): tf.Tensor4D {
+  return tf.tidy(() => {
+    const info = tf.backend_util.computePool2DInfo(x.shape, filterSize, strides, 1, pad, dimRoundingMode);
+    const f: Pair = [info.filterHeight, info.filterWidth];
+    const s = pair(strides);
+    const { outHeight: oh, outWidth: ow, padInfo } = info;
+    const hp = f[0] + (oh - 1) * s[0];
+    const wp = f[1] + (ow - 1) * s[1];
+    const padAmounts: Pair[] = [[0, 0], [padInfo.top, hp - info.inHeight - padInfo.top], [padInfo.left, wp - info.inWidth - padInfo.left], [0, 0]];
+    const positive = tf.add(tf.sub(x, tf.min(x)), 1);
+    const xr = tf.reverse(padOrCrop(positive, padAmounts, 0), [1, 2]) as tf.Tensor4D;
+    const dyr = tf.reverse(dy, [1, 2]) as tf.Tensor4D;
+    const yr = tf.reverse(y, [1, 2]) as tf.Tensor4D;
+    const dxr = validKernel(dyr, xr, yr, f, s);
+    return padOrCrop(tf.reverse(dxr, [1, 2]) as tf.Tensor4D, padAmounts.map(([p0, p1]) => [-p0, -p1] as Pair));
+  });
+}

@@ -1,0 +1,8 @@
+export { installGradientFixes, uninstallGradientFixes, gradientFixes } from './install';
+export {
+  conv2dBackpropInputByConv,
+  conv2dBackpropFilterByConv,
+  depthwiseBackpropInputByConv,
+  depthwiseBackpropFilterByTaps,
+  maxPoolBackpropByTaps,
+} from './convGrads';

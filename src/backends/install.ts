@@ -1,0 +1,203 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { fail, show } from '../errors';
+import {
+  conv2dBackpropFilterByConv,
+  conv2dBackpropInputByConv,
+  depthwiseBackpropFilterByTaps,
+  depthwiseBackpropInputByConv,
+  maxPoolBackpropByTaps,
+  maxPoolBackpropViaStock,
+} from './convGrads';
+
+type Shape4 = [number, number, number, number];
+type Rounding = 'floor' | 'round' | 'ceil' | undefined;
+
+/** One kernel replacement: what it fixes and how. */
+interface KernelFix {
+  readonly kernelName: string;
+  /** Why the stock kernel is replaced (shown by {@link gradientFixes}). */
+  readonly reason: string;
+  readonly kernelFunc: (inputs: tf.NamedTensorInfoMap, attrs: Record<string, unknown>, stock: tf.KernelConfig | undefined, backend: unknown) => tf.TensorInfo;
+}
+
+/** A kernel input as a Tensor usable with ops (inputs are Tensors when ops call kernels; a bare TensorInfo gets its own reference). */
+function asTensor<T extends tf.Tensor>(info: tf.TensorInfo, backend: unknown): T {
+  if (info instanceof tf.Tensor) return info as T;
+  (backend as tf.KernelBackend).incRef(info.dataId);
+  return tf.engine().makeTensorFromTensorInfo(info) as T;
+}
+
+function checkNhwc(kernel: string, attrs: Record<string, unknown>): void {
+  const f = attrs.dataFormat;
+  if (f !== undefined && f !== 'NHWC') {
+    fail(`backends.${kernel}`, `dataFormat must be 'NHWC' (the only layout tfjs convolutions support), but got ${show(f)}.`);
+  }
+}
+
+/** Runs `f` on Tensor views of the kernel inputs and disposes the views it had to create. */
+function withTensors(backend: unknown, infos: (tf.TensorInfo | undefined)[], f: (ts: tf.Tensor4D[]) => tf.Tensor): tf.Tensor {
+  return tf.tidy(() =>
+    f(
+      infos.map((i) => {
+        if (i === undefined) fail('backends.kernel', 'every kernel input must be given, but got undefined.');
+        return asTensor<tf.Tensor4D>(i, backend);
+      }),
+    ),
+  );
+}
+
+const WASM_FIXES: readonly KernelFix[] = [
+  {
+    kernelName: 'Conv2DBackpropInput',
+    reason: 'slow on wasm: computed as a forward convolution with the flipped, transposed filter on the dilated, padded gradient',
+    kernelFunc: (inputs, attrs, stock, backend) => {
+      if (attrs.dataFormat === 'NCHW' && stock) return stock.kernelFunc({ inputs, attrs: attrs as tf.NamedAttrMap, backend: backend as object }) as tf.TensorInfo;
+      checkNhwc('Conv2DBackpropInput', attrs);
+      return withTensors(backend, [inputs.dy, inputs.filter], ([dy, filter]) =>
+        conv2dBackpropInputByConv(dy, filter, attrs.inputShape as Shape4, attrs.strides as number, attrs.pad as 'same', attrs.dimRoundingMode as Rounding),
+      );
+    },
+  },
+  {
+    kernelName: 'Conv2DBackpropFilter',
+    reason: 'missing on wasm (filter gradients of conv2d and of every fused convolution): computed as one forward convolution',
+    kernelFunc: (inputs, attrs, _stock, backend) => {
+      checkNhwc('Conv2DBackpropFilter', attrs);
+      return withTensors(backend, [inputs.x, inputs.dy], ([x, dy]) =>
+        conv2dBackpropFilterByConv(x, dy, attrs.filterShape as Shape4, attrs.strides as number, attrs.pad as 'same', attrs.dimRoundingMode as Rounding),
+      );
+    },
+  },
+  {
+    kernelName: 'DepthwiseConv2dNativeBackpropInput',
+    reason: 'missing on wasm (input gradients of depthwise convolutions): computed as a forward depthwise convolution',
+    kernelFunc: (inputs, attrs, _stock, backend) =>
+      withTensors(backend, [inputs.dy, inputs.filter], ([dy, filter]) =>
+        depthwiseBackpropInputByConv(
+          dy, filter, attrs.inputShape as Shape4, attrs.strides as number, attrs.dilations as number, attrs.pad as 'same', attrs.dimRoundingMode as Rounding,
+        ),
+      ),
+  },
+  {
+    kernelName: 'DepthwiseConv2dNativeBackpropFilter',
+    reason: 'missing on wasm (filter gradients of depthwise convolutions): one multiply-and-sum per filter tap',
+    kernelFunc: (inputs, attrs, _stock, backend) =>
+      withTensors(backend, [inputs.x, inputs.dy], ([x, dy]) =>
+        depthwiseBackpropFilterByTaps(
+          x, dy, attrs.filterShape as Shape4, attrs.strides as number, attrs.dilations as number, attrs.pad as 'same', attrs.dimRoundingMode as Rounding,
+        ),
+      ),
+  },
+  {
+    kernelName: 'MaxPoolGrad',
+    reason: 'wrong on wasm when a window holds only values <= 0 (the gradient is dropped): routes to the first maximum of each window',
+    kernelFunc: (inputs, attrs, stock, backend) =>
+      withTensors(backend, [inputs.dy, inputs.input, inputs.output], ([dy, x, y]) => {
+        const args = [attrs.filterSize as number, attrs.strides as number, attrs.pad as 'same', attrs.dimRoundingMode as Rounding] as const;
+        if (!stock) return maxPoolBackpropByTaps(dy, x, y, ...args);
+        return maxPoolBackpropViaStock(dy, x, y, ...args, (d, xx, yy, fs, st) =>
+          tf.engine().makeTensorFromTensorInfo(
+            stock.kernelFunc({ inputs: { dy: d, input: xx, output: yy }, attrs: { filterSize: fs, strides: st, pad: 'valid' }, backend: backend as object }) as tf.TensorInfo,
+          ) as tf.Tensor4D,
+        );
+      }),
+  },
+];
+
+/**
+ * Fixes per backend. cpu needs none. webgl (tfjs 4.22) registers every convolution and pooling
+ * gradient kernel and computes max-pool gradients with -inf initialised windows, so it needs none
+ * either; it is listed so that {@link installGradientFixes} accepts it. Unknown backends (e.g.
+ * webgpu, tensorflow) get no fixes.
+ */
+const FIXES: Readonly<Record<string, readonly KernelFix[]>> = { wasm: WASM_FIXES, cpu: [], webgl: [] };
+
+/** Stock kernels replaced by us, per `backend/kernel`, to restore them (`undefined`: none existed). */
+const stockKernels = new Map<string, tf.KernelConfig | undefined>();
+
+const key = (backend: string, kernel: string): string => `${backend}/${kernel}`;
+
+function checkBackendName(fn: string, backendName: unknown): string {
+  if (typeof backendName !== 'string' || backendName.length === 0) {
+    fail(fn, `backendName must be a backend name such as 'wasm', 'cpu' or 'webgl', but got ${show(backendName)}.`);
+  }
+  return backendName;
+}
+
+/**
+ * Installs correct and fast gradient kernels for `backendName` (idempotent; never switches the
+ * backend; affects only that backend's kernels).
+ *
+ * Why: feature visualization lives on input gradients through convolutions and pooling, and the
+ * tfjs wasm backend (4.22) lacks `Conv2DBackpropFilter` and both depthwise backprop kernels
+ * (`tf.grad` throws "Kernel ... not registered"), drops max-pool gradients in windows whose values
+ * are all ≤ 0, and runs `Conv2DBackpropInput` several times slower than the equivalent forward
+ * convolution. Each fix is a kernel written with forward ops (see `convGrads.ts`), registered with
+ * `tf.registerKernel` for that backend only. The render loop calls this at session start; call it
+ * yourself when you differentiate through a model on wasm outside the render loop.
+ *
+ * Not in Lucid (TensorFlow has complete gradients).
+ *
+ * @example
+ * ```ts
+ * await tf.setBackend('wasm');
+ * installGradientFixes(); // for the current backend
+ * const g = tf.grad((x) => tf.sum(tf.depthwiseConv2d(x, w, 1, 'same')))(x); // works on wasm now
+ * ```
+ * @param backendName the backend to fix, default `tf.getBackend()`.
+ * @returns the kernel names replaced or added by this call (empty when already installed or when
+ *   the backend needs nothing).
+ */
+export function installGradientFixes(backendName: string = tf.getBackend()): string[] {
+  const name = checkBackendName('installGradientFixes', backendName);
+  const installed: string[] = [];
+  for (const fix of FIXES[name] ?? []) {
+    const k = key(name, fix.kernelName);
+    if (stockKernels.has(k)) continue;
+    const stock = tf.getKernel(fix.kernelName, name);
+    if (stock) tf.unregisterKernel(fix.kernelName, name);
+    stockKernels.set(k, stock);
+    tf.registerKernel({
+      kernelName: fix.kernelName,
+      backendName: name,
+      kernelFunc: ({ inputs, attrs, backend }) => fix.kernelFunc(inputs, (attrs ?? {}) as Record<string, unknown>, stock, backend),
+    });
+    installed.push(fix.kernelName);
+  }
+  return installed;
+}
+
+/**
+ * Restores the stock kernels replaced by {@link installGradientFixes} for `backendName` (for
+ * benchmarks and tests that compare against tfjs's own kernels).
+ *
+ * @param backendName default `tf.getBackend()`.
+ * @returns the kernel names restored or removed.
+ */
+export function uninstallGradientFixes(backendName: string = tf.getBackend()): string[] {
+  const name = checkBackendName('uninstallGradientFixes', backendName);
+  const restored: string[] = [];
+  for (const fix of FIXES[name] ?? []) {
+    const k = key(name, fix.kernelName);
+    if (!stockKernels.has(k)) continue;
+    const stock = stockKernels.get(k);
+    tf.unregisterKernel(fix.kernelName, name);
+    if (stock) tf.registerKernel(stock);
+    stockKernels.delete(k);
+    restored.push(fix.kernelName);
+  }
+  return restored;
+}
+
+/**
+ * The fixes known for `backendName` and whether each is installed.
+ *
+ * @example
+ * ```ts
+ * gradientFixes('wasm'); // [{ kernelName: 'Conv2DBackpropFilter', reason: 'missing on wasm ...', installed: true }, ...]
+ * ```
+ */
+export function gradientFixes(backendName: string = tf.getBackend()): { kernelName: string; reason: string; installed: boolean }[] {
+  const name = checkBackendName('gradientFixes', backendName);
+  return (FIXES[name] ?? []).map((f) => ({ kernelName: f.kernelName, reason: f.reason, installed: stockKernels.has(key(name, f.kernelName)) }));
+}
