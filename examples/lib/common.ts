@@ -1,0 +1,151 @@
+/**
+ * Shared plumbing of the examples: command-line options, backend, model, output files.
+ * Not part of the library; each example stays readable on its own.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+import type { ImageArray } from '../../src/io/types';
+import { writePng } from '../../src/io/node/files';
+import type { VisModel } from '../../src/model/types';
+
+/** Where every example writes its PNGs. */
+export const OUTPUT_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'output');
+
+/** The options every example understands, after parsing. */
+export interface ExampleOptions {
+  /** `--model <dir|model.json>`; undefined = the embedded default model. */
+  readonly model?: string;
+  /** `--input-range lo,hi` for `--model` (default 0,1). */
+  readonly inputRange: readonly [number, number];
+  readonly layer: string;
+  readonly channel: number;
+  readonly steps: number;
+  readonly size: number;
+  readonly seed: number;
+  readonly backend: 'wasm' | 'cpu';
+}
+
+/** Defaults an example picks for the common options. */
+export interface ExampleDefaults {
+  readonly layer: string;
+  readonly channel: number;
+  readonly steps: number;
+  readonly size: number;
+}
+
+/**
+ * Parses `process.argv`: `--model`, `--input-range`, `--layer`, `--channel`, `--steps`, `--size`,
+ * `--seed`, `--backend`, `--help`. Prints `help` and exits on `--help`; exits with a message on bad input.
+ */
+export function parseExampleArgs(name: string, help: string, defaults: ExampleDefaults): ExampleOptions {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        model: { type: 'string' },
+        'input-range': { type: 'string' },
+        layer: { type: 'string' },
+        channel: { type: 'string' },
+        steps: { type: 'string' },
+        size: { type: 'string' },
+        seed: { type: 'string' },
+        backend: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
+  } catch (e) {
+    usageError(name, (e as Error).message);
+  }
+  if (values.help) {
+    process.stdout.write(
+      `${help}\n\nOptions:\n` +
+        `  --model <dir|model.json>  a tfjs LayersModel/GraphModel (default: the embedded MobileNetV2)\n` +
+        `  --input-range lo,hi       input value range of --model (default 0,1)\n` +
+        `  --layer <name>            layer (default ${defaults.layer})\n` +
+        `  --channel <n>             channel (default ${defaults.channel})\n` +
+        `  --steps <n>               optimization steps (default ${defaults.steps})\n` +
+        `  --size <px>               image size (default ${defaults.size})\n` +
+        `  --seed <n>                random seed (default 0)\n` +
+        `  --backend wasm|cpu        tfjs backend (default wasm)\n`,
+    );
+    process.exit(0);
+  }
+  const int = (key: string, dflt: number, min: number): number => {
+    const raw = values[key];
+    if (raw === undefined) return dflt;
+    const v = Number(raw);
+    if (!Number.isInteger(v) || v < min) usageError(name, `--${key} must be an integer >= ${min}, but got ${JSON.stringify(raw)}.`);
+    return v;
+  };
+  let inputRange: [number, number] = [0, 1];
+  if (typeof values['input-range'] === 'string') {
+    const parts = values['input-range'].split(',').map(Number);
+    if (parts.length !== 2 || !parts.every(Number.isFinite) || parts[0] >= parts[1]) {
+      usageError(name, `--input-range must be "lo,hi" with lo < hi, but got ${JSON.stringify(values['input-range'])}.`);
+    }
+    inputRange = [parts[0], parts[1]];
+    if (values.model === undefined) usageError(name, '--input-range needs --model (the default model has its own range).');
+  }
+  const backend = (values.backend ?? 'wasm') as string;
+  if (backend !== 'wasm' && backend !== 'cpu') usageError(name, `--backend must be wasm or cpu, but got ${JSON.stringify(backend)}.`);
+  return {
+    model: values.model as string | undefined,
+    inputRange,
+    layer: (values.layer as string | undefined) ?? defaults.layer,
+    channel: int('channel', defaults.channel, 0),
+    steps: int('steps', defaults.steps, 1),
+    size: int('size', defaults.size, 8),
+    seed: int('seed', 0, 0),
+    backend,
+  };
+}
+
+function usageError(name: string, message: string): never {
+  process.stderr.write(`${name}: ${message}\nRun with --help for the options.\n`);
+  process.exit(2);
+}
+
+/** Selects the backend (quietly: no tfjs-node banner) and loads the model the options name. */
+export async function openModel(opts: ExampleOptions): Promise<VisModel> {
+  tf.env().set('PROD', true);
+  if (!(await tf.setBackend(opts.backend))) throw new Error(`backend ${opts.backend} failed to initialise`);
+  await tf.ready();
+  const { loadDefaultModel, loadModel } = await import('../../src/model/loadNode');
+  return opts.model === undefined ? loadDefaultModel() : loadModel(opts.model, { inputRange: opts.inputRange });
+}
+
+/** Writes `image` to `examples/output/<file>` and logs the path. */
+export async function save(file: string, image: ImageArray): Promise<string> {
+  await fs.mkdir(OUTPUT_DIR, { recursive: true });
+  const out = path.join(OUTPUT_DIR, file);
+  await writePng(out, image);
+  process.stdout.write(`wrote ${path.relative(process.cwd(), out)} (${image.shape.slice(-3, -1).join('x')} px)\n`);
+  return out;
+}
+
+/** A progress printer for `renderVis`'s `onProgress`: one line every `every` steps. */
+export function progress(label: string, every = 16): (p: { step: number; totalSteps: number; loss: number; stepsPerSecond: number }) => void {
+  return (p) => {
+    if (p.step % every === 0 || p.step === p.totalSteps) {
+      process.stdout.write(`${label} step ${p.step}/${p.totalSteps} loss ${p.loss.toFixed(4)} (${p.stepsPerSecond.toFixed(2)} steps/s)\n`);
+    }
+  };
+}
+
+/** Runs `main`, printing library errors as one line and exiting non-zero. */
+export function run(main: () => Promise<void>): void {
+  const start = Date.now();
+  main().then(
+    () => process.stdout.write(`done in ${((Date.now() - start) / 1000).toFixed(1)} s\n`),
+    (e: unknown) => {
+      process.stderr.write(`${e instanceof Error ? (e.name === 'OptvisError' ? e.message : e.stack ?? e.message) : String(e)}\n`);
+      process.exit(1);
+    },
+  );
+}
