@@ -20,7 +20,15 @@ export const MAX_NORM_SVD_SQRT: number = Math.max(
   ...[0, 1, 2].map((j) => Math.hypot(...COLOR_CORRELATION_SVD_SQRT.map((row) => row[j]))),
 );
 
-/** {@link COLOR_CORRELATION_SVD_SQRT} divided by {@link MAX_NORM_SVD_SQRT}: decorrelated → RGB is `rgb = M · c`. */
+/**
+ * {@link COLOR_CORRELATION_SVD_SQRT} divided by {@link MAX_NORM_SVD_SQRT}: decorrelated → RGB is
+ * `rgb = M · c` (its largest column has unit norm, so no colour direction is amplified).
+ *
+ * @example
+ * ```ts
+ * const [r, g, b] = COLOR_CORRELATION_NORMALIZED.map((row) => row[0] * 1); // RGB of the first axis
+ * ```
+ */
 export const COLOR_CORRELATION_NORMALIZED: readonly (readonly number[])[] = Object.freeze(
   COLOR_CORRELATION_SVD_SQRT.map((row) => Object.freeze(row.map((v) => v / MAX_NORM_SVD_SQRT))),
 );

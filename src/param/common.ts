@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '../ops/registerGradients';
 import { checkNonNegative, checkPositive, fail, show } from '../errors';
-import type { Rng } from '../ops/random';
+import { Rng, type RandomSource } from '../ops/random';
 import type { Param } from './types';
 
 /** Checks a shape of the given rank(s) made of positive integers and returns a copy. */
@@ -36,6 +36,15 @@ export function checkOptions(fn: string, options: unknown): void {
   if (options !== undefined && (options === null || typeof options !== 'object' || Array.isArray(options))) {
     fail(fn, `options must be an object, but got ${show(options)}.`);
   }
+}
+
+/** The generator of `options.seed` (a number, an `Rng` or undefined), checked before anything is allocated. */
+export function seededRng(fn: string, seed: unknown): Rng {
+  if (seed instanceof Rng) return seed;
+  if (seed !== undefined && (typeof seed !== 'number' || !Number.isFinite(seed))) {
+    fail(fn, `options.seed must be a finite number or an Rng, but got ${show(seed)}.`);
+  }
+  return new Rng(seed as RandomSource as number | undefined);
 }
 
 /** A trainable variable of `shape` drawn from N(0, sd²) with a seed from `rng`. */

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '../ops/registerGradients';
 import { checkPositive, checkOneOf } from '../errors';
-import { toRng, type RandomSource, type Rng } from '../ops/random';
-import { checkBool, checkOptions, makeParam, variableFrom } from './common';
+import { type RandomSource, type Rng } from '../ops/random';
+import { checkBool, checkOptions, makeParam, variableFrom, seededRng } from './common';
 import type { Param } from './types';
 
 /** Activations of {@link cppn} (Lucid's `_composite_activation` biased/unbiased, `_relu_normalized_activation`). */
@@ -96,7 +96,7 @@ export function cppn(width: number, options: CppnOptions = {}): Param<tf.Tensor4
   if (numLayers !== 0) checkPositive(FN, 'options.numLayers', numLayers);
   const activation = checkOneOf(FN, 'options.activation', options.activation ?? 'compositeActivation', ACTIVATIONS);
   const normalize = checkBool(FN, 'options.normalize', options.normalize, false);
-  const rng = toRng(options.seed);
+  const rng = seededRng(FN, options.seed);
 
   const r = Math.sqrt(3);
   const grid = new Float32Array(width * width * 2);

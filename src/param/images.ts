@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '../ops/registerGradients';
 import { checkPositive, fail, show } from '../errors';
-import { toRng, type RandomSource } from '../ops/random';
+import { type RandomSource } from '../ops/random';
 import { COLOR_CORRELATION_NORMALIZED, toValidRgb } from './color';
-import { checkBool, checkOptions, checkSd, makeParam, normalVariable, readInit, variableFrom } from './common';
+import { checkBool, checkOptions, checkSd, makeParam, normalVariable, readInit, variableFrom, seededRng } from './common';
 import { spectralCore, spectrumFromImage } from './spatial';
 import type { Param } from './types';
 
@@ -35,9 +35,10 @@ interface RawImage {
 }
 
 function rawSpectral(fn: string, shape: number[], init: Float64Array | null, sd: number, seed: RandomSource): RawImage {
+  const rng = seededRng(fn, seed); // validates the seed before anything is allocated
   const core = spectralCore(fn, shape, 1);
   try {
-    const v = init ? variableFrom(spectrumFromImage(core, shape, init), core.spectrumShape) : normalVariable(core.spectrumShape, sd, toRng(seed));
+    const v = init ? variableFrom(spectrumFromImage(core, shape, init), core.spectrumShape) : normalVariable(core.spectrumShape, sd, rng);
     return { variables: [v], owned: [core], raw: () => core.toImage(v) };
   } catch (e) {
     core.dispose();
@@ -45,8 +46,9 @@ function rawSpectral(fn: string, shape: number[], init: Float64Array | null, sd:
   }
 }
 
-function rawPixels(shape: number[], init: Float64Array | null, sd: number, seed: RandomSource): RawImage {
-  const v = init ? variableFrom(Float32Array.from(init), shape) : normalVariable(shape, sd, toRng(seed));
+function rawPixels(fn: string, shape: number[], init: Float64Array | null, sd: number, seed: RandomSource): RawImage {
+  const rng = seededRng(fn, seed);
+  const v = init ? variableFrom(Float32Array.from(init), shape) : normalVariable(shape, sd, rng);
   return { variables: [v], owned: [], raw: () => tf.clone(v) as tf.Tensor4D };
 }
 
@@ -111,7 +113,7 @@ function resolveImageOptions(fn: string, w: number, options: ImageOptions): Reso
 export function image(w: number, options: ImageOptions = {}): Param<tf.Tensor4D> {
   const FN = 'param.image';
   const o = resolveImageOptions(FN, w, options);
-  const src = o.fft ? rawSpectral(FN, o.shape, null, o.sd, options.seed) : rawPixels(o.shape, null, o.sd, options.seed);
+  const src = o.fft ? rawSpectral(FN, o.shape, null, o.sd, options.seed) : rawPixels(FN, o.shape, null, o.sd, options.seed);
   return makeParam<tf.Tensor4D>({
     fn: FN,
     shape: o.shape,
@@ -149,7 +151,7 @@ export function grayscaleImage(w: number, options: GrayscaleImageOptions = {}): 
     fail(FN, `options must not set channels or alpha (always one gray channel), but got ${show(Object.keys(options))}.`);
   }
   const o = resolveImageOptions(FN, w, { ...options, channels: 1 });
-  const src = o.fft ? rawSpectral(FN, o.shape, null, o.sd, options.seed) : rawPixels(o.shape, null, o.sd, options.seed);
+  const src = o.fft ? rawSpectral(FN, o.shape, null, o.sd, options.seed) : rawPixels(FN, o.shape, null, o.sd, options.seed);
   const [b, h] = o.shape;
   return makeParam<tf.Tensor4D>({
     fn: FN,
@@ -250,7 +252,7 @@ export function imageFromPixels(pixels: tf.Tensor | readonly unknown[], options:
     }
   }
   const alpha = ch === 4;
-  const src = fft ? rawSpectral(FN, shape, raw, 0, undefined) : rawPixels(shape, raw, 0, undefined);
+  const src = fft ? rawSpectral(FN, shape, raw, 0, undefined) : rawPixels(FN, shape, raw, 0, undefined);
   return makeParam<tf.Tensor4D>({
     fn: FN,
     shape,

@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import '../ops/registerGradients';
 import { checkPositive, fail, show } from '../errors';
 import { axisLinear, matMulHost, symmetricShiftMatrix, tf1BilinearMatrix, type AxisLinear, type HostMatrix } from '../ops/axisLinear';
-import { toRng, type RandomSource, type Rng } from '../ops/random';
-import { checkOptions, checkSd, checkShape, makeParam, normalVariable } from './common';
+import { type RandomSource, type Rng } from '../ops/random';
+import { checkOptions, checkSd, checkShape, makeParam, normalVariable, seededRng } from './common';
 import type { Param } from './types';
 
 /**
@@ -107,7 +107,7 @@ export function lowresTensor(
   const s = checkShape(FN, 'shape', shape, [3, 4]);
   const u = checkShape(FN, 'underlyingShape', underlyingShape, [s.length]);
   const sd = checkSd(FN, options.sd);
-  const core = lowresCore(FN, s, u, options.offset, sd, toRng(options.seed));
+  const core = lowresCore(FN, s, u, options.offset, sd, seededRng(FN, options.seed));
   return makeParam<tf.Tensor>({
     fn: FN,
     shape: s,
@@ -158,7 +158,7 @@ export function laplacianPyramid(shape: readonly number[], options: LaplacianPyr
   if (Math.floor(h / k) < 1 || Math.floor(w / k) < 1) {
     fail(FN, `options.levels must leave the coarsest level at least 1×1 (h // 2^(levels−1), w // 2^(levels−1)), but got levels ${levels} for ${h}×${w}.`);
   }
-  const rng = toRng(options.seed);
+  const rng = seededRng(FN, options.seed);
   const cores: LowresCore[] = [];
   for (let n = 0; n < levels; n++) {
     const f = 2 ** n;

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '../ops/registerGradients';
 import { fail } from '../errors';
-import { toRng, type RandomSource } from '../ops/random';
+import { type RandomSource } from '../ops/random';
 import { toValidRgb } from './color';
-import { checkBool, checkOptions, checkSd, checkShape, makeParam } from './common';
+import { checkBool, checkOptions, checkSd, checkShape, makeParam, seededRng } from './common';
 import { spectralCore } from './spatial';
 import type { Param } from './types';
 
@@ -39,7 +39,7 @@ export interface ImageSampleOptions {
  *
  * Port of `lucid.optvis.param.random.image_sample` (`rand_fft_image` + `to_valid_rgb`); each batch
  * element gets its own spectrum as in Lucid. Random draws come from tfjs's seeded normal generator
- * with seeds from the param's {@link Rng}.
+ * with seeds from the param's seeded `Rng`.
  */
 export function imageSample(shape: readonly number[], options: ImageSampleOptions = {}): Param<tf.Tensor4D> {
   const FN = 'param.imageSample';
@@ -48,8 +48,8 @@ export function imageSample(shape: readonly number[], options: ImageSampleOption
   const sd = checkSd(FN, options.sd);
   const decorrelate = checkBool(FN, 'options.decorrelate', options.decorrelate, true);
   if (decorrelate && s[3] !== 3) fail(FN, `shape[3] (channels) must be 3 when decorrelate is true, but got ${s[3]}.`);
+  const rng = seededRng(FN, options.seed); // validates the seed before anything is allocated
   const core = spectralCore(FN, s, options.decayPower ?? 1);
-  const rng = toRng(options.seed);
   return makeParam<tf.Tensor4D>({
     fn: FN,
     shape: s,

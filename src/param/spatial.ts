@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import '../ops/registerGradients';
 import { checkPositive, fail, show } from '../errors';
 import { irfft2dBasis, type Irfft2dBasis } from '../ops/irfft2d';
-import { toRng, type RandomSource } from '../ops/random';
-import { checkOptions, checkSd, checkShape, makeParam, normalVariable, readInit, variableFrom } from './common';
+import { type RandomSource } from '../ops/random';
+import { checkOptions, checkSd, checkShape, makeParam, normalVariable, readInit, variableFrom, seededRng } from './common';
 import type { Param } from './types';
 
 /** numpy's `fftfreq(n)[i]`: `i/n` for the first `(n−1)//2 + 1` entries, `(i−n)/n` after. */
@@ -81,12 +81,8 @@ export function pixelImage(shape: readonly number[], options: PixelImageOptions 
   checkOptions(FN, options);
   const s = checkShape(FN, 'shape', shape, [4]);
   const sd = checkSd(FN, options.sd);
-  let v: tf.Variable;
-  if (options.init !== undefined) {
-    v = variableFrom(readInit(FN, 'options.init', options.init, s), s);
-  } else {
-    v = normalVariable(s, sd, toRng(options.seed));
-  }
+  const rng = seededRng(FN, options.seed);
+  const v = options.init !== undefined ? variableFrom(readInit(FN, 'options.init', options.init, s), s) : normalVariable(s, sd, rng);
   return makeParam<tf.Tensor4D>({ fn: FN, shape: s, variables: [v], owned: [], build: () => tf.clone(v) as tf.Tensor4D });
 }
 
@@ -181,8 +177,9 @@ export function fftImage(shape: readonly number[], options: FftImageOptions = {}
   checkOptions(FN, options);
   const s = checkShape(FN, 'shape', shape, [4]);
   const sd = checkSd(FN, options.sd);
+  const rng = seededRng(FN, options.seed); // validates the seed before anything is allocated
   const core = spectralCore(FN, s, options.decayPower ?? 1);
-  const v = normalVariable(core.spectrumShape, sd, toRng(options.seed));
+  const v = normalVariable(core.spectrumShape, sd, rng);
   return makeParam<tf.Tensor4D>({ fn: FN, shape: s, variables: [v], owned: [core], build: () => core.toImage(v) });
 }
 

@@ -440,3 +440,37 @@ describe.each(BACKENDS)('custom on %s', (backend) => {
     });
   });
 });
+
+describe.each(BACKENDS)('seeds on %s', (backend) => {
+  it('reject bad seeds before allocating anything, for every constructor', async () => {
+    await useBackend(backend);
+    await expectNoLeak(() => {
+      const bad = { seed: NaN };
+      const cases: [string, () => unknown][] = [
+        ['param.fftImage', () => fftImage([1, 8, 8, 3], bad)],
+        ['param.pixelImage', () => pixelImage([1, 8, 8, 3], bad)],
+        ['param.image', () => image(8, bad)],
+        ['param.image', () => image(8, { ...bad, fft: false })],
+        ['param.grayscaleImage', () => grayscaleImage(8, bad)],
+        ['param.imageSample', () => imageSample([1, 8, 8, 3], bad)],
+        ['param.cppn', () => cppn(8, bad)],
+      ];
+      for (const [fn, make] of cases) {
+        expect(make).toThrow(new RegExp(`Error in ${fn.replace('.', '\\.')}: options\\.seed must be a finite number or an Rng, but got NaN\\.`));
+      }
+      expect(() => image(8, { seed: 'x' as never })).toThrow(/options\.seed must be a finite number or an Rng, but got "x"\./);
+    });
+  });
+
+  it('accept a shared Rng, drawing successive values from it', async () => {
+    await useBackend(backend);
+    await expectNoLeak(() => {
+      const r1 = new Rng(42), r2 = new Rng(42);
+      const a = pixelImage([1, 4, 4, 3], { seed: r1, sd: 1 }), b = pixelImage([1, 4, 4, 3], { seed: r1, sd: 1 });
+      const c = pixelImage([1, 4, 4, 3], { seed: r2, sd: 1 });
+      expect(Array.from(a.variables[0].dataSync())).toEqual(Array.from(c.variables[0].dataSync()));
+      expect(maxAbsDiff(a.variables[0].dataSync(), b.variables[0].dataSync())).toBeGreaterThan(0.1);
+      [a, b, c].forEach((p) => p.dispose());
+    });
+  });
+});
