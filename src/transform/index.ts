@@ -3,6 +3,11 @@
  *
  * A {@link Transform} is `(image, rng) => image`; factories validate their arguments eagerly and
  * draw every random choice from the seeded `rng`, so a seeded run is reproducible.
+ * `standardTransforms()` is Lucid's default pipeline; `compose` chains transforms.
+ *
+ * Port of `lucid.optvis.transform`.
+ *
+ * @packageDocumentation
  */
 export type { Transform } from './types';
 export { jitter } from './jitter';

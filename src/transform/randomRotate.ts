@@ -35,7 +35,12 @@ export interface RandomRotateOptions {
  * @returns a new `[N, H, W, C]` tensor owned by the caller.
  */
 export function rotate(image: tf.Tensor4D, radians: number, fillValue = 0): tf.Tensor4D {
-  if (!Number.isFinite(radians)) fail('transform.rotate', `radians must be a finite number, but got ${show(radians)}.`);
+  const fn = 'transform.rotate';
+  if (!(image instanceof tf.Tensor) || image.rank !== 4) {
+    fail(fn, `image must be a rank-4 [N, H, W, C] tensor, but got ${image instanceof tf.Tensor ? `shape ${show(image.shape)}` : show(image)}.`);
+  }
+  if (typeof radians !== 'number' || !Number.isFinite(radians)) fail(fn, `radians must be a finite number, but got ${show(radians)}.`);
+  if (typeof fillValue !== 'number' || !Number.isFinite(fillValue)) fail(fn, `fillValue must be a finite number, but got ${show(fillValue)}.`);
   if (radians === 0) return tf.clone(image);
   const [, h, w] = image.shape;
   const cy = (h - 1) / 2;

@@ -6,7 +6,16 @@ import { checkImage, checkNumberList } from './checks';
 
 /**
  * The output size of scaling `size` pixels by `scale`, as Lucid computes it: `floor(scale * size)`
- * with the product taken in float32 (`tf.cast(scale * tf.cast(shape, 'float32'), 'int32')`).
+ * with the product taken in float32 (`tf.cast(scale * tf.cast(shape, 'float32'), 'int32')`), so
+ * sizes match Lucid's even where float64 rounding would differ.
+ *
+ * @example
+ * ```ts
+ * scaledSize(0.9, 64); // 57
+ * ```
+ * @param scale scale factor.
+ * @param size side length in pixels.
+ * @returns the scaled side length (may be 0 for tiny results; {@link randomScale} rejects those).
  */
 export function scaledSize(scale: number, size: number): number {
   return Math.floor(Math.fround(Math.fround(scale) * Math.fround(size)));

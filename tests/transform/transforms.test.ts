@@ -320,6 +320,8 @@ describe.each(BACKENDS)('transforms on %s', (backend) => {
         /^Error in transform\.jitter: image must be a rank-4 \[N, H, W, C\] tensor, but got shape \[4, 4\]\.$/,
       );
       expect(() => jitter(1)(x, 3 as unknown as Rng)).toThrow(/rng must be an Rng \(new Rng\(seed\)\), but got 3/);
+      expect(() => rotate(x, NaN)).toThrow(/^Error in transform\.rotate: radians must be a finite number, but got NaN\.$/);
+      expect(() => rotate(flat as unknown as tf.Tensor4D, 1)).toThrow(/^Error in transform\.rotate: image must be a rank-4 \[N, H, W, C\] tensor, but got shape \[4, 4\]\.$/);
       tf.dispose([x, flat]);
     });
   });
