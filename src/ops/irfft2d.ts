@@ -74,36 +74,11 @@ export function irfft2dBasis(height: number, spectrumWidth: number, options: { w
   const h = height;
   const wf = spectrumWidth;
 
-  // Along the height first (complex inverse DFT): [Yr; Yi] = [[Ch, −Sh], [Sh, Ch]] · [Xr; Xi], a
-  // (2h × 2h) matrix. Then along the width (real part of the inverse DFT of a Hermitian row):
-  // x = [Yr | Yi] · [Wc; Ws], a (2·wf × width) matrix. Doing the complex step on the height keeps
-  // the second product real-valued: 3·b·ch·h²·wf + … multiply-adds instead of 4·b·ch·h²·wf.
-  const hBig = new Float32Array(4 * h * h);
-  for (let m = 0; m < h; m++) {
-    for (let k = 0; k < h; k++) {
-      const phase = (2 * Math.PI * ((k * m) % h)) / h;
-      const c = Math.cos(phase) / h;
-      const s = Math.sin(phase) / h;
-      hBig[m * 2 * h + k] = c;
-      hBig[m * 2 * h + h + k] = -s;
-      hBig[(h + m) * 2 * h + k] = s;
-      hBig[(h + m) * 2 * h + h + k] = c;
-    }
-  }
-  const wCol = new Float32Array(2 * wf * width);
-  for (let k = 0; k < wf; k++) {
-    const a = k === 0 || k === n / 2 ? 1 : 2;
-    for (let m = 0; m < width; m++) {
-      const phase = (2 * Math.PI * ((k * m) % n)) / n;
-      wCol[k * width + m] = (a * Math.cos(phase)) / n;
-      // The imaginary parts of the DC and Nyquist columns do not contribute (sin = 0 exactly there).
-      wCol[(wf + k) * width + m] = k === 0 || k === n / 2 ? 0 : (-a * Math.sin(phase)) / n;
-    }
-  }
-  const hMat = tf.tensor2d(hBig, [2 * h, 2 * h]);
-  const hMatT = tf.tidy(() => tf.transpose(hMat));
-  const wMat = tf.tensor2d(wCol, [2 * wf, width]);
-  const wMatT = tf.tidy(() => tf.transpose(wMat));
+  const host = hostBases(h, wf, width); // copied below: the cpu backend keeps the arrays it is given
+  const hMat = tf.tensor2d(host.h.slice(), [2 * h, 2 * h]);
+  const hMatT = tf.tensor2d(host.hT.slice(), [2 * h, 2 * h]);
+  const wMat = tf.tensor2d(host.w.slice(), [2 * wf, width]);
+  const wMatT = tf.tensor2d(host.wT.slice(), [width, 2 * wf]);
   let disposed = false;
 
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
@@ -153,4 +128,71 @@ export function irfft2dBasis(height: number, spectrumWidth: number, options: { w
       tf.dispose([wMat, wMatT, hMat, hMatT]);
     },
   };
+}
+
+/** Host (float32) copies of the bases, as given and transposed. */
+interface HostBases {
+  readonly h: Float32Array;
+  readonly hT: Float32Array;
+  readonly w: Float32Array;
+  readonly wT: Float32Array;
+}
+
+// A few recently used host bases, so that params created per step (e.g. the random backgrounds of
+// `transform.collapseAlphaRandom`) do not recompute trigonometric tables. Plain arrays, no tensors.
+const HOST_CACHE = new Map<string, HostBases>();
+const HOST_CACHE_SIZE = 6;
+
+function hostBases(h: number, wf: number, width: number): HostBases {
+  const key = `${h}x${wf}x${width}`;
+  const hit = HOST_CACHE.get(key);
+  if (hit) {
+    HOST_CACHE.delete(key);
+    HOST_CACHE.set(key, hit);
+    return hit;
+  }
+  const n = 2 * (wf - 1);
+  // Along the height first (complex inverse DFT): [Yr; Yi] = [[Ch, −Sh], [Sh, Ch]] · [Xr; Xi], a
+  // (2h × 2h) matrix. Then along the width (real part of the inverse DFT of a Hermitian row):
+  // x = [Yr | Yi] · [Wc; Ws], a (2·wf × width) matrix. Doing the complex step on the height keeps
+  // the second product real-valued: 3·b·ch·h²·wf + … multiply-adds instead of 4·b·ch·h²·wf.
+  const hB = new Float32Array(4 * h * h);
+  const hT = new Float32Array(4 * h * h);
+  const m2 = 2 * h;
+  for (let m = 0; m < h; m++) {
+    for (let k = 0; k < h; k++) {
+      const phase = (2 * Math.PI * ((k * m) % h)) / h;
+      const c = Math.cos(phase) / h;
+      const s = Math.sin(phase) / h;
+      const entries: [number, number, number][] = [
+        [m, k, c],
+        [m, h + k, -s],
+        [h + m, k, s],
+        [h + m, h + k, c],
+      ];
+      for (const [r, q, v] of entries) {
+        hB[r * m2 + q] = v;
+        hT[q * m2 + r] = v;
+      }
+    }
+  }
+  const w = new Float32Array(2 * wf * width);
+  const wT = new Float32Array(2 * wf * width);
+  for (let k = 0; k < wf; k++) {
+    const a = k === 0 || k === n / 2 ? 1 : 2;
+    for (let m = 0; m < width; m++) {
+      const phase = (2 * Math.PI * ((k * m) % n)) / n;
+      const c = (a * Math.cos(phase)) / n;
+      // The imaginary parts of the DC and Nyquist columns do not contribute (sin = 0 exactly there).
+      const s = k === 0 || k === n / 2 ? 0 : (-a * Math.sin(phase)) / n;
+      w[k * width + m] = c;
+      w[(wf + k) * width + m] = s;
+      wT[m * 2 * wf + k] = c;
+      wT[m * 2 * wf + wf + k] = s;
+    }
+  }
+  const out = { h: hB, hT, w, wT };
+  HOST_CACHE.set(key, out);
+  if (HOST_CACHE.size > HOST_CACHE_SIZE) HOST_CACHE.delete(HOST_CACHE.keys().next().value as string);
+  return out;
 }
