@@ -85,3 +85,12 @@ export function fakeLookup(tensors: Record<string, tf.Tensor>, options: { labels
 
 /** Asserts-free helper: `numTensors` now. */
 export const numTensors = (): number => tf.memory().numTensors;
+
+type LoadModel = (source: unknown, options: Record<string, unknown>) => Promise<VisModel>;
+
+/** The library's `model.loadModel` (a clear failure when it is not exported). */
+export function loadModelFn(): LoadModel {
+  const f = (api.model as unknown as Record<string, unknown>).loadModel;
+  if (typeof f !== 'function') throw new Error('reliability: model.loadModel is not exported by src/model/index.ts');
+  return f as LoadModel;
+}

@@ -11,14 +11,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../helpers/tf';
-import { api, fakeLookup, publicCallables, smallGraphVisModel, smallVisModel } from './api';
+import { api, fakeLookup, loadModelFn, publicCallables, smallGraphVisModel, smallVisModel } from './api';
 import type { VisModel } from '../../src/model/types';
 import type { Param } from '../../src/param/types';
 import type { Transform } from '../../src/transform/types';
 import { makeTestGraphModelArtifacts } from '../fixtures/models';
 import { readImage, writePng } from '../../src/io/node/files';
 
-const { param, transform, objectives, render, io, model } = api;
+const { param, transform, objectives, render, io } = api;
 const { Objective, Rng } = api;
 
 interface Case {
@@ -52,7 +52,7 @@ function exerciseTransform(t: Transform, channels = 3): void {
   const x = tf.randomUniform([2, 16, 16, channels], 0, 1, 'float32', 1) as tf.Tensor4D;
   tf.tidy(() => {
     t(x, new Rng(1));
-    tf.grad((v: tf.Tensor4D) => tf.sum(t(v, new Rng(2))))(x);
+    tf.grad((v: tf.Tensor) => tf.sum(t(v as tf.Tensor4D, new Rng(2))))(x);
   });
   x.dispose();
 }
@@ -156,7 +156,7 @@ const CASES: Case[] = [
     title: '',
     run: () => {
       const x = img();
-      tf.dispose(tf.tidy(() => tf.grad((v: tf.Tensor4D) => tf.sum(transform.rotate(v, 0.3)))(x)));
+      tf.dispose(tf.tidy(() => tf.grad((v: tf.Tensor) => tf.sum(transform.rotate(v as tf.Tensor4D, 0.3)))(x)));
       x.dispose();
     },
   },
@@ -170,7 +170,7 @@ const CASES: Case[] = [
     run: () => {
       const x = img();
       const s = transform.scaledSize(1.1, 16);
-      tf.dispose(tf.tidy(() => tf.grad((v: tf.Tensor4D) => tf.sum(transform.resizeBilinearTf1(v, s, s)))(x)));
+      tf.dispose(tf.tidy(() => tf.grad((v: tf.Tensor) => tf.sum(transform.resizeBilinearTf1(v as tf.Tensor4D, s, s)))(x)));
       x.dispose();
     },
   },
@@ -394,7 +394,7 @@ const CASES: Case[] = [
     fns: ['model.loadModel'],
     title: 'from an in-memory tf.io handler',
     run: async () => {
-      const m = await model.loadModel(tf.io.fromMemory(makeTestGraphModelArtifacts(3)), { inputRange: [-1, 1] });
+      const m = await loadModelFn()(tf.io.fromMemory(makeTestGraphModelArtifacts(3)), { inputRange: [-1, 1] });
       const x = img(1, 32);
       tf.dispose([...m.activations(x, [m.layers[m.layers.length - 1].name]).values()]);
       x.dispose();
