@@ -55,8 +55,8 @@ function rawPixels(fn: string, shape: number[], init: Float64Array | null, sd: n
 /** Squashes a raw image the way Lucid's `param.image` does. Runs in the caller's tidy. */
 function squash(t: tf.Tensor4D, channels: number | undefined, decorrelate: boolean, alpha: boolean): tf.Tensor4D {
   if (channels !== undefined) return tf.sigmoid(t);
-  const [b, h, w] = t.shape;
-  const rgb = toValidRgb(tf.slice(t, [0, 0, 0, 0], [b, h, w, 3]), { decorrelate, sigmoid: true });
+  const [b, h, w, ch] = t.shape;
+  const rgb = toValidRgb(ch === 3 ? t : tf.slice(t, [0, 0, 0, 0], [b, h, w, 3]), { decorrelate, sigmoid: true });
   if (!alpha) return rgb;
   return tf.concat([rgb, tf.sigmoid(tf.slice(t, [0, 0, 0, 3], [b, h, w, 1]))], 3);
 }
