@@ -7,6 +7,9 @@ import * as path from 'node:path';
 import type * as tf from '@tensorflow/tfjs-core';
 import { fail, show } from '../errors';
 import { MISSING_WEIGHTS, weightByteSize } from './loadArtifacts';
+import { defaultModelArtifacts, DEFAULT_MODEL_INFO } from './defaultModel';
+import { loadModel as loadModelFromHandler, wrapArtifacts, type LoadModelOptions } from './loadModel';
+import type { VisModel } from './types';
 
 /** Options of {@link fileHandler}. */
 export interface FileHandlerOptions {
@@ -102,7 +105,7 @@ async function artifactsFromJson(fn: string, json: tf.io.ModelJSON, dir: string,
     // A shard of the wrong size (e.g. an empty file left by an interrupted download) counts as missing.
     const expected = group.weights.reduce((n, w) => n + weightByteSize(w), 0);
     const got = shards.reduce((n, x) => n + (x?.length ?? 0), 0);
-    if (Number.isFinite(expected) && shards.every((x) => x !== null) && got !== expected) {
+    if (Number.isFinite(expected) && !shards.includes(null) && got !== expected) {
       const bad = shards.length === 1 ? [0] : shards.flatMap((x, i) => (x !== null && x.length === 0 ? [i] : []));
       const badIdx = bad.length > 0 ? bad : shards.map((_, i) => i);
       if (strict) {
@@ -202,4 +205,69 @@ async function artifactsFromJson(fn: string, json: tf.io.ModelJSON, dir: string,
   };
   if (missing.size > 0) MISSING_WEIGHTS.set(artifacts, missing);
   return artifacts;
+}
+
+/** Options of the Node {@link loadModel}: the browser loader's plus `strict` for missing shards. */
+export type NodeLoadModelOptions = LoadModelOptions & FileHandlerOptions;
+
+/**
+ * Loads a tfjs model from disk (a directory or model.json path), a URL, or any `tf.io` handler, and
+ * wraps it as a {@link VisModel}. Node version of `model.loadModel`: paths are read with
+ * {@link fileHandler}; `http(s)://` URLs and handlers go through tfjs.
+ *
+ * Why: tfjs in Node has no working `file://` loader without the native tfjs-node package, and
+ * real-world model folders are sometimes incomplete (`strict: false` + `cutAt`).
+ *
+ * @example
+ * ```ts
+ * import { loadModel, render } from 'tfjs-optvis/node';
+ * const vm = await loadModel('models/mobilenet_v1_1.0_224', { inputRange: [-1, 1], strict: false, cutAt: 'conv_pw_12_relu' });
+ * const { images } = await render.renderVis(vm, 'conv_pw_12_relu:7');
+ * vm.dispose();
+ * ```
+ * @param source directory, model.json path, `http(s)://` URL or `tf.io.IOHandler`.
+ * @param options `{ inputRange, cutAt, strict = true, relaxInputShape = true, ... }` plus every `visModel` option.
+ * @returns a VisModel that owns the loaded tfjs model (`dispose()` frees it).
+ */
+export async function loadModel(source: string | tf.io.IOHandler, options: NodeLoadModelOptions): Promise<VisModel> {
+  const { strict, ...rest } = options ?? ({} as NodeLoadModelOptions);
+  if (typeof source === 'string' && !/^[a-z][a-z0-9+.-]*:\/\//i.test(source)) {
+    const artifacts = await (fileHandler(source, { strict }).load as () => Promise<tf.io.ModelArtifacts>)();
+    return wrapArtifacts('loadModel', artifacts, rest);
+  }
+  return loadModelFromHandler(source, rest);
+}
+
+/** Options of {@link loadDefaultModel}. */
+export interface DefaultModelOptions {
+  /** Cut the network at this layer instead of `out_relu` (earlier = faster). */
+  readonly cutAt?: string;
+}
+
+/**
+ * Loads the embedded default model, ready to render: the ImageNet-pretrained MobileNetV2 backbone
+ * that the `nsfwjs` package (MIT) ships inside its JavaScript files, read from disk (no network),
+ * cut at `out_relu` (nsfwjs's own 5-class head is never used) with input range [0, 1].
+ *
+ * Why: no npm package ships plain ImageNet classifier weights, and a CLI or tutorial needs a model
+ * that works right after `npm install`. `nsfwjs` is an optional peer dependency of this library
+ * (a devDependency of the repository); install it to use this function. See
+ * {@link DEFAULT_LAYERS} for layers and channels that render well.
+ *
+ * @example
+ * ```ts
+ * import { loadDefaultModel, render, io } from 'tfjs-optvis/node';
+ * const vm = await loadDefaultModel();
+ * const { images } = await render.renderVis(vm, 'block_6_expand_relu:40');
+ * vm.dispose();
+ * ```
+ * @param options `{ cutAt = 'out_relu' }`.
+ * @returns a VisModel that owns the network (`dispose()` frees its weights, ~2.6 MB).
+ */
+export async function loadDefaultModel(options: DefaultModelOptions = {}): Promise<VisModel> {
+  const artifacts = await defaultModelArtifacts('loadDefaultModel');
+  return wrapArtifacts('loadDefaultModel', artifacts, {
+    cutAt: options.cutAt ?? DEFAULT_MODEL_INFO.cutAt,
+    inputRange: DEFAULT_MODEL_INFO.inputRange,
+  } as LoadModelOptions);
 }

@@ -1,0 +1,124 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { fromPng } from '../../src/io/index';
+import { parseCommand } from '../../src/cli/args';
+import { progressLine, formatDuration } from '../../src/cli/progress';
+import { runCli } from '../../src/cli/run';
+
+const BIN = resolve(__dirname, '../../bin/tfjs-optvis.js');
+const dir = mkdtempSync(join(tmpdir(), 'optvis-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Runs the real command (bin → tsx → src) and collects its output. */
+function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, env: { ...process.env, TFJS_OPTVIS_DEBUG: '' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => done({ code, stdout, stderr }));
+  });
+}
+
+/** Runs the CLI in this process with captured streams. */
+async function inProcess(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(args, { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) } });
+  return { code, stdout, stderr };
+}
+
+function std(values: Float32Array): number {
+  const mean = values.reduce((s, v) => s + v, 0) / values.length;
+  return Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / values.length);
+}
+
+const noPartialFiles = () => expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+
+describe('tfjs-optvis render (end to end, default model)', () => {
+  it('renders a 48-px PNG with progress on stderr', async () => {
+    const out = join(dir, 'e2e.png');
+    const r = await cli(['render', '--size', '48', '--steps', '10', '--seed', '1', '-o', out]);
+    expect(r.stderr).not.toMatch(/at .*\.ts:\d+/); // no stack trace
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/rendering block_6_expand_relu:40 .* 48px, 10 steps, wasm/);
+    expect(r.stderr).toMatch(/\[=+\] 10\/10 {2}loss -?\d+\.\d{3} {2}\d+\.\d steps\/s {2}ETA 0:00/);
+    const img = fromPng(readFileSync(out));
+    expect(img.shape).toEqual([48, 48, 3]);
+    expect(std(img.data)).toBeGreaterThan(0.02); // not a flat image
+    noPartialFiles();
+  });
+
+  it('fails with one line and exit code 2 on a bad --size, leaving no file', async () => {
+    const out = join(dir, 'bad-size.png');
+    const r = await cli(['render', '--size', '0', '-o', out]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('tfjs-optvis: --size must be a positive integer, but got "0".\n');
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('lists the layers of the default model', async () => {
+    const r = await inProcess(['layers', '--backend', 'cpu']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^layer +shape +kind\n/);
+    expect(r.stdout).toMatch(/\nblock_6_expand_relu +\[\?, \?, \?, 192\] +ReLU\n/);
+    expect(r.stdout).not.toMatch(/dense_3/); // nsfwjs's head is cut off
+  });
+});
+
+describe('tfjs-optvis bad input: one line on stderr, non-zero exit, no file', () => {
+  const out = () => join(dir, `out-${Math.random().toString(36).slice(2)}.png`);
+  const cases: [string, () => string[], RegExp, number][] = [
+    ['missing model directory', () => ['render', '--model', join(dir, 'no-such-model'), '--layer', 'x', '--channel', '0', '-o', out()],
+      /^tfjs-optvis: Error in fileHandler: source must be an existing model directory or model\.json file, but got ".*no-such-model" \(no such file or directory\)\.\n$/, 1],
+    ['unreadable model.json', () => {
+      const m = join(dir, 'badjson');
+      mkdirSync(m, { recursive: true });
+      writeFileSync(join(m, 'model.json'), '{ not json');
+      return ['render', '--model', m, '--layer', 'x', '--channel', '0', '-o', out()];
+    }, /^tfjs-optvis: Error in fileHandler: model\.json must be valid JSON, but ".*model\.json" has a syntax error: .*\n$/, 1],
+    ['unknown layer', () => ['render', '--layer', 'block_6_expand_rellu', '--channel', '0', '--backend', 'cpu', '-o', out()],
+      /^tfjs-optvis: Error in VisModel\.layer: .*"block_6_expand_rellu".*Did you mean .*'block_6_expand_relu'.*\?\n$/, 1],
+    ['channel out of range', () => ['render', '--layer', 'block_6_expand_relu', '--channel', '192', '--backend', 'cpu', '-o', out()],
+      /^tfjs-optvis: --channel must be in \[0, 191\] for layer "block_6_expand_relu" \(192 channels\), but got 192\.\n$/, 2],
+    ['size not a positive integer', () => ['render', '--size', '12.5', '-o', out()], /^tfjs-optvis: --size must be a positive integer, but got "12\.5"\.\n$/, 2],
+    ['steps not a positive integer', () => ['render', '--steps', '-3', '-o', out()], /^tfjs-optvis: --steps must be a positive integer, but got "-3"\.\n$/, 2],
+    ['unwritable output path', () => ['render', '-o', join(dir, 'no-dir', 'x.png')],
+      /^tfjs-optvis: -o\/--output must be a writable path, but got ".*x\.png" \(its directory does not exist\)\.\n$/, 2],
+    ['bad input range', () => ['render', '--model', dir, '--layer', 'x', '--channel', '0', '--input-range', '1,0', '-o', out()],
+      /^tfjs-optvis: --input-range must be two numbers "lo,hi" with lo < hi .* but got "1,0"\.\n$/, 2],
+    ['unknown option', () => ['render', '--sise', '3', '-o', out()], /^tfjs-optvis: Unknown option '--sise'.*\n$/, 2],
+  ];
+  it.each(cases)('%s', async (_name, args, message, code) => {
+    const before = new Set(readdirSync(dir));
+    const r = await inProcess(args());
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.code).toBe(code);
+    expect(readdirSync(dir).filter((f) => !before.has(f) && f.endsWith('.png'))).toEqual([]);
+    noPartialFiles();
+  });
+});
+
+describe('argument parsing and progress formatting', () => {
+  it('applies the documented defaults', () => {
+    expect(parseCommand(['render', '-o', 'a.png'])).toMatchObject({ command: 'render', size: 128, steps: 512, seed: 0, backend: 'wasm', alpha: false, strict: true });
+    expect(parseCommand(['render', '--model', 'm', '--layer', 'l', '--channel', '3', '--input-range', '-1,1', '--no-strict', '-o', 'a.png'])).toMatchObject({
+      model: 'm', layer: 'l', channel: 3, inputRange: [-1, 1], strict: false,
+    });
+    expect(parseCommand([])).toEqual({ command: 'help', topic: undefined });
+    expect(() => parseCommand(['render', '--layer', 'x', '-o', 'a.png'])).toThrow(/--layer and --channel go together, but only --layer was given/);
+    expect(() => parseCommand(['render', '--model', 'm', '-o', 'a.png'])).toThrow(/--layer and --channel are required with --model/);
+    expect(() => parseCommand(['render'])).toThrow(/-o\/--output must name the PNG file to write, but it is missing/);
+  });
+  it('formats progress lines', () => {
+    expect(progressLine(5, 10, 1.23456, 2.5, 2, 10)).toBe('[=====>    ]  5/10  loss 1.235  2.5 steps/s  ETA 0:02');
+    expect(progressLine(10, 10, -4, 3, 0, 4)).toBe('[====] 10/10  loss -4.000  3.0 steps/s  ETA 0:00');
+    expect(formatDuration(3725)).toBe('1:02:05');
+    expect(formatDuration(Infinity)).toBe('--:--');
+  });
+});
