@@ -23,8 +23,8 @@ const arr = (data: Float32Array, shape: S4): Arr4 => ({ data, shape });
 /** Gradients of sum(f(x, w) · r) w.r.t. x and w on the current backend, as plain arrays. */
 function grads(f: (x: tf.Tensor4D, w: tf.Tensor4D) => tf.Tensor4D, x: Arr4, w: Arr4, r: Float32Array): [Float32Array, Float32Array] {
   return tf.tidy(() => {
-    const xt = tf.tensor4d(x.data, x.shape);
-    const wt = tf.tensor4d(w.data, w.shape);
+    const xt = tf.tensor4d(Float32Array.from(x.data), x.shape);
+    const wt = tf.tensor4d(Float32Array.from(w.data), w.shape);
     const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => {
       const y = f(a as tf.Tensor4D, b as tf.Tensor4D);
       return tf.sum(tf.mul(y, tf.tensor(r, y.shape)));
