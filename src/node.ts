@@ -5,3 +5,7 @@
  * @packageDocumentation
  */
 export * from './index';
+export { loadModel, loadDefaultModel, fileHandler } from './model/loadNode';
+export type { NodeLoadModelOptions, FileHandlerOptions, DefaultModelOptions } from './model/loadNode';
+export { DEFAULT_LAYERS, DEFAULT_MODEL_INFO, DEFAULT_TARGET } from './model/defaultModel';
+export { writePng, readImage } from './io/node/files';
