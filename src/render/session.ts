@@ -18,7 +18,8 @@ export type ObjectiveSpec = Objective | number | string;
 
 /**
  * A tfjs optimizer, or a function that creates one (called once per session). Either way the
- * session owns it and disposes it (its slot variables included) in `dispose()`.
+ * session owns it and disposes it (its slot variables included) in `dispose()`; pass a fresh one
+ * per session. (If `visSession` itself throws, an optimizer instance you passed is left alone.)
  */
 export type OptimizerSpec = tf.Optimizer | (() => tf.Optimizer);
 
