@@ -130,21 +130,40 @@ export async function buildBundles(options: Pick<ServeOptions, 'testEntries' | '
 }
 
 /**
- * The default model as plain tfjs files: URL file name → contents. Empty when the package that
- * ships it is not installed (the page then asks the user to pick files).
+ * The default model as plain tfjs files: URL file name → contents (`model.json`, `weights.bin`,
+ * and `info.json` with its input range, the layer to cut it at and a suggested layer/channel).
  *
- * The default model (see `src/model/defaultModel.ts`) ships in an npm package; the server exposes it
- * under `/models/default/` so that the page loads it like any other model URL.
+ * The default model (`src/model/defaultModel.ts`) ships inside an npm package as JavaScript files;
+ * the server decodes it once with the library's Node reader and exposes it under `/models/default/`
+ * so that the page loads it like any other model URL. When it cannot be read (package missing),
+ * the map is empty, `reason` says why, and the page asks the user to pick files instead.
  */
-export async function defaultModelFiles(): Promise<Map<string, Asset>> {
+export async function defaultModelFiles(): Promise<{ files: Map<string, Asset>; reason?: string }> {
   const files = new Map<string, Asset>();
-  const dir = process.env.OPTVIS_PLAYGROUND_MODEL_DIR;
-  if (dir) {
-    for (const f of fs.readdirSync(dir)) {
-      files.set(f, { body: fs.readFileSync(path.join(dir, f)), type: f.endsWith('.json') ? 'application/json' : 'application/octet-stream' });
-    }
+  try {
+    const dm = await import('../src/model/defaultModel');
+    const artifacts = await dm.defaultModelArtifacts('playground');
+    const weights = new Uint8Array(artifacts.weightData as ArrayBuffer);
+    const modelJson = {
+      format: artifacts.format,
+      generatedBy: 'tfjs-optvis playground server',
+      modelTopology: artifacts.modelTopology,
+      weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
+    };
+    const info = {
+      name: dm.DEFAULT_MODEL_INFO.name,
+      inputRange: dm.DEFAULT_MODEL_INFO.inputRange,
+      cutAt: dm.DEFAULT_MODEL_INFO.cutAt,
+      layer: dm.DEFAULT_TARGET.layer,
+      channel: dm.DEFAULT_TARGET.channel,
+    };
+    files.set('model.json', { body: JSON.stringify(modelJson), type: TYPES['.json'] });
+    files.set('weights.bin', { body: weights, type: 'application/octet-stream' });
+    files.set('info.json', { body: JSON.stringify(info), type: TYPES['.json'] });
+    return { files };
+  } catch (e) {
+    return { files, reason: e instanceof Error ? e.message : String(e) };
   }
-  return files;
 }
 
 const TYPES: Record<string, string> = {
@@ -162,7 +181,9 @@ export async function startServer(options: ServeOptions = {}): Promise<Playgroun
   const bundles = await buildBundles(options);
   const assets = new Map<string, Asset>();
   for (const [p, text] of bundles) assets.set(p, { body: text, type: TYPES['.js'] });
-  for (const [name, a] of await defaultModelFiles()) assets.set(`/models/default/${name}`, a);
+  const model = await defaultModelFiles();
+  for (const [name, a] of model.files) assets.set(`/models/default/${name}`, a);
+  if (model.reason) console.warn(`playground: no default model (${model.reason}); users can still pick model files.`);
 
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -176,7 +197,7 @@ export async function startServer(options: ServeOptions = {}): Promise<Playgroun
     if (asset) return send(200, asset.body, asset.type);
     const testPage = /^\/test\/([\w-]+)\.html$/.exec(p);
     if (testPage && assets.has(`/test/${testPage[1]}.js`)) {
-      return send(200, `<!doctype html><meta charset="utf-8"><title>${testPage[1]}</title><script type="module" src="/test/${testPage[1]}.js"></script>`, TYPES['.html']);
+      return send(200, `<!doctype html><meta charset="utf-8"><title>${testPage[1]}</title><link rel="icon" href="data:,"><script type="module" src="/test/${testPage[1]}.js"></script>`, TYPES['.html']);
     }
     let file: string | undefined;
     if (p === '/' || p === '/index.html') file = path.join(ROOT, 'playground', 'index.html');
