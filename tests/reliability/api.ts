@@ -94,3 +94,10 @@ export function loadModelFn(): LoadModel {
   if (typeof f !== 'function') throw new Error('reliability: model.loadModel is not exported by src/model/index.ts');
   return f as LoadModel;
 }
+
+/** A function of the `model` namespace by name, untyped (for tables that pass wrong arguments). */
+export function modelFn(name: string): (...args: unknown[]) => unknown {
+  const f = (api.model as unknown as Record<string, unknown>)[name];
+  if (typeof f !== 'function') throw new Error(`reliability: model.${name} is not exported by src/model/index.ts`);
+  return f as (...args: unknown[]) => unknown;
+}

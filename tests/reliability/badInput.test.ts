@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../helpers/tf';
-import { api, fakeLookup, loadModelFn, publicCallables, smallVisModel, visModelFactory } from './api';
+import { api, fakeLookup, loadModelFn, modelFn, publicCallables, smallVisModel, visModelFactory } from './api';
 import type { VisModel } from '../../src/model/types';
 import { makeTestLayersModel } from '../fixtures/models';
 
@@ -188,7 +188,7 @@ const CASES: BadCase[] = [
   { fn: 'render.visSession', msgFn: 'visSession', arg: 'seed', call: () => render.visSession(vm(), 'conv4:3', { seed: NaN }) },
   { fn: 'render.visSession', msgFn: 'visSession', arg: 'transforms', call: () => render.visSession(vm(), 'conv4:3', { transforms: 'x' as unknown as [] }) },
   { fn: 'render.visSession', msgFn: 'visSession', arg: 'optimizer', call: () => render.visSession(vm(), 'conv4:3', { optimizer: 3 as unknown as tf.Optimizer }) },
-  { fn: 'visSession', msgFn: 'visSession', arg: 'layer|objective', also: /Did you mean 'conv4'/, call: () => render.visSession(vm(), 'conv5:3') },
+  { fn: 'visSession', msgFn: 'visSession', arg: 'layer|objective', also: /Did you mean .*'conv4'/, call: () => render.visSession(vm(), 'conv5:3') },
   { fn: 'render.renderVis', msgFn: 'renderVis', arg: 'thresholds', call: () => render.renderVis(vm(), 'conv4:3', { thresholds: [-1] }) },
   { fn: 'render.renderVis', msgFn: 'renderVis', arg: 'signal', call: () => render.renderVis(vm(), 'conv4:3', { signal: 3 as unknown as AbortSignal }) },
   { fn: 'renderVis', msgFn: 'renderVis', arg: 'onProgress', call: () => render.renderVis(vm(), 'conv4:3', { onProgress: 3 as unknown as () => void }) },
@@ -200,6 +200,7 @@ const CASES: BadCase[] = [
   // ---- model
   {
     fn: 'model.visModel',
+    msgFn: '(model\\.)?(visModel|fromLayersModel)',
     arg: 'inputRange',
     call: async () => {
       const net = makeTestLayersModel(1);
@@ -211,7 +212,31 @@ const CASES: BadCase[] = [
     },
   },
   { fn: 'model.visModel', arg: 'model', call: () => visModelFactory()('x', { inputRange: [-1, 1] }) },
+  {
+    fn: 'model.fromLayersModel',
+    arg: 'inputRange',
+    also: /\[lo, hi\]/,
+    call: () => {
+      const net = makeTestLayersModel(1);
+      try {
+        return modelFn('fromLayersModel')(net, { inputRange: [0, Infinity] });
+      } finally {
+        net.dispose();
+      }
+    },
+  },
+  { fn: 'model.fromGraphModel', arg: 'model', call: () => modelFn('fromGraphModel')({}, { inputRange: [-1, 1] }) },
+  { fn: 'model.parseInputRange', msgFn: 'myFn', arg: 'inputRange', call: () => modelFn('parseInputRange')('myFn', { mean: [0, 0, 0], std: [1, 0, 1] }) },
+  { fn: 'model.toModelInput', arg: 'image', call: () => modelFn('toModelInput')('x', { scale: [1, 1, 1], offset: [0, 0, 0] }, 'RGB') },
+  { fn: 'model.unfuseGraphTopology', arg: 'topology', call: () => modelFn('unfuseGraphTopology')(3) },
   { fn: 'model.loadModel', arg: 'source', call: () => loadModelFn()(3, { inputRange: [-1, 1] }) },
+
+  // ---- Node entry
+  { fn: 'loadModel', msgFn: '(loadModel|fileHandler)', arg: 'source', call: () => api.loadModel('/nonexistent/optvis-model', { inputRange: [-1, 1] }) },
+  { fn: 'fileHandler', arg: 'source', call: () => api.fileHandler(3 as unknown as string).load?.() },
+  { fn: 'loadDefaultModel', arg: 'cutAt', also: /Did you mean/, call: () => api.loadDefaultModel({ cutAt: 'out_reluu' }) },
+  { fn: 'writePng', arg: 'file', call: () => withImg((x) => api.writePng(3 as unknown as string, x)) },
+  { fn: 'readImage', arg: 'file', call: () => api.readImage('/nonexistent/optvis.png') },
 
   // ---- root helpers
   { fn: 'toRng', msgFn: 'Rng', arg: 'seed', call: () => api.toRng(NaN) },
@@ -226,7 +251,6 @@ const NO_BAD_INPUT: Record<string, string> = {
   'objectives.blurAlphaEachStep': 'takes no arguments',
   'render.RenderAbortError': 'an error class, constructed by renderVis',
   OptvisError: 'the error class itself',
-  'model.loadDefaultModel': 'loads the embedded default model (megabytes); its options are tested with the model',
 };
 
 describe('bad-input suite', () => {
@@ -256,7 +280,8 @@ describe('bad-input suite', () => {
     if (process.env.SHOW_MESSAGES) console.log(`${c.fn} → ${message}`);
     expect(tf.memory().numTensors - before, 'tensors leaked by the failing call').toBe(0);
     expect(message, 'expected the call to throw').toBeDefined();
-    const fnRe = c.msgFn ?? escape(c.fn);
+    // Messages may name the function with or without its namespace (`param.image`, `visSession`).
+    const fnRe = c.msgFn ?? (c.fn.includes('.') ? `(${escape(c.fn.split('.')[0])}\\.)?${escape(c.fn.split('.')[1])}` : escape(c.fn));
     // The argument, what it must be, and what was received (`but got …`, `but entry 3 is NaN`,
     // or the design's `channel 812 is out of range for layer "mixed4d" (512 channels)`).
     const form = new RegExp(`^Error in ${fnRe}: (?=.*\\b(${c.arg})\\b)(?=.* must )(?=.*(, but |is out of range))`, 's');

@@ -6,12 +6,12 @@
  * public callable has neither a case nor an explicit exclusion with a reason.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../helpers/tf';
-import { api, fakeLookup, loadModelFn, publicCallables, smallGraphVisModel, smallVisModel } from './api';
+import { api, fakeLookup, loadModelFn, modelFn, publicCallables, smallGraphVisModel, smallVisModel } from './api';
 import type { VisModel } from '../../src/model/types';
 import type { Param } from '../../src/param/types';
 import type { Transform } from '../../src/transform/types';
@@ -103,6 +103,18 @@ const vmOrThrow = (): VisModel => {
 };
 const img = (b = 1, s = 16, c = 3): tf.Tensor4D => tf.randomUniform([b, s, s, c], 0, 1, 'float32', 9) as tf.Tensor4D;
 let tmp = '';
+/** A 32-px param for render cases that are about control flow, not the default 128-px image. */
+let params: Param<tf.Tensor>[] = [];
+const smallParam = (): Param => {
+  const p = param.image(32, { seed: 4 });
+  params.push(p);
+  return p;
+};
+/** Disposes the params handed to renders (a param you pass stays yours). */
+const disposeParams = (): void => {
+  params.forEach((p) => p.dispose());
+  params = [];
+};
 
 const CASES: Case[] = [
   // ---- param
@@ -319,7 +331,7 @@ const CASES: Case[] = [
       await expectThrows(
         () =>
           render.renderVis(vmOrThrow(), 'conv4:3', {
-            param: undefined,
+            param: smallParam(),
             thresholds: [20],
             seed: 1,
             signal: ac.signal,
@@ -343,7 +355,7 @@ const CASES: Case[] = [
               if ((T.step ?? 0) >= 2) throw new Error('objective exploded');
               return tf.mean(T('conv4'));
             }, 'exploding', ['conv4']),
-            { thresholds: [5], seed: 1 },
+            { thresholds: [5], seed: 1, param: smallParam() },
           ),
         /exploded/,
       ),
@@ -351,7 +363,7 @@ const CASES: Case[] = [
   {
     fns: ['render.renderVis'],
     title: 'non-finite objective',
-    run: () => expectThrows(() => render.renderVis(vmOrThrow(), new Objective((T) => tf.div(tf.mean(T('conv4')), 0), 'inf', ['conv4']), { thresholds: [3], seed: 1 })),
+    run: () => expectThrows(() => render.renderVis(vmOrThrow(), new Objective((T) => tf.div(tf.mean(T('conv4')), 0), 'inf', ['conv4']), { thresholds: [3], seed: 1, param: smallParam() })),
   },
   {
     fns: ['render.withRedirectedReluGrad', 'render.redirectedReluGrad', 'render.redirectedRelu6Grad'],
@@ -367,7 +379,7 @@ const CASES: Case[] = [
 
   // ---- model
   {
-    fns: ['model.visModel'],
+    fns: ['model.visModel', 'model.fromLayersModel'],
     title: 'LayersModel: activations of several layers',
     run: async () => {
       const s = await smallVisModel(2);
@@ -378,7 +390,7 @@ const CASES: Case[] = [
     },
   },
   {
-    fns: ['model.visModel'],
+    fns: ['model.visModel', 'model.fromGraphModel'],
     title: 'GraphModel: activations, then unknown layer error',
     run: async () => {
       const s = await smallGraphVisModel(2);
@@ -402,6 +414,41 @@ const CASES: Case[] = [
     },
   },
 
+  {
+    fns: ['model.parseInputRange', 'model.toModelInput', 'model.unfuseGraphTopology'],
+    title: 'range mapping (per-channel, BGR) and topology rewrite',
+    run: () => {
+      const range = modelFn('parseInputRange')('test', { mean: [0.5, 0.4, 0.3], std: [0.2, 0.2, 0.3] });
+      const x = img(1, 8);
+      tf.dispose(modelFn('toModelInput')(x, range, 'BGR') as tf.Tensor);
+      x.dispose();
+      modelFn('unfuseGraphTopology')(makeTestGraphModelArtifacts(1).modelTopology);
+    },
+  },
+
+  {
+    fns: ['loadModel', 'fileHandler'],
+    title: 'Node loadModel from a model directory on disk',
+    run: async () => {
+      const m = await api.loadModel(writeModelDir(), { inputRange: [-1, 1] });
+      const x = img(1, 32);
+      tf.dispose([...m.activations(x, [m.layers[m.layers.length - 1].name]).values()]);
+      x.dispose();
+      m.dispose();
+    },
+  },
+  {
+    fns: ['loadDefaultModel'],
+    title: 'embedded default model, one forward pass',
+    run: async () => {
+      const m = await api.loadDefaultModel();
+      const x = img(1, 64);
+      tf.dispose([...m.activations(x, [m.layers[2].name]).values()]);
+      x.dispose();
+      m.dispose();
+    },
+  },
+
   // ---- root helpers
   {
     fns: ['stopGradient'],
@@ -417,9 +464,17 @@ const CASES: Case[] = [
 ];
 
 /** Public callables deliberately without a leak case, with the reason. */
-const EXCLUDED: Record<string, string> = {
-  'model.loadDefaultModel': 'loads the embedded default model (megabytes); covered by the model/CLI tests',
-};
+const EXCLUDED: Record<string, string> = {};
+
+/** Writes the fixture GraphModel as model.json + weights.bin into a fresh temp directory. */
+function writeModelDir(): string {
+  const a = makeTestGraphModelArtifacts(5);
+  const dir = mkdtempSync(path.join(tmp, 'model-'));
+  const manifest = [{ paths: ['weights.bin'], weights: a.weightSpecs }];
+  writeFileSync(path.join(dir, 'model.json'), JSON.stringify({ format: 'graph-model', modelTopology: a.modelTopology, weightsManifest: manifest }));
+  writeFileSync(path.join(dir, 'weights.bin'), Buffer.from(a.weightData as ArrayBuffer));
+  return dir;
+}
 
 describe('leak suite (cpu)', () => {
   beforeAll(async () => {
@@ -444,7 +499,14 @@ describe('leak suite (cpu)', () => {
   it.each(CASES.map((c) => [`${c.fns.join(' + ')}${c.title ? `: ${c.title}` : ''}`, c] as const))('%s leaks nothing', async (_, c) => {
     // A first run may create lazily cached, owned constants (e.g. a model's sub-model): warm up once.
     await c.run();
-    expect(await delta(c.run), 'numTensors delta').toBe(0);
+    disposeParams();
+    expect(
+      await delta(async () => {
+        await c.run();
+        disposeParams();
+      }),
+      'numTensors delta',
+    ).toBe(0);
   });
 });
 
