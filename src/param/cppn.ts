@@ -46,13 +46,52 @@ function normals(rng: Rng, sd: number, count: number): Float32Array {
   return out;
 }
 
-/** `x` ([N, c]) through the activation; returns [N, c] or [N, 2c]. Runs in the caller's tidy. */
-function activate(x: tf.Tensor2D, activation: CppnActivation): tf.Tensor2D {
-  if (activation === 'reluNormalizedActivation') return tf.div(tf.sub(tf.relu(x), 0.4), 0.58) as tf.Tensor2D;
+/**
+ * `x · w` with a gradient made of flag-free matrix products (`dx = dy · wᵀ`, `dw = xᵀ · dy` with
+ * explicit transposes): `matMul`'s transpose flags are very slow on wasm for tall matrices such as
+ * the per-pixel activations here.
+ */
+const dense = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const x = args[0] as tf.Tensor2D;
+  const w = args[1] as tf.Tensor2D;
+  const save = args[2] as tf.GradSaveFunc;
+  save([x, w]);
+  return {
+    value: tf.matMul(x, w),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [xs, ws] = saved as tf.Tensor2D[];
+      return [
+        tf.tidy(() => tf.matMul(dy as tf.Tensor2D, tf.transpose(ws))),
+        tf.tidy(() => tf.matMul(tf.transpose(xs), dy as tf.Tensor2D)),
+      ];
+    },
+  };
+}) as (x: tf.Tensor2D, w: tf.Tensor2D) => tf.Tensor2D;
+
+/**
+ * `concat(parts, 1) · w + b` without building the concatenation: part `i` is multiplied by its own
+ * block of rows of `w` (the composite activation produces two halves; concatenating them and
+ * splitting the gradient again costs more than the products on wasm).
+ */
+function denseParts(parts: readonly tf.Tensor2D[], w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D {
+  const outCh = w.shape[1];
+  let row = 0;
+  const terms = parts.map((p) => {
+    const rows = p.shape[1];
+    const block = parts.length === 1 ? w : tf.slice(w, [row, 0], [rows, outCh]);
+    row += rows;
+    return dense(p, block);
+  });
+  return tf.add(terms.length === 1 ? terms[0] : tf.addN(terms), b);
+}
+
+/** `x` ([N, c]) through the activation, as a list of [N, c] parts to be concatenated. Runs in the caller's tidy. */
+function activate(x: tf.Tensor2D, activation: CppnActivation): tf.Tensor2D[] {
+  if (activation === 'reluNormalizedActivation') return [tf.div(tf.sub(tf.relu(x), 0.4), 0.58) as tf.Tensor2D];
   const a = tf.atan(x);
   // Coefficients: RMS of atan(N(0,1)) and of its square (biased), or their std/mean (unbiased), from Lucid.
   const [c0, c1, m1] = activation === 'compositeActivation' ? [0.67, 0.6, 0] : [0.67, 0.396, 0.45];
-  return tf.concat([tf.div(a, c0), tf.div(tf.sub(tf.square(a), m1), c1)], 1) as tf.Tensor2D;
+  return [tf.div(a, c0) as tf.Tensor2D, tf.div(tf.sub(tf.square(a), m1), c1) as tf.Tensor2D];
 }
 
 /**
@@ -128,9 +167,9 @@ export function cppn(width: number, options: CppnOptions = {}): Param<tf.Tensor4
     variables,
     owned: [gridT],
     build: () => {
-      let net: tf.Tensor2D = gridT;
+      let net: tf.Tensor2D[] = [gridT];
       for (const { w, b, beta } of layers) {
-        let x = tf.add(tf.matMul(net, w), b) as tf.Tensor2D;
+        let x = denseParts(net, w as tf.Tensor2D, b as tf.Tensor1D);
         if (beta) {
           // slim.instance_norm(center=True, scale=False, epsilon=1e-6) over the pixels of the image.
           const { mean, variance } = tf.moments(x, 0, true);
@@ -138,7 +177,7 @@ export function cppn(width: number, options: CppnOptions = {}): Param<tf.Tensor4
         }
         net = activate(x, activation);
       }
-      const rgb = tf.reshape(tf.sigmoid(tf.add(tf.matMul(net, wOut), bOut)), [1, width, width, numOut]) as tf.Tensor4D;
+      const rgb = tf.reshape(tf.sigmoid(denseParts(net, wOut as tf.Tensor2D, bOut as tf.Tensor1D)), [1, width, width, numOut]) as tf.Tensor4D;
       return batch === 1 ? rgb : tf.tile(rgb, [batch, 1, 1, 1]);
     },
   });
