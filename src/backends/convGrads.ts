@@ -325,3 +325,41 @@ export function maxPoolBackpropViaStock(
     return padOrCrop(tf.reverse(dxr, [1, 2]) as tf.Tensor4D, padAmounts.map(([p0, p1]) => [-p0, -p1] as Pair));
   });
 }
+
+/**
+ * `UnsortedSegmentSum`: `out[s, ...] = Σ_{i : ids[i] = s} x[i, ...]` (ids outside [0, numSegments)
+ * are dropped, as in TensorFlow), as one matrix product with the one-hot encoding of the ids. It is
+ * the gradient of `tf.gather`, so without it nothing can be differentiated through a gather.
+ *
+ * @param x `[...ids.shape, ...rest]`.
+ * @param segmentIds int32 ids, whose shape is a prefix of `x`'s.
+ * @returns `[numSegments, ...rest]`, owned by the caller.
+ */
+export function unsortedSegmentSumByMatMul(x: tf.Tensor, segmentIds: tf.Tensor, numSegments: number): tf.Tensor {
+  return tf.tidy(() => {
+    const k = segmentIds.rank;
+    const rest = x.shape.slice(k);
+    const n = segmentIds.size;
+    const ids = tf.cast(tf.reshape(segmentIds, [n]), 'int32') as tf.Tensor1D;
+    const m = rest.reduce((a, b) => a * b, 1);
+    const x2 = tf.reshape(x.dtype === 'float32' ? x : tf.cast(x, 'float32'), [n, m]) as tf.Tensor2D;
+    // One-hot as a comparison (the wasm OneHot kernel mislabels its dtype): [S, n].
+    const oneHotT = tf.cast(tf.equal(tf.reshape(tf.range(0, numSegments, 1, 'int32'), [numSegments, 1]), tf.reshape(ids, [1, n])), 'float32') as tf.Tensor2D;
+    const sum = tf.reshape(tf.matMul(oneHotT, x2), [numSegments, ...rest]);
+    return x.dtype === 'float32' ? sum : tf.cast(sum, x.dtype);
+  });
+}
+
+/**
+ * `OneHot`: `out[..., j] = onValue if indices[...] = j else offValue`, in `dtype`. The stock wasm
+ * kernel writes int32 bits whatever `dtype` says (so `tf.oneHot(ids, n, 1, 0, 'float32')` reads as
+ * 1.4e-45 instead of 1 on wasm).
+ *
+ * @returns `[...indices.shape, depth]`, owned by the caller.
+ */
+export function oneHotByEqual(indices: tf.Tensor, depth: number, onValue: number, offValue: number, dtype: tf.DataType): tf.Tensor {
+  return tf.tidy(() => {
+    const hit = tf.equal(tf.expandDims(tf.cast(indices, 'int32'), -1), tf.range(0, depth, 1, 'int32'));
+    return tf.cast(tf.where(hit, tf.scalar(onValue, 'float32'), tf.scalar(offValue, 'float32')), dtype);
+  });
+}

@@ -5,4 +5,7 @@ export {
   depthwiseBackpropInputByConv,
   depthwiseBackpropFilterByTaps,
   maxPoolBackpropByTaps,
+  maxPoolBackpropViaStock,
+  unsortedSegmentSumByMatMul,
+  oneHotByEqual,
 } from './convGrads';

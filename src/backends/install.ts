@@ -7,6 +7,8 @@ import {
   depthwiseBackpropInputByConv,
   maxPoolBackpropByTaps,
   maxPoolBackpropViaStock,
+  unsortedSegmentSumByMatMul,
+  oneHotByEqual,
 } from './convGrads';
 
 type Shape4 = [number, number, number, number];
@@ -100,6 +102,24 @@ const WASM_FIXES: readonly KernelFix[] = [
             stock.kernelFunc({ inputs: { dy: d, input: xx, output: yy }, attrs: { filterSize: fs, strides: st, pad: 'valid' }, backend: backend as object }) as tf.TensorInfo,
           ) as tf.Tensor4D,
         );
+      }),
+  },
+  {
+    kernelName: 'UnsortedSegmentSum',
+    reason: 'missing on wasm (the gradient of tf.gather): one matrix product with the one-hot ids',
+    kernelFunc: (inputs, attrs, _stock, backend) =>
+      tf.tidy(() => {
+        if (inputs.x === undefined || inputs.segmentIds === undefined) fail('backends.UnsortedSegmentSum', 'x and segmentIds must be given, but got undefined.');
+        return unsortedSegmentSumByMatMul(asTensor(inputs.x, backend), asTensor(inputs.segmentIds, backend), attrs.numSegments as number);
+      }),
+  },
+  {
+    kernelName: 'OneHot',
+    reason: "wrong on wasm for dtype 'float32' (writes int32 bits): computed as a comparison with the dtype asked for",
+    kernelFunc: (inputs, attrs, _stock, backend) =>
+      tf.tidy(() => {
+        if (inputs.indices === undefined) fail('backends.OneHot', 'indices must be given, but got undefined.');
+        return oneHotByEqual(asTensor(inputs.indices, backend), attrs.depth as number, (attrs.onValue as number) ?? 1, (attrs.offValue as number) ?? 0, (attrs.dtype as tf.DataType) ?? 'int32');
       }),
   },
 ];

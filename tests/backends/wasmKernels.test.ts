@@ -56,13 +56,13 @@ describe('wasm gradient fixes', () => {
     const added = installGradientFixes('wasm');
     expect(tf.getBackend()).toBe('cpu');
     expect(added.sort()).toEqual(
-      ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'MaxPoolGrad'].sort(),
+      ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'MaxPoolGrad', 'OneHot', 'UnsortedSegmentSum'].sort(),
     );
     expect(installGradientFixes('wasm')).toEqual([]);
     expect(gradientFixes('wasm').every((f) => f.installed)).toBe(true);
     expect(tf.getKernel('Conv2DBackpropInput', 'wasm')).not.toBe(stockInput);
     expect(installGradientFixes('cpu')).toEqual([]);
-    expect(uninstallGradientFixes('wasm').length).toBe(5);
+    expect(uninstallGradientFixes('wasm').length).toBe(7);
     expect(tf.getKernel('Conv2DBackpropInput', 'wasm')).toBe(stockInput);
     expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeUndefined();
     expect(gradientFixes('wasm').some((f) => f.installed)).toBe(false);
@@ -180,6 +180,41 @@ describe('wasm gradient fixes', () => {
       expect(relErr(out.dx, ref), `${k} ${s} ${pad}`).toBeLessThan(1e-6);
     }
     await useBackend('wasm');
+  });
+
+  it('UnsortedSegmentSum (gradient of tf.gather): missing on stock wasm; fixed = float64 reference', async () => {
+    const shape: S4 = [1, 4, 5, 6];
+    const x = values(shape, 15);
+    const idx = [4, 1, 4, 0]; // repeated index: its gradients add up
+    const r = values([1, 4, 5, 4], 16);
+    const run = (): Float32Array =>
+      tf.tidy(() => {
+        const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.gather(v, idx, 3), tf.tensor(r, [1, 4, 5, 4]))))(tf.tensor4d(x, shape));
+        return g.dataSync() as Float32Array;
+      });
+    expect(run).toThrow(/UnsortedSegmentSum' not registered for backend 'wasm'/);
+    installGradientFixes('wasm');
+    const got = await expectNoLeak(run);
+    const ref = new Float64Array(x.length);
+    for (let p = 0; p < 20; p++) idx.forEach((c, k) => (ref[p * 6 + c] += r[p * 4 + k]));
+    expect(relErr(got, ref)).toBeLessThan(1e-6);
+    // int32 values and ids out of range (dropped) through the kernel directly
+    const seg = await expectNoLeak(() =>
+      tf.tidy(() => Array.from(tf.unsortedSegmentSum(tf.tensor1d([1, 2, 3, 4], 'int32'), tf.tensor1d([0, 2, 0, 7], 'int32'), 3).dataSync())),
+    );
+    expect(seg).toEqual([4, 0, 2]);
+    uninstallGradientFixes('wasm');
+  });
+
+  it("OneHot: stock wasm ignores dtype 'float32'; fixed gives the values asked for", async () => {
+    const run = (): number[] =>
+      tf.tidy(() => Array.from(tf.oneHot(tf.tensor1d([0, 2, 5], 'int32'), 3, 2, -1, 'float32').dataSync()));
+    const want = [2, -1, -1, -1, -1, 2, -1, -1, -1];
+    expect(run()).not.toEqual(want);
+    installGradientFixes('wasm');
+    expect(await expectNoLeak(run)).toEqual(want);
+    expect(tf.tidy(() => Array.from(tf.oneHot(tf.tensor1d([1], 'int32'), 2).dataSync()))).toEqual([0, 1]);
+    uninstallGradientFixes('wasm');
   });
 
   it('Conv2DBackpropInput: same values as stock, and faster (process CPU time)', { retry: 2 }, () => {
