@@ -9,6 +9,8 @@ import { loadDefaultModel, loadModel } from '../model/loadNode';
 import { DEFAULT_MODEL_INFO, DEFAULT_TARGET } from '../model/defaultModel';
 import type { VisModel } from '../model/types';
 import { channel } from '../objectives/index';
+import { Objective } from '../objectives/objective';
+import { collapseAlphaRandom, standardTransforms } from '../transform/index';
 import { image } from '../param/index';
 import { renderVis } from '../render/index';
 import { parseCommand, UsageError, USAGE, type LayersCommand, type RenderCommand } from './args';
@@ -83,8 +85,13 @@ async function runRender(cmd: RenderCommand, io: CliStreams): Promise<void> {
     const bar = cmd.quiet ? null : progressReporter(io.stderr);
     if (!cmd.quiet) io.stderr.write(`rendering ${layer}:${ch} on ${cmd.model ?? DEFAULT_MODEL_INFO.name}, ${cmd.size}px, ${cmd.steps} steps, ${cmd.backend}\n`);
     try {
-      const result = await renderVis(vm, channel(layer, ch), {
+      // With --alpha, the RGBA image is composited over a new random background each step (so only
+      // opaque pixels can drive the channel) and its mean opacity is pulled towards 1/4, as in
+      // Lucid's transparency experiments; otherwise the whole image would simply turn opaque.
+      const objective = cmd.alpha ? channel(layer, ch).add(alphaMeanPenalty(0.25, 1e4)) : channel(layer, ch);
+      const result = await renderVis(vm, objective, {
         param,
+        transforms: cmd.alpha ? [collapseAlphaRandom(), ...standardTransforms()] : undefined,
         seed: cmd.seed,
         thresholds: [cmd.steps - 1],
         onProgress: bar ? (p) => bar.update(p.step, p.totalSteps, p.loss, p.stepsPerSecond, p.etaSeconds) : undefined,
@@ -98,6 +105,19 @@ async function runRender(cmd: RenderCommand, io: CliStreams): Promise<void> {
   } finally {
     vm.dispose();
   }
+}
+
+/** `−weight · (mean α − target)²` on the parameterization's RGBA image. */
+function alphaMeanPenalty(target: number, weight: number): Objective {
+  return new Objective(
+    (T) =>
+      tf.tidy(() => {
+        const x = T('input');
+        const alpha = tf.slice(x, [0, 0, 0, 3], [-1, -1, -1, 1]);
+        return tf.mul(tf.square(tf.sub(tf.mean(alpha), target)), -weight);
+      }),
+    `${-weight} * (mean(alpha) - ${target})^2`,
+  );
 }
 
 /**

@@ -61,6 +61,17 @@ describe('tfjs-optvis render (end to end, default model)', () => {
     expect(existsSync(out)).toBe(false);
   });
 
+  it('renders a transparent RGBA PNG with --alpha', async () => {
+    const out = join(dir, 'alpha.png');
+    const r = await inProcess(['render', '--alpha', '--size', '32', '--steps', '4', '--layer', 'block_3_expand_relu', '--channel', '1', '-q', '-o', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toBe('');
+    const img = fromPng(readFileSync(out));
+    expect(img.shape).toEqual([32, 32, 4]);
+    const alpha = img.data.filter((_, i) => i % 4 === 3);
+    expect(Math.min(...alpha)).toBeLessThan(Math.max(...alpha)); // a real alpha channel, not constant
+  });
+
   it('lists the layers of the default model', async () => {
     const r = await inProcess(['layers', '--backend', 'cpu']);
     expect(r.code, r.stderr).toBe(0);
