@@ -71,6 +71,7 @@ function modelCase(name: string, model: VisModel, layer: string, size: number): 
 async function main(): Promise<void> {
   const size = Number(process.argv[2] ?? 64);
   const rows: [string, string, string, string][] = [];
+  await tf.setBackend('cpu');
   const lm = makeTestLayersModel(1);
   const gm = await makeTestGraphModel(1);
   const build = async (): Promise<Case[]> => [
@@ -78,7 +79,6 @@ async function main(): Promise<void> {
     modelCase('layers fixture', await fromLayersModel(lm, { inputRange: [-1, 1] }), 'conv4_relu', size),
     modelCase('graph fixture', await fromGraphModel(gm, { inputRange: [-1, 1] }), 'conv5/Relu', size),
   ];
-  await tf.setBackend('cpu');
   const cpu = (await build()).map((c) => time(c.run));
   await tf.setBackend('wasm');
   uninstallGradientFixes('wasm');

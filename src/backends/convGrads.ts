@@ -59,7 +59,14 @@ export function dilateSpatial(x: tf.Tensor4D, strides: Pair): tf.Tensor4D {
  * @param dy `[b, outH, outW, outC]`.
  * @param filter `[kh, kw, inC, outC]`.
  * @param inputShape `[b, inH, inW, inC]` of the forward input.
+ * @param strides stride of the forward op, a number or `[sh, sw]`.
+ * @param pad padding of the forward op ('same', 'valid', a number or explicit pads).
+ * @param dimRoundingMode rounding of the forward op's output size, if any.
  * @returns `[b, inH, inW, inC]`, owned by the caller.
+ * @example
+ * ```ts
+ * const dx = conv2dBackpropInputByConv(dy, w, x.shape, 2, 'same'); // = tf.conv2dTranspose(dy, w, x.shape, 2, 'same')
+ * ```
  */
 export function conv2dBackpropInputByConv(
   dy: tf.Tensor4D,
@@ -92,7 +99,14 @@ export function conv2dBackpropInputByConv(
  * @param x `[b, inH, inW, inC]`.
  * @param dy `[b, outH, outW, outC]`.
  * @param filterShape `[kh, kw, inC, outC]`.
+ * @param strides stride of the forward op, a number or `[sh, sw]`.
+ * @param pad padding of the forward op ('same', 'valid', a number or explicit pads).
+ * @param dimRoundingMode rounding of the forward op's output size, if any.
  * @returns `[kh, kw, inC, outC]`, owned by the caller.
+ * @example
+ * ```ts
+ * const dw = conv2dBackpropFilterByConv(x, dy, w.shape, 1, 'same');
+ * ```
  */
 export function conv2dBackpropFilterByConv(
   x: tf.Tensor4D,
@@ -129,7 +143,15 @@ export function conv2dBackpropFilterByConv(
  * @param dy `[b, outH, outW, inC·m]`.
  * @param filter `[kh, kw, inC, m]`.
  * @param inputShape `[b, inH, inW, inC]`.
+ * @param strides stride of the forward op, a number or `[sh, sw]`.
+ * @param pad padding of the forward op ('same', 'valid', a number or explicit pads).
+ * @param dimRoundingMode rounding of the forward op's output size, if any.
+ * @param dilations dilation of the forward op, a number or `[dh, dw]`.
  * @returns `[b, inH, inW, inC]`, owned by the caller.
+ * @example
+ * ```ts
+ * const dx = depthwiseBackpropInputByConv(dy, w, x.shape, 1, 1, 'same');
+ * ```
  */
 export function depthwiseBackpropInputByConv(
   dy: tf.Tensor4D,
@@ -175,7 +197,15 @@ export function tap(xp: tf.Tensor4D, i: number, j: number, outH: number, outW: n
  * @param x `[b, inH, inW, inC]`.
  * @param dy `[b, outH, outW, inC·m]`.
  * @param filterShape `[kh, kw, inC, m]`.
+ * @param strides stride of the forward op, a number or `[sh, sw]`.
+ * @param pad padding of the forward op ('same', 'valid', a number or explicit pads).
+ * @param dimRoundingMode rounding of the forward op's output size, if any.
+ * @param dilations dilation of the forward op, a number or `[dh, dw]`.
  * @returns `[kh, kw, inC, m]`, owned by the caller.
+ * @example
+ * ```ts
+ * const dw = depthwiseBackpropFilterByTaps(x, dy, w.shape, 1, 1, 'same');
+ * ```
  */
 export function depthwiseBackpropFilterByTaps(
   x: tf.Tensor4D,
@@ -225,7 +255,16 @@ export function depthwiseBackpropFilterByTaps(
  * @param dy `[b, outH, outW, c]`.
  * @param x forward input `[b, inH, inW, c]`.
  * @param y forward output `[b, outH, outW, c]`.
+ * @param filterSize pooling window, a number or `[fh, fw]`.
+ * @param strides stride of the forward op, a number or `[sh, sw]`.
+ * @param pad padding of the forward op ('same', 'valid', a number or explicit pads).
+ * @param dimRoundingMode rounding of the forward op's output size, if any.
  * @returns `[b, inH, inW, c]`, owned by the caller.
+ * @example
+ * ```ts
+ * const y = tf.maxPool(x, 3, 2, 'same');
+ * const dx = maxPoolBackpropByTaps(dy, x, y, 3, 2, 'same');
+ * ```
  */
 export function maxPoolBackpropByTaps(
   dy: tf.Tensor4D,
@@ -297,7 +336,19 @@ export type ValidMaxPoolGrad = (dy: tf.Tensor4D, x: tf.Tensor4D, y: tf.Tensor4D,
  * `6e-8 · (max(x) − min(x) + 1)` count as tied (the gradient goes to the first of them). Inputs must
  * be finite.
  *
+ * @param dy `[b, outH, outW, c]`.
+ * @param x forward input `[b, inH, inW, c]`.
+ * @param y forward output `[b, outH, outW, c]`.
+ * @param filterSize pooling window, a number or `[fh, fw]`.
+ * @param strides stride of the forward op, a number or `[sh, sw]`.
+ * @param pad padding of the forward op ('same', 'valid', a number or explicit pads).
+ * @param dimRoundingMode rounding of the forward op's output size, if any.
+ * @param validKernel the fast 'valid'-padding kernel to call.
  * @returns `[b, inH, inW, c]`, owned by the caller.
+ * @example
+ * ```ts
+ * const dx = maxPoolBackpropViaStock(dy, x, y, 2, 2, 'same', undefined, stockValidKernel);
+ * ```
  */
 export function maxPoolBackpropViaStock(
   dy: tf.Tensor4D,
@@ -333,6 +384,11 @@ export function maxPoolBackpropViaStock(
  *
  * @param x `[...ids.shape, ...rest]`.
  * @param segmentIds int32 ids, whose shape is a prefix of `x`'s.
+ * @param numSegments number of output rows.
+ * @example
+ * ```ts
+ * unsortedSegmentSumByMatMul(tf.tensor1d([1, 2, 3]), tf.tensor1d([0, 0, 1], 'int32'), 2); // [3, 3]
+ * ```
  * @returns `[numSegments, ...rest]`, owned by the caller.
  */
 export function unsortedSegmentSumByMatMul(x: tf.Tensor, segmentIds: tf.Tensor, numSegments: number): tf.Tensor {
@@ -355,7 +411,16 @@ export function unsortedSegmentSumByMatMul(x: tf.Tensor, segmentIds: tf.Tensor, 
  * kernel writes int32 bits whatever `dtype` says (so `tf.oneHot(ids, n, 1, 0, 'float32')` reads as
  * 1.4e-45 instead of 1 on wasm).
  *
+ * @param indices int32 indices.
+ * @param depth number of classes.
+ * @param onValue value where `indices` = j.
+ * @param offValue value elsewhere.
+ * @param dtype output dtype.
  * @returns `[...indices.shape, depth]`, owned by the caller.
+ * @example
+ * ```ts
+ * oneHotByEqual(tf.tensor1d([2], 'int32'), 3, 1, 0, 'float32'); // [[0, 0, 1]]
+ * ```
  */
 export function oneHotByEqual(indices: tf.Tensor, depth: number, onValue: number, offValue: number, dtype: tf.DataType): tf.Tensor {
   return tf.tidy(() => {

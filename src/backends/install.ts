@@ -193,6 +193,10 @@ export function installGradientFixes(backendName: string = tf.getBackend()): str
  *
  * @param backendName default `tf.getBackend()`.
  * @returns the kernel names restored or removed.
+ * @example
+ * ```ts
+ * uninstallGradientFixes('wasm'); // back to tfjs's own wasm kernels
+ * ```
  */
 export function uninstallGradientFixes(backendName: string = tf.getBackend()): string[] {
   const name = checkBackendName('uninstallGradientFixes', backendName);
@@ -216,6 +220,7 @@ export function uninstallGradientFixes(backendName: string = tf.getBackend()): s
  * ```ts
  * gradientFixes('wasm'); // [{ kernelName: 'Conv2DBackpropFilter', reason: 'missing on wasm ...', installed: true }, ...]
  * ```
+ * @param backendName default `tf.getBackend()`.
  */
 export function gradientFixes(backendName: string = tf.getBackend()): { kernelName: string; reason: string; installed: boolean }[] {
   const name = checkBackendName('gradientFixes', backendName);

@@ -1,3 +1,13 @@
+/**
+ * Any tfjs model as a visualizable model: {@link visModel} (or {@link fromLayersModel} /
+ * {@link fromGraphModel}) wraps a LayersModel or GraphModel with its input range, channel order,
+ * layer list and one-pass `activations(image, names)`; the loaders read models from URLs, handlers
+ * and (in Node) directories.
+ *
+ * Port of the model side of `lucid.modelzoo.vision_base.Model`.
+ *
+ * @packageDocumentation
+ */
 export type { VisModel, LayerInfo, InputRange } from './types';
 export { fromLayersModel, PREACT_SUFFIX, type LayersModelOptions } from './layersModel';
 export { fromGraphModel, unfuseGraphTopology, type GraphModelOptions } from './graphModel';

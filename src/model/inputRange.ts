@@ -4,7 +4,9 @@ import type { InputRange } from './types';
 
 /** A validated input range as a per-channel affine map `model = image01 · scale + offset`. */
 export interface AffineRange {
+  /** Per-channel factor (model channel order). */
   readonly scale: readonly [number, number, number];
+  /** Per-channel offset (model channel order). */
   readonly offset: readonly [number, number, number];
 }
 
@@ -29,6 +31,13 @@ function describe(range: unknown): string {
  * Why required: a wrong input range is the most common silent failure of feature visualization
  * (Lucid's issues are full of gray or noisy images from models fed [0, 1] instead of [-117, 138]);
  * nothing in a tfjs model file states its range, so we make the caller say it.
+ *
+ * @param fn the public function name used in error messages.
+ * @param range `[lo, hi]` or `{ mean: [3], std: [3] }`.
+ * @example
+ * ```ts
+ * parseInputRange('f', [-1, 1]); // { scale: [2, 2, 2], offset: [-1, -1, -1] }
+ * ```
  */
 export function parseInputRange(fn: string, range: unknown): AffineRange {
   if (range === undefined || range === null) {
@@ -63,6 +72,12 @@ export function parseInputRange(fn: string, range: unknown): AffineRange {
  * `mean`/`std` are given in the model's channel order, as model cards list them).
  *
  * @param image `[b, h, w, 3]`, values in [0, 1], RGB.
+ * @param range the parsed range ({@link parseInputRange}).
+ * @param channelOrder the model's channel order.
+ * @example
+ * ```ts
+ * const x = toModelInput(image01, parseInputRange('f', [-1, 1]), 'RGB'); // image01 * 2 - 1
+ * ```
  * @returns `[b, h, w, 3]` in the model's range and order; a new tensor owned by the caller.
  */
 export function toModelInput(image: tf.Tensor4D, range: AffineRange, channelOrder: 'RGB' | 'BGR'): tf.Tensor4D {
