@@ -16,6 +16,8 @@ export * as model from './model/index';
 export * as render from './render/index';
 export { renderVis, visSession } from './render/index';
 export * as io from './io/index';
+export * as backends from './backends/index';
+export { visModel } from './model/index';
 export { Objective } from './objectives/objective';
 export type { Param, ParamOutputs } from './param/types';
 export type { Transform } from './transform/types';
