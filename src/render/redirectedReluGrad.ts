@@ -106,16 +106,18 @@ const redirectedConfigs: readonly tf.GradConfig[] = [
  * gradients ({@link redirectedReluGrad}, {@link redirectedRelu6Grad}), then restores the previous
  * gradients in `finally`, even when `fn` throws.
  *
- * Why: Lucid installs the override with `gradient_override_map` on the graph it builds, so nothing
- * else is affected. tfjs has one global gradient registry, and it picks a kernel's gradient when
- * the forward op is recorded, so the override must cover the whole forward and backward pass of a
- * step and nothing more. Calls nest; `fn` must be synchronous (the registry is global, so it must
- * never stay swapped across an `await`).
+ * Why: Lucid installs the override with `gradient_override_map` around `import_model`, so only
+ * the model's ReLUs are affected. tfjs has one global gradient registry, and it binds a kernel's
+ * gradient to an op when the forward op is recorded on the tape, so wrapping the model's forward
+ * pass is enough: ReLUs recorded inside `fn` keep the redirected gradient through the backward
+ * pass, everything recorded outside (the param, transforms, objective, other tfjs code) keeps the
+ * stock one. Calls nest; `fn` must be synchronous (the registry is global, so it must never stay
+ * swapped across an `await`).
  *
  * Only kernels named `Relu`/`Relu6` are affected: activations fused into another kernel
  * (`_FusedConv2D` with a ReLU) keep their ordinary gradient; the model wrapper unfuses them.
  *
- * @param fn the synchronous work to run (typically one optimization step).
+ * @param fn the synchronous work to run (the render session passes the model's forward pass).
  * @returns what `fn` returns.
  *
  * Port of the `gradient_override_map({'Relu': redirected_relu_grad, 'Relu6': redirected_relu6_grad})`

@@ -198,11 +198,13 @@ class Session implements VisSession {
       fail(`${FN}.step`, 'param must have trainable variables to optimize, but got none (a sampling param such as imageSample is not trainable).');
     }
     const stepIndex = this.count;
-    const run = () =>
-      tf.tidy(() => variableGradsOrCleanUp(() => tf.neg(this.objectiveValue(this.stepRng, stepIndex)), vars));
+    // Lucid overrides the ReLU gradients of the imported model only, while global_step <= 16.
+    const redirect = this.reluOverride && stepIndex <= RELU_OVERRIDE_LAST_STEP;
     let result: { value: tf.Scalar; grads: tf.NamedTensorMap };
     try {
-      result = this.reluOverride && stepIndex <= RELU_OVERRIDE_LAST_STEP ? withRedirectedReluGrad(run) : run();
+      result = tf.tidy(() =>
+        variableGradsOrCleanUp(() => tf.neg(this.objectiveValue(this.stepRng, stepIndex, { redirect })), vars),
+      );
     } catch (error) {
       if (error instanceof Error && /Cannot find a connection between any variable/.test(error.message)) {
         fail(`${FN}.step`, `objective must depend on the param's variables, but got ${show(this.objective.description)}, which does not.`);
@@ -284,12 +286,18 @@ class Session implements VisSession {
     return out;
   }
 
-  /** The objective's value on a freshly transformed image; call inside tf.tidy. */
-  private objectiveValue(rng: Rng, step: number, check = false): tf.Scalar {
+  /**
+   * The objective's value on a freshly transformed image; call inside tf.tidy. `check` validates
+   * the image against the model (trial pass); `redirect` records the model's forward pass with the
+   * redirected ReLU gradients (tfjs binds a gradient to an op when the op is recorded, so this
+   * covers exactly the model's ReLUs, as Lucid's override around `import_model`).
+   */
+  private objectiveValue(rng: Rng, step: number, how: { check?: boolean; redirect?: boolean } = {}): tf.Scalar {
     const image = this.buildParam().image;
     const transformed = this.transform(image, rng);
-    if (check) this.checkImageFits(image, transformed);
-    const acts = this.activations(transformed, check);
+    if (how.check) this.checkImageFits(image, transformed);
+    const forward = () => this.activations(transformed, how.check === true);
+    const acts = how.redirect ? withRedirectedReluGrad(forward) : forward();
     const layers = this.objective.layers;
     const lookupFn = (name: string): tf.Tensor => {
       if (name === INPUT) return image;
@@ -346,7 +354,7 @@ class Session implements VisSession {
   /** One forward pass without gradients: validates sizes and the objective before any update. */
   private trial(rng: Rng): void {
     tf.tidy(() => {
-      this.objectiveValue(rng, 0, true);
+      this.objectiveValue(rng, 0, { check: true });
     });
   }
 

@@ -83,6 +83,21 @@ describe.each(BACKENDS)('redirected ReLU gradients on %s', (backend) => {
     expect(tf.getGradient('Relu6')).toBe(stockRelu6);
   });
 
+  it('binds the gradient when the op is recorded: wrapping the forward pass is enough, ops outside keep the stock one', async () => {
+    await useBackend(backend);
+    const { x, dy, shape } = cases(13);
+    await expectNoLeak(() => {
+      const xt = tf.tensor4d(x, shape), c = tf.tensor4d(dy, shape);
+      // d/dv sum(c·relu_redirected(v) + c·relu_stock(v)) = redirected + stock
+      const g = tf.grad((v: tf.Tensor) =>
+        tf.sum(tf.add(tf.mul(withRedirectedReluGrad(() => tf.relu(v)), c), tf.mul(tf.relu(v), c))),
+      )(xt);
+      const ref = lucidReference(x, dy, 4, false).map((r, i) => r + (x[i] > 0 ? dy[i] : 0));
+      expect(maxAbsDiff(g.dataSync(), ref)).toBeLessThan(1e-6);
+      tf.dispose([xt, c, g]);
+    });
+  });
+
   it('restores the stock gradients when the step throws, and nests', async () => {
     await useBackend(backend);
     const stockRelu = tf.getGradient('Relu');

@@ -104,6 +104,23 @@ describe.each(BACKENDS)('visSession on %s', (backend) => {
     model.dispose();
   });
 
+  it('redirects only the model\'s ReLUs, not those of the param (as Lucid, around import_model)', async () => {
+    await useBackend(backend);
+    const model = tinyModel(); // alive ReLUs
+    await expectNoLeak(() => {
+      const inner = pixelParam(8, 14);
+      // A param whose own ReLU is dead: image = 0.5 + relu(v - 10), so d image / d v = 0.
+      const deadParam: Param = { ...inner, image: () => tf.tidy(() => tf.add(tf.relu(tf.sub(inner.variables[0], 10)), 0.5)) as tf.Tensor4D };
+      const v = values(inner.variables[0]);
+      const s = visSession(model, channelMean('relu', 0), { param: deadParam, transforms: [], optimizer: tf.train.sgd(1), reluGradientOverride: true });
+      s.step();
+      expect(maxAbsDiff(values(inner.variables[0]), v)).toBe(0);
+      s.dispose();
+      inner.dispose();
+    });
+    model.dispose();
+  });
+
   it('lets a ReLU6 above 6 move only downwards', async () => {
     await useBackend(backend);
     const model = tinyModel({ bias: 10 }); // relu6(4·conv) saturated at 6 everywhere
