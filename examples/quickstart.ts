@@ -2,8 +2,8 @@
  * Quickstart: visualize one channel with Lucid's defaults (Lucid's tutorial, first cell:
  * `render.render_vis(model, "mixed4a_pre_relu:476")`).
  *
- * Defaults here: 96 px, 128 steps on the embedded MobileNetV2. Lucid's full settings are
- * 128 px and 512 steps (`--size 128 --steps 512`); everything else — the decorrelated FFT image,
+ * Defaults here: 128 px, 256 steps on the embedded MobileNetV2. Lucid's full settings are
+ * 128 px and 512 steps (`--steps 512`); everything else — the decorrelated FFT image,
  * the standard transforms, Adam(0.05), the redirected ReLU gradient — is already Lucid's default.
  *
  *   npm run example:quickstart -- --layer block_6_expand_relu --channel 40
@@ -16,7 +16,7 @@ import { openModel, parseExampleArgs, progress, run, save } from './lib/common';
 const HELP = 'quickstart: render one channel with Lucid\'s default settings; writes examples/output/quickstart.png';
 
 run(async () => {
-  const opts = parseExampleArgs('quickstart', HELP, { ...DEFAULT_TARGET, steps: 128, size: 96 });
+  const opts = parseExampleArgs('quickstart', HELP, { ...DEFAULT_TARGET, steps: 256, size: 128 });
   const vm = await openModel(opts);
   // Lucid's default param (a decorrelated FFT image); we pass it only to choose the size and seed.
   // A param we pass stays ours: we dispose it.

@@ -23,7 +23,7 @@
  *   7. allied image, full
  * Each row: the foreground composited on white, then the background.
  *
- * Settings: 64 px and 64 steps by default on the embedded MobileNetV2 (7 runs of a batch of 2).
+ * Settings: 64 px and 48 steps by default on the embedded MobileNetV2 (7 runs of a batch of 2).
  * The settings of Lucid's transparency notebooks are 320 px (cropped to 160) and 1000 steps;
  * `--size 128 --steps 512` already gives clean results.
  *
@@ -93,7 +93,8 @@ function compositeParam(bg: Background, size: number, seed: number): Param {
   const j = jitter(PART_JITTER);
   return custom([fg, back], ([rgba, b]) => {
     let full: tf.Tensor4D = b;
-    if (bg.kind === 'colour') full = tf.tile(b, [1, size, size, 1]);
+    // Broadcasting (not tf.tile, whose gradient is one slice per repetition) spreads the colour.
+    if (bg.kind === 'colour') full = tf.add(tf.zeros([1, size, size, 3]), b) as tf.Tensor4D;
     if (bg.kind === 'offset') {
       const m = b.shape[1] - size;
       full = tf.slice(b, [0, rng.intBetween(0, m), rng.intBetween(0, m), 0], [1, size, size, 3]);
@@ -152,7 +153,7 @@ async function renderRow(vm: VisModel, bg: Background, opts: ExampleOptions, ind
 }
 
 run(async () => {
-  const opts = parseExampleArgs('transparency-backgrounds', HELP, { layer: 'block_10_expand_relu', channel: 50, steps: 64, size: 64 });
+  const opts = parseExampleArgs('transparency-backgrounds', HELP, { layer: 'block_10_expand_relu', channel: 50, steps: 48, size: 64 });
   const vm = await openModel(opts);
   try {
     process.stdout.write(`objective per row: channel(${opts.layer}:${opts.channel}, batch 0) ∓ channel(batch 1) + alpha penalty\n`);

@@ -12,6 +12,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import type { ImageArray } from '../../src/io/types';
 import { writePng } from '../../src/io/node/files';
 import type { VisModel } from '../../src/model/types';
+import { installGradientFixes } from '../../src/backends/index';
 
 /** Where every example writes its PNGs. */
 export const OUTPUT_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'output');
@@ -116,6 +117,8 @@ export async function openModel(opts: ExampleOptions): Promise<VisModel> {
   tf.env().set('PROD', true);
   if (!(await tf.setBackend(opts.backend))) throw new Error(`backend ${opts.backend} failed to initialise`);
   await tf.ready();
+  // The render session installs these too; doing it here keeps the examples independent of that.
+  installGradientFixes(opts.backend);
   const { loadDefaultModel, loadModel } = await import('../../src/model/loadNode');
   return opts.model === undefined ? loadDefaultModel() : loadModel(opts.model, { inputRange: opts.inputRange });
 }
