@@ -211,7 +211,7 @@ const CASES: BadCase[] = [
       }
     },
   },
-  { fn: 'model.visModel', arg: 'model', call: () => visModelFactory()('x', { inputRange: [-1, 1] }) },
+  { fn: 'visModel', arg: 'model', call: () => visModelFactory()('x', { inputRange: [-1, 1] }) },
   {
     fn: 'model.fromLayersModel',
     arg: 'inputRange',
@@ -238,6 +238,11 @@ const CASES: BadCase[] = [
   { fn: 'writePng', arg: 'file', call: () => withImg((x) => api.writePng(3 as unknown as string, x)) },
   { fn: 'readImage', arg: 'file', call: () => api.readImage('/nonexistent/optvis.png') },
 
+  // ---- backends
+  { fn: 'backends.installGradientFixes', arg: 'backendName', also: /'wasm'/, call: () => api.backends.installGradientFixes('') },
+  { fn: 'backends.uninstallGradientFixes', arg: 'backendName', call: () => api.backends.uninstallGradientFixes(3 as unknown as string) },
+  { fn: 'backends.gradientFixes', arg: 'backendName', call: () => api.backends.gradientFixes(null as unknown as string) },
+
   // ---- root helpers
   { fn: 'toRng', msgFn: 'Rng', arg: 'seed', call: () => api.toRng(NaN) },
   { fn: 'Rng', arg: 'seed', call: () => new Rng(Infinity) },
@@ -251,6 +256,16 @@ const NO_BAD_INPUT: Record<string, string> = {
   'objectives.blurAlphaEachStep': 'takes no arguments',
   'render.RenderAbortError': 'an error class, constructed by renderVis',
   OptvisError: 'the error class itself',
+  // Kernel implementations registered with tf.registerKernel: tfjs calls them with attributes it has
+  // already validated (like tfjs's own kernels, they do not re-check them).
+  'backends.conv2dBackpropInputByConv': 'kernel body, inputs validated by tfjs',
+  'backends.conv2dBackpropFilterByConv': 'kernel body, inputs validated by tfjs',
+  'backends.depthwiseBackpropInputByConv': 'kernel body, inputs validated by tfjs',
+  'backends.depthwiseBackpropFilterByTaps': 'kernel body, inputs validated by tfjs',
+  'backends.maxPoolBackpropByTaps': 'kernel body, inputs validated by tfjs',
+  'backends.maxPoolBackpropViaStock': 'kernel body, inputs validated by tfjs',
+  'backends.unsortedSegmentSumByMatMul': 'kernel body, inputs validated by tfjs',
+  'backends.oneHotByEqual': 'kernel body, inputs validated by tfjs',
 };
 
 describe('bad-input suite', () => {

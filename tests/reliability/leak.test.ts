@@ -379,7 +379,7 @@ const CASES: Case[] = [
 
   // ---- model
   {
-    fns: ['model.visModel', 'model.fromLayersModel'],
+    fns: ['model.visModel', 'visModel', 'model.fromLayersModel'],
     title: 'LayersModel: activations of several layers',
     run: async () => {
       const s = await smallVisModel(2);
@@ -446,6 +446,54 @@ const CASES: Case[] = [
       tf.dispose([...m.activations(x, [m.layers[2].name]).values()]);
       x.dispose();
       m.dispose();
+    },
+  },
+
+  // ---- backends
+  {
+    fns: ['backends.installGradientFixes', 'backends.uninstallGradientFixes', 'backends.gradientFixes'],
+    title: 'listing, and install/uninstall on cpu (nothing to fix there)',
+    run: () => {
+      api.backends.gradientFixes('wasm');
+      api.backends.installGradientFixes('cpu');
+      api.backends.uninstallGradientFixes('cpu');
+    },
+  },
+  {
+    fns: [
+      'backends.conv2dBackpropInputByConv',
+      'backends.conv2dBackpropFilterByConv',
+      'backends.depthwiseBackpropInputByConv',
+      'backends.depthwiseBackpropFilterByTaps',
+      'backends.maxPoolBackpropByTaps',
+      'backends.maxPoolBackpropViaStock',
+      'backends.unsortedSegmentSumByMatMul',
+      'backends.oneHotByEqual',
+    ],
+    title: 'the kernel building blocks on small tensors',
+    run: () => {
+      const b = api.backends;
+      const x = tf.randomNormal([1, 4, 4, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
+      const dy2 = tf.randomNormal([1, 4, 4, 2], 0, 1, 'float32', 2) as tf.Tensor4D;
+      const dy6 = tf.randomNormal([1, 4, 4, 6], 0, 1, 'float32', 3) as tf.Tensor4D;
+      const f = tf.randomNormal([3, 3, 3, 2], 0, 1, 'float32', 4) as tf.Tensor4D;
+      const y = tf.maxPool(x, 2, 2, 'valid');
+      const dyp = tf.onesLike(y);
+      const ids = tf.tensor1d([0, 2, 0], 'int32');
+      const rows = tf.randomNormal([3, 5], 0, 1, 'float32', 5);
+      tf.dispose([
+        b.conv2dBackpropInputByConv(dy2, f, [1, 4, 4, 3], 1, 'same'),
+        b.conv2dBackpropFilterByConv(x, dy2, [3, 3, 3, 2], 1, 'same'),
+        b.depthwiseBackpropInputByConv(dy6, f, [1, 4, 4, 3], 1, 1, 'same'),
+        b.depthwiseBackpropFilterByTaps(x, dy6, [3, 3, 3, 2], 1, 1, 'same'),
+        b.maxPoolBackpropByTaps(dyp, x, y, 2, 2, 'valid'),
+        b.maxPoolBackpropViaStock(dyp, x, y, 2, 2, 'valid', undefined, (d, xx, yy, fs, st) =>
+          b.maxPoolBackpropByTaps(d, xx, yy, fs, st, 'valid'),
+        ),
+        b.unsortedSegmentSumByMatMul(rows, ids, 3),
+        b.oneHotByEqual(ids, 4, 1, 0, 'float32'),
+      ]);
+      tf.dispose([x, dy2, dy6, f, y, dyp, ids, rows]);
     },
   },
 
