@@ -39,8 +39,9 @@ export const DEFAULT_LAYERS: readonly { readonly layer: string; readonly channel
 export const DEFAULT_TARGET = { layer: 'block_6_expand_relu', channel: 40 } as const;
 
 function resolver(): NodeJS.Require {
-  // CommonJS builds have `require`; ES modules resolve from this file's URL.
-  return typeof require === 'function' ? require : createRequire(import.meta.url);
+  // ES modules resolve from this file's URL; CommonJS builds (where import.meta is empty) have `require`.
+  const url = (import.meta as { url?: string }).url;
+  return typeof url === 'string' ? createRequire(url) : require;
 }
 
 /** Directory of nsfwjs's bundled MobileNetV2 files, or a clear error when nsfwjs is not installed. */
@@ -48,7 +49,10 @@ async function modelDir(fn: string): Promise<string> {
   let main: string;
   try {
     main = resolver().resolve('nsfwjs');
-  } catch {
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') {
+      return fail(fn, `the nsfwjs package must be resolvable, but resolving it failed: ${(e as Error).message}.`);
+    }
     return fail(
       fn,
       'the default model needs the optional peer dependency "nsfwjs" (MIT), but it is not installed. Run `npm install nsfwjs@^4.4.0`, or pass your own model.',
