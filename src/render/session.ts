@@ -346,7 +346,8 @@ class Session implements VisSession {
       fail(
         FN,
         `the param image must be ${mh ?? 'any'}×${mw ?? 'any'} px after transforms (the model's fixed input size), ` +
-          `but got ${h}×${w} (param image ${image.shape[1]}×${image.shape[2]}). Change the param size or the transforms.`,
+          `but got ${h}×${w} (param image ${image.shape[1]}×${image.shape[2]}). Change the param size or the transforms` +
+          (mh !== null && mw !== null ? ` (e.g. end them with transform.cropOrPadTo(${mh}, ${mw})).` : '.'),
       );
     }
   }

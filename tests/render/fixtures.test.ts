@@ -5,6 +5,7 @@ import { visModel } from '../../src/model/index';
 import { gradientFixes, uninstallGradientFixes } from '../../src/backends/index';
 import { visSession } from '../../src/render/index';
 import { image } from '../../src/param/index';
+import { cropOrPadTo, jitter } from '../../src/transform/index';
 import type { VisModel } from '../../src/model/types';
 import { makeTestGraphModel, makeTestLayersModel } from '../fixtures/models';
 import { expectNoLeak, useBackend, type NodeBackend } from '../helpers/tf';
@@ -94,5 +95,23 @@ describe('renderVis on the fixture models (cpu)', () => {
     console.info(`cpu losses ${cpu.map((x) => x.toFixed(5)).join(' ')}; wasm ${wasm.map((x) => x.toFixed(5)).join(' ')}`);
     expect(cpu[5]).toBeGreaterThan(cpu[0]);
     wasm.forEach((l, i) => expect(Math.abs(l - cpu[i])).toBeLessThan(1e-3 * Math.max(1, Math.abs(cpu[i]))));
+  });
+
+  it('a fixed-size model: a clear error for other sizes, and the suggested cropOrPadTo fixes it', async () => {
+    await useBackend('cpu');
+    const lm = makeTestLayersModel(1, { inputShape: [32, 32, 3] });
+    const vm = await visModel(lm, { inputRange: [-1, 1] });
+    await expectNoLeak(() => {
+      const param = image(24, { seed: 1 });
+      expect(() => visSession(vm, 'conv4_relu:1', { param, transforms: [jitter(2)] })).toThrow(
+        /Error in visSession: the param image must be 32×32 px after transforms \(the model's fixed input size\), but got 22×22 \(param image 24×24\)\. .*transform\.cropOrPadTo\(32, 32\)/,
+      );
+      const s = visSession(vm, 'conv4_relu:1', { param, transforms: [jitter(2), cropOrPadTo(32, 32)] });
+      expect(Number.isFinite(s.step())).toBe(true);
+      s.dispose();
+      param.dispose();
+    });
+    vm.dispose();
+    lm.dispose();
   });
 });
