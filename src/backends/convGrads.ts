@@ -39,16 +39,20 @@ export function padOrCrop<T extends tf.Tensor>(x: T, amounts: readonly Pair[], v
 
 /**
  * Inserts `s − 1` zeros between neighbouring pixels along H and W (a "dilated" gradient map, as
- * used by transposed convolutions): `[b, h, w, c]` → `[b, (h−1)·sh + 1, (w−1)·sw + 1, c]`.
+ * used by transposed convolutions), then pads (or crops) it:
+ * `[b, h, w, c]` → `[b, top + (h−1)·sh + 1 + bottom, left + (w−1)·sw + 1 + right, c]`.
+ * The zeros come from one pad of a `[b, h, 1, w, 1, c]` view, so no strided copy is needed (strided
+ * slices are slow on wasm); a crop (a slice) is only needed when some amount is negative.
  */
-export function dilateSpatial(x: tf.Tensor4D, strides: Pair): tf.Tensor4D {
+export function dilateAndPad(x: tf.Tensor4D, strides: Pair, rows: Pair, cols: Pair): tf.Tensor4D {
   const [sh, sw] = strides;
-  if (sh === 1 && sw === 1) return tf.clone(x);
+  if (sh === 1 && sw === 1) return padOrCrop(x, [[0, 0], rows, cols, [0, 0]]);
   const [b, h, w, c] = x.shape;
   const r = tf.reshape(x, [b, h, 1, w, 1, c]);
   const p = tf.pad(r, [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]]);
   const full = tf.reshape(p, [b, h * sh, w * sw, c]) as tf.Tensor4D;
-  return tf.slice(full, [0, 0, 0, 0], [b, (h - 1) * sh + 1, (w - 1) * sw + 1, c]) as tf.Tensor4D;
+  // `full` already has sh − 1 (sw − 1) trailing zero rows (columns).
+  return padOrCrop(full, [[0, 0], [rows[0], rows[1] - (sh - 1)], [cols[0], cols[1] - (sw - 1)], [0, 0]]);
 }
 
 /**
@@ -80,12 +84,11 @@ export function conv2dBackpropInputByConv(
     const info = tf.backend_util.computeConv2DInfo(inputShape, filter.shape, strides, 1, pad, dimRoundingMode);
     const [kh, kw] = [info.filterHeight, info.filterWidth];
     const s = pair(strides);
-    const dil = dilateSpatial(dy, s);
     const top = kh - 1 - info.padInfo.top;
     const left = kw - 1 - info.padInfo.left;
-    const bottom = info.inHeight + kh - 1 - top - dil.shape[1];
-    const right = info.inWidth + kw - 1 - left - dil.shape[2];
-    const padded = padOrCrop(dil, [[0, 0], [top, bottom], [left, right], [0, 0]]);
+    const bottom = info.inHeight + kh - 1 - top - ((info.outHeight - 1) * s[0] + 1);
+    const right = info.inWidth + kw - 1 - left - ((info.outWidth - 1) * s[1] + 1);
+    const padded = dilateAndPad(dy, s, [top, bottom], [left, right]);
     const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
     return tf.conv2d(padded, flipped, 1, 'valid');
   });
@@ -168,12 +171,12 @@ export function depthwiseBackpropInputByConv(
     const [dh, dw] = pair(dilations);
     const ekh = (kh - 1) * dh + 1;
     const ekw = (kw - 1) * dw + 1;
-    const dil = dilateSpatial(dy, pair(strides));
+    const s = pair(strides);
     const top = ekh - 1 - info.padInfo.top;
     const left = ekw - 1 - info.padInfo.left;
-    const bottom = info.inHeight + ekh - 1 - top - dil.shape[1];
-    const right = info.inWidth + ekw - 1 - left - dil.shape[2];
-    const padded = padOrCrop(dil, [[0, 0], [top, bottom], [left, right], [0, 0]]);
+    const bottom = info.inHeight + ekh - 1 - top - ((info.outHeight - 1) * s[0] + 1);
+    const right = info.inWidth + ekw - 1 - left - ((info.outWidth - 1) * s[1] + 1);
+    const padded = dilateAndPad(dy, s, [top, bottom], [left, right]);
     const flipped = tf.reshape(tf.reverse(filter, [0, 1]), [kh, kw, c * m, 1]) as tf.Tensor4D;
     const r = tf.depthwiseConv2d(padded, flipped, 1, 'valid', 'NHWC', [dh, dw]);
     if (m === 1) return r;
