@@ -44,7 +44,7 @@ export const USAGE = `Usage:
 
 Renders a feature visualization (Lucid's render_vis): an image that maximises the mean activation
 of one channel of a layer. Without --model, the embedded default model is used (MobileNetV2 from
-the nsfwjs package, input [0,1]) and, without --layer/--channel, its channel block_6_expand_relu:40.
+the nsfwjs package, input [0,1]) and, without --layer/--channel, its channel block_13_expand_relu:100.
 
 Render options:
   --layer <name>          layer to visualize (see "tfjs-optvis layers")

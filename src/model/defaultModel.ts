@@ -24,19 +24,20 @@ export const DEFAULT_MODEL_INFO = {
 } as const;
 
 /**
- * Layers worth visualizing on the default model, early to late, with channels whose renders we
- * looked at (128 px, 512 steps, standard transforms, FFT/decorrelated image).
+ * Layers of the default model worth visualizing, early to late, each with channels whose renders
+ * we looked at (FFT/decorrelated 96–128 px image, standard transforms, 128–200 steps, seed 0).
+ * Every `*_expand_relu` layer (and `out_relu`) can be rendered; these are starting points.
  */
 export const DEFAULT_LAYERS: readonly { readonly layer: string; readonly channels: readonly number[]; readonly note: string }[] = [
-  { layer: 'block_3_expand_relu', channels: [1, 10, 20], note: 'edges, colour blobs (stride 4)' },
-  { layer: 'block_6_expand_relu', channels: [5, 40, 100], note: 'textures (stride 8)' },
-  { layer: 'block_10_expand_relu', channels: [10, 50, 200], note: 'patterns (stride 16)' },
-  { layer: 'block_13_expand_relu', channels: [20, 100, 300], note: 'object parts (stride 16)' },
-  { layer: 'block_16_expand_relu', channels: [30, 200, 500], note: 'object-like features (stride 32)' },
+  { layer: 'block_3_expand_relu', channels: [10], note: 'stride 4, 144 channels: 10 = fine horizontal wavy lines' },
+  { layer: 'block_6_expand_relu', channels: [5, 40], note: 'stride 8, 192 channels: 5 = colourful scale/cell mosaic, 40 = fine wavy stripes' },
+  { layer: 'block_10_expand_relu', channels: [50], note: 'stride 16, 384 channels: 50 = dense leafy/feathery pattern' },
+  { layer: 'block_13_expand_relu', channels: [100], note: 'stride 16, 576 channels: 100 = eye-like rings with dark pupils (object parts)' },
+  { layer: 'block_16_expand_relu', channels: [200], note: 'stride 32, 960 channels: 200 = feather/fur tufts' },
 ];
 
-/** The layer and channel the CLI renders when none is given. */
-export const DEFAULT_TARGET = { layer: 'block_6_expand_relu', channel: 40 } as const;
+/** The layer and channel the CLI renders when none is given: eye-like rings, recognisable at 128 px. */
+export const DEFAULT_TARGET = { layer: 'block_13_expand_relu', channel: 100 } as const;
 
 function resolver(): NodeJS.Require {
   // ES modules resolve from this file's URL; CommonJS builds (where import.meta is empty) have `require`.

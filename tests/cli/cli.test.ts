@@ -45,7 +45,7 @@ describe('tfjs-optvis render (end to end, default model)', () => {
     const r = await cli(['render', '--size', '48', '--steps', '10', '--seed', '1', '-o', out]);
     expect(r.stderr).not.toMatch(/at .*\.ts:\d+/); // no stack trace
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/rendering block_6_expand_relu:40 .* 48px, 10 steps, wasm/);
+    expect(r.stderr).toMatch(/rendering block_13_expand_relu:100 .* 48px, 10 steps, wasm/);
     expect(r.stderr).toMatch(/\[=+\] 10\/10 {2}loss -?\d+\.\d{3} {2}\d+\.\d steps\/s {2}ETA 0:00/);
     const img = fromPng(readFileSync(out));
     expect(img.shape).toEqual([48, 48, 3]);
