@@ -41,6 +41,7 @@ const ui = {
   layer: $<HTMLSelectElement>('layer'),
   channel: $<HTMLInputElement>('channel'),
   alpha: $<HTMLInputElement>('alpha'),
+  transforms: $<HTMLSelectElement>('transforms'),
   size: $<HTMLInputElement>('size'),
   steps: $<HTMLInputElement>('steps'),
   seed: $<HTMLInputElement>('seed'),
@@ -80,7 +81,7 @@ function showError(e: unknown): void {
 /** One redraw of the canvas during a render (kept for the end-to-end tests). */
 interface DrawRecord {
   step: number;
-  /** Sum of the RGBA bytes drawn. */
+  /** Sum of the image's values (all channels) drawn. */
   checksum: number;
 }
 const draws: DrawRecord[] = [];
@@ -90,16 +91,15 @@ const stepTimes: number[] = [];
 
 function draw(image: ImageArray, step: number): void {
   io.drawToCanvas(image, ui.canvas);
-  const bytes = ui.canvas.getContext('2d')!.getImageData(0, 0, ui.canvas.width, ui.canvas.height).data;
   let checksum = 0;
-  for (let i = 0; i < bytes.length; i++) checksum += bytes[i];
+  for (let i = 0; i < image.data.length; i++) checksum += image.data[i];
   draws.push({ step, checksum });
 }
 
 /** Switches the tfjs backend and installs the library's gradient fixes for it. */
 async function useBackend(name: string): Promise<void> {
-  const fixes = await prepareBackend(name);
-  ui.status.textContent = `Backend ${tf.getBackend()} ready${fixes.length ? ` (gradient fixes: ${fixes.join(', ')})` : ''}.`;
+  await prepareBackend(name);
+  ui.status.textContent = `Backend ${tf.getBackend()} ready.`;
 }
 
 /** The layers worth visualizing: 4-D activations (NHWC) with a known channel count. */
@@ -131,8 +131,8 @@ function onLayerChange(): void {
   if (Number(ui.channel.value) > depth - 1) ui.channel.value = '0';
 }
 
-function chosenRange(): readonly [number, number] | undefined {
-  if (ui.range.value === 'auto') return undefined;
+/** The input range chosen for picked files (a model file does not declare it). */
+function chosenRange(): readonly [number, number] {
   const [lo, hi] = ui.range.value.split(',').map(Number);
   return [lo, hi];
 }
@@ -150,7 +150,7 @@ async function loadModel(source: ModelSource, name: string, isDefault = false): 
       const info = await defaultModelInfo(DEFAULT_MODEL_INFO_URL);
       if (!info) throw new Error('This server has no default model (is the nsfwjs package installed?). Pick model files instead.');
       name = info.name;
-      range ??= info.inputRange;
+      range = info.inputRange;
       cutAt = info.cutAt;
       target = info;
     }
@@ -194,13 +194,13 @@ function readInt(input: HTMLInputElement, what: string, lo: number, hi: number):
   return v;
 }
 
-/** Random transforms: Lucid's standard set; with alpha, first composite on a random background. */
-function transformsFor(alpha: boolean): Transform[] {
-  const standard = transform.standardTransforms();
-  if (!alpha) return standard;
-  const collapse = (transform as unknown as Record<string, (() => Transform) | undefined>).collapseAlphaRandom;
-  if (!collapse) throw new Error('alpha needs transform.collapseAlphaRandom, which this build of the library lacks.');
-  return [collapse(), ...standard];
+/**
+ * Random transforms: Lucid's standard set, jitter only, or none (to see why they matter); with
+ * alpha, the image is first composited on a random background.
+ */
+function transformsFor(kind: string, alpha: boolean): Transform[] {
+  const chosen = kind === 'none' ? [] : kind === 'jitter' ? [transform.jitter(8)] : transform.standardTransforms();
+  return alpha ? [transform.collapseAlphaRandom(), ...chosen] : chosen;
 }
 
 async function renderLoop(): Promise<void> {
@@ -227,7 +227,7 @@ async function renderLoop(): Promise<void> {
     p = param.image(size, { alpha, seed });
     session = render.visSession(model, objectives.channel(layer, n), {
       param: p,
-      transforms: transformsFor(alpha),
+      transforms: transformsFor(ui.transforms.value, alpha),
       reluGradientOverride: true,
       seed,
     });

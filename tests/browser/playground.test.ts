@@ -17,7 +17,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { ROOT, startServer, type PlaygroundServer } from '../../scripts/serve';
-import { makeTestLayersModel } from '../fixtures/models';
+import { makeTestGraphModelArtifacts, makeTestLayersModel } from '../fixtures/models';
 import { HAS_CHROMIUM, IN_CI, NO_CHROMIUM_MESSAGE, launchChromium, type Chromium } from './chromium';
 import type { GradcheckRequest, GradcheckResult } from './gradcheck.entry';
 
@@ -50,6 +50,16 @@ async function fixtureFiles(seed: number): Promise<{ name: string; mimeType: str
     model.dispose();
   }
   return files;
+}
+
+/** The GraphModel fixture's artifacts with base64 weights, to pass into the page. */
+function graphArtifacts(seed: number): NonNullable<GradcheckRequest['graph']> {
+  const a = makeTestGraphModelArtifacts(seed);
+  return {
+    modelTopology: a.modelTopology,
+    weightSpecs: a.weightSpecs ?? [],
+    weightData: Buffer.from(a.weightData as ArrayBuffer).toString('base64'),
+  };
 }
 
 /** Canvas pixels (RGBA bytes) and their spread. */
@@ -101,19 +111,23 @@ interface DrawRecord {
 /** Sets the render options, clicks Render, waits for the end; returns the draws, the final canvas, steps and loss. */
 async function renderThroughUi(
   page: Page,
-  opts: { layer: string; channel: number; size: number; steps: number },
-): Promise<{ draws: DrawRecord[]; last: CanvasShot; steps: number; loss: number }> {
+  opts: { layer: string; channel: number; size: number; steps: number; transforms?: string; alpha?: boolean },
+): Promise<{ draws: DrawRecord[]; last: CanvasShot; alphaMin: number; steps: number; loss: number }> {
   await page.selectOption('#layer', opts.layer);
   await page.fill('#channel', String(opts.channel));
   await page.fill('#size', String(opts.size));
   await page.fill('#steps', String(opts.steps));
+  await page.selectOption('#transforms', opts.transforms ?? 'standard');
+  await page.setChecked('#alpha', opts.alpha ?? false);
   await clickRender(page);
   expect(await waitForState(page, ['done', 'error'], 100_000)).toBe('done');
   const last = await readCanvas(page);
+  let alphaMin = 255;
+  for (let i = 3; i < last.data.length; i += 4) alphaMin = Math.min(alphaMin, last.data[i]);
   const draws = await page.evaluate(() => (window as unknown as { __playground: { draws: DrawRecord[] } }).__playground.draws);
   const steps = await page.evaluate(() => Number(document.body.dataset.step));
   const loss = await page.evaluate(() => Number(document.body.dataset.loss));
-  return { draws, last, steps, loss };
+  return { draws, last, alphaMin, steps, loss };
 }
 
 /** The image was redrawn while optimizing (first draw after step 1, last after the final step) and changed. */
@@ -150,7 +164,9 @@ describe.skipIf(!HAS_CHROMIUM && !IN_CI)('playground in Chromium', () => {
     await server?.close();
   });
 
-  it('webgl: renders a picked LayersModel (model.json + shard); the canvas changes and is not flat', async () => {
+  // SwiftShader compiles a shader for every new shape and slice offset: Lucid's standard transforms
+  // (random pad/scale/rotate) make ~20 new programs per step, so webgl renders with jitter only here.
+  it('webgl: renders a picked LayersModel (model.json + shard) with alpha; the canvas changes and is not flat', async () => {
     const page = await openPage('?backend=webgl');
     await waitForState(page, ['idle']);
     expect(await page.inputValue('#backend')).toBe('webgl');
@@ -161,13 +177,14 @@ describe.skipIf(!HAS_CHROMIUM && !IN_CI)('playground in Chromium', () => {
     expect(layers).toEqual(expect.arrayContaining(['conv1', 'sep3', 'conv4_relu']));
     expect(layers).not.toContain('logits'); // 2-D, not offered
 
-    const r = await renderThroughUi(page, { layer: 'conv4_relu', channel: 3, size: 48, steps: 12 });
-    expect(await page.evaluate(() => document.getElementById('readout')!.textContent)).toMatch(/step 12\/12 .*loss -?\d/s);
-    expect(r.steps).toBe(12);
+    const r = await renderThroughUi(page, { layer: 'sep3', channel: 1, size: 48, steps: 8, transforms: 'jitter', alpha: true });
+    expect(await page.evaluate(() => document.getElementById('readout')!.textContent)).toMatch(/step 8\/8 .*loss -?\d/s);
+    expect(r.steps).toBe(8);
     expect(Number.isFinite(r.loss)).toBe(true);
     expect([r.last.width, r.last.height]).toEqual([48, 48]);
     expect(r.last.std, 'final image is flat').toBeGreaterThan(2);
-    expectLiveUpdates(r.draws, 12);
+    expectLiveUpdates(r.draws, 8);
+    expect(r.alphaMin, 'alpha channel: some pixels must be transparent-ish').toBeLessThan(250);
     await page.screenshot({ path: path.join(ARTIFACTS, 'playground-webgl-fixture.png') });
     await page.close();
   });
@@ -182,6 +199,7 @@ describe.skipIf(!HAS_CHROMIUM && !IN_CI)('playground in Chromium', () => {
     expect([r.last.width, r.last.height]).toEqual([64, 64]);
     expect(r.last.std, 'final image is flat').toBeGreaterThan(2);
     expectLiveUpdates(r.draws, 6);
+    expect(r.alphaMin, 'no alpha: the image is opaque').toBe(255);
     expect(await page.textContent('#error')).toBe('');
     await page.screenshot({ path: path.join(ARTIFACTS, 'playground-wasm-default.png') });
     await page.close();
@@ -211,17 +229,27 @@ describe.skipIf(!HAS_CHROMIUM && !IN_CI)('playground in Chromium', () => {
     await page.close();
   });
 
-  it('webgl input gradients through the layers fixture match cpu (relative 1e-3), computed in the same page', async () => {
+  it('webgl input gradients through both fixtures (LayersModel, fused GraphModel) match cpu to 1e-3, in the same page', async () => {
     const page = await openPage('test/gradcheck.html');
     await page.waitForFunction(() => (window as unknown as { __ready?: boolean }).__ready === true, null, { timeout: 30_000 });
-    const req: GradcheckRequest = { backend: 'webgl', layers: ['logits'], size: 32, seed: 3 };
-    const res = await page.evaluate((r) => (window as unknown as { __gradcheck(r: GradcheckRequest): Promise<GradcheckResult[]> }).__gradcheck(r), req);
-    expect(res.map((r) => r.layer)).toEqual(req.layers);
-    for (const r of res) {
-      expect(r.backendUsed).toBe('webgl');
-      expect(r.finite, r.layer).toBe(true);
-      expect(r.maxAbsRef, `${r.layer}: reference gradient is zero`).toBeGreaterThan(0);
-      expect(r.maxAbsDiff / r.maxAbsRef, r.layer).toBeLessThan(1e-3);
+    const requests: GradcheckRequest[] = [
+      // the logits' gradient flows back through every layer: dense, pooling, conv, depthwise, separable, BN
+      { backend: 'webgl', fixture: 'layers', layers: ['pool1', 'logits'], size: 32, seed: 3 },
+      // fused conv/depthwise/matmul nodes, max pool, relu6
+      { backend: 'webgl', fixture: 'graph', layers: ['logits'], size: 32, seed: 4, graph: graphArtifacts(4) },
+    ];
+    for (const req of requests) {
+      const res = await page.evaluate((r) => (window as unknown as { __gradcheck(r: GradcheckRequest): Promise<GradcheckResult[]> }).__gradcheck(r), req);
+      expect(res.map((r) => r.layer)).toEqual(req.layers);
+      for (const r of res) {
+        const what = `${req.fixture} ${r.layer}`;
+        expect(r.backendUsed, what).toBe('webgl');
+        expect(r.finite, what).toBe(true);
+        expect(r.leaked, `${what}: tensors leaked`).toBe(0);
+        expect(r.maxAbsRef, `${what}: reference gradient is zero`).toBeGreaterThan(0);
+        expect(r.maxAbsDiff / r.maxAbsRef, what).toBeLessThan(1e-3);
+        expect(Math.abs(r.value - r.valueRef), what).toBeLessThanOrEqual(1e-3 * Math.max(1, Math.abs(r.valueRef)));
+      }
     }
     await page.close();
   });
