@@ -4,7 +4,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fileHandler } from '../../src/model/loadNode';
+import { fileHandler, loadModel } from '../../src/model/loadNode';
+import { loadModel as loadModelFromHandler } from '../../src/model/loadModel';
 import { detectFormat, modelFromArtifacts } from '../../src/model/loadArtifacts';
 import { makeTestGraphModel, makeTestGraphModelArtifacts, makeTestLayersModel } from '../fixtures/models';
 import { expectNoLeak, maxAbsDiff, useBackend } from '../helpers/tf';
@@ -42,6 +43,9 @@ let layersDir = '';
 let graphDir = '';
 let reference: Float32Array;
 let referenceConv4: Float32Array;
+let conv4Model: tfl.LayersModel;
+/** conv4 activations of the original model on `x` (in its own input range). */
+const referenceFor = (x: tf.Tensor): Float32Array => tf.tidy(() => (conv4Model.predict(x) as tf.Tensor).dataSync() as Float32Array);
 
 beforeAll(async () => {
   await useBackend('cpu');
@@ -53,9 +57,10 @@ beforeAll(async () => {
   const x = x32();
   reference = (model.predict(x) as tf.Tensor).dataSync() as Float32Array;
   const conv4 = tfl.model({ inputs: model.inputs, outputs: model.getLayer('conv4').output as tfl.SymbolicTensor });
-  referenceConv4 = (conv4.predict(x) as tf.Tensor).dataSync() as Float32Array;
+  referenceConv4 = tf.tidy(() => (conv4.predict(x) as tf.Tensor).dataSync() as Float32Array);
   tf.dispose(x);
-  model.dispose();
+  const again = makeTestLayersModel(3);
+  conv4Model = tfl.model({ inputs: again.inputs, outputs: again.getLayer('conv4').output as tfl.SymbolicTensor });
   graphDir = join(root, 'graph');
   writeModel(graphDir, makeTestGraphModelArtifacts(2), 1 << 20);
 });
@@ -106,6 +111,46 @@ describe('fileHandler + modelFromArtifacts', () => {
       direct.dispose();
       loaded.model.dispose();
     });
+  });
+
+  it('cuts a GraphModel at a node (dropping the weights after it) with identical values', async () => {
+    await expectNoLeak(async () => {
+      const arts = await fileHandler(graphDir).load!();
+      const cut = await modelFromArtifacts('t', arts, { cutAt: 'conv5/Relu' });
+      const topo = (cut.model as unknown as { artifacts: tf.io.ModelArtifacts }).artifacts?.modelTopology as { node: { name: string }[] } | undefined;
+      if (topo) expect(topo.node.map((n) => n.name)).not.toContain('logits');
+      const direct = await makeTestGraphModel(2);
+      const x = x32();
+      const y = (cut.model as { predict(x: tf.Tensor): tf.Tensor }).predict(x);
+      const ref = direct.execute(x, 'conv5/Relu') as tf.Tensor;
+      expect(y.shape).toEqual(ref.shape);
+      expect(maxAbsDiff(y.dataSync(), ref.dataSync())).toBe(0);
+      tf.dispose([x, y, ref]);
+      direct.dispose();
+      cut.model.dispose();
+    });
+  });
+
+  it('loadModel wraps a directory or any tf.io handler as a VisModel that frees everything on dispose', async () => {
+    await expectNoLeak(async () => {
+      const vm = await loadModel(layersDir, { inputRange: [-1, 1] });
+      expect(vm.layer('conv4').depth).toBe(32);
+      const x = tf.randomUniform([1, 32, 32, 3], 0, 1, 'float32', 3) as tf.Tensor4D;
+      const a = vm.activations(x, ['conv4']).get('conv4') as tf.Tensor;
+      // The wrapper maps [0, 1] to the declared [-1, 1]: same values as the raw model on 2x - 1.
+      const x11 = tf.tidy(() => tf.sub(tf.mul(x, 2), 1));
+      expect(maxAbsDiff(a.dataSync(), referenceFor(x11))).toBeLessThan(1e-4);
+      tf.dispose([x, a, x11]);
+      vm.dispose();
+      vm.dispose(); // twice is harmless
+      const arts = await fileHandler(graphDir).load!();
+      const gvm = await loadModelFromHandler(tf.io.fromMemory(arts), { inputRange: [-1, 1] });
+      expect(gvm.layers.map((l) => l.name)).toContain('conv5/Relu');
+      gvm.dispose();
+    });
+    await expect(loadModelFromHandler(42 as never, { inputRange: [0, 1] })).rejects.toThrow(
+      /^Error in loadModel: source must be a model\.json URL or a tf\.io handler with load\(\), but got 42\.$/,
+    );
   });
 
   it('names a missing shard, and loads without it when strict is false and the cut avoids it', async () => {
