@@ -13,8 +13,8 @@
  * pulls them towards one common image, so whatever differs between them is what each background
  * demands. Backgrounds: black, white, grey, a saturated colour and four `param.imageSample` noises.
  *
- * Output rows (top to bottom): the eight backgrounds, then the eight foregrounds on white for
- * `coef` = 0, 0.5 and 1.
+ * Output rows (top to bottom): the eight backgrounds, then for `coef` = 0, 0.5 and 1 two rows: the
+ * eight foregrounds on white, and each composited over its own background.
  *
  * Settings: 48 px, 48 steps by default on the embedded MobileNetV2 (3 runs of a batch of 8).
  * Lucid-scale settings are `--size 128 --steps 512` (several minutes per run on 2 cores).
@@ -80,7 +80,11 @@ function sharedParam(size: number, coef: number, backgrounds: tf.Tensor4D, seed:
     const alpha = tf.sigmoid(rawAlpha);
     const alphaJ = j(alpha, rng);
     const composite = over(j(rgb, rng), alphaJ, j(backgrounds, rng));
-    return { image: tf.concat([composite, alphaJ], 3) as tf.Tensor4D, onWhite: over(rgb, alpha, 1) };
+    return {
+      image: tf.concat([composite, alphaJ], 3) as tf.Tensor4D,
+      onWhite: over(rgb, alpha, 1),
+      onBackground: over(rgb, alpha, backgrounds),
+    };
   });
 }
 
@@ -103,10 +107,12 @@ async function renderRow(vm: VisModel, coef: number, backgrounds: tf.Tensor4D, o
     const secs = (Date.now() - start) / 1000;
     process.stdout.write(`sharedParamCoef ${coef.toFixed(1)}  loss ${loss.toFixed(3)}  (${(opts.steps / secs).toFixed(2)} steps/s)\n`);
     const onWhite = session.evaluate('onWhite');
+    const onBackground = session.evaluate('onBackground');
     try {
-      return hstack([{ shape: [...onWhite.shape], data: new Float32Array(onWhite.dataSync()) }], { padding: 2, background: [1] });
+      const row = (t: tf.Tensor) => hstack([{ shape: [...t.shape], data: new Float32Array(t.dataSync()) }], { padding: 2, background: [1] });
+      return vstack([row(onWhite), row(onBackground)], { padding: 2, background: [1] });
     } finally {
-      onWhite.dispose();
+      tf.dispose([onWhite, onBackground]);
     }
   } finally {
     session.dispose();
