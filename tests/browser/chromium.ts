@@ -49,7 +49,7 @@ export async function launchChromium(): Promise<Chromium> {
       executablePath: CHROMIUM_PATH,
       headless: true,
       args: [...CHROMIUM_ARGS],
-      viewport: { width: 1000, height: 760 },
+      viewport: { width: 1000, height: 860 },
       timeout: 30_000,
     });
     return {
