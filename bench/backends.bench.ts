@@ -1,7 +1,7 @@
 /**
  * Stock vs fixed wasm gradient kernels, side by side.
  *
- * Run: `npx tsx bench/backends.bench.ts` (Node 20, single-threaded wasm). Prints the median time
+ * Run: `npx tsx bench/backends.bench.ts [size=64]` (Node 20, single-threaded wasm). Prints the median CPU time
  * of input gradients (and filter gradients where the stock kernel exists) with tfjs's own wasm
  * kernels and with `installGradientFixes('wasm')`, plus the cpu time for reference.
  */
@@ -19,17 +19,22 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)];
 }
 
-/** Median ms of `f` (with a warm-up call), or the error message when it throws. */
+/**
+ * Median process CPU time in ms of `f` (after a warm-up call), or the error message when it
+ * throws. CPU time rather than wall time: on a shared machine it is far less noisy, and the wasm
+ * backend is single-threaded.
+ */
 function time(f: () => tf.Tensor | tf.Tensor[], reps = 5): string {
   try {
     tf.dispose(f());
     const ts: number[] = [];
     for (let i = 0; i < reps; i++) {
-      const t0 = performance.now();
+      const t0 = process.cpuUsage();
       const out = f();
       for (const t of Array.isArray(out) ? out : [out]) t.dataSync();
       tf.dispose(out);
-      ts.push(performance.now() - t0);
+      const u = process.cpuUsage(t0);
+      ts.push((u.user + u.system) / 1000);
     }
     return `${median(ts).toFixed(1)} ms`;
   } catch (e) {
@@ -79,7 +84,7 @@ async function main(): Promise<void> {
     modelCase('layers fixture', await fromLayersModel(lm, { inputRange: [-1, 1] }), 'conv4_relu', size),
     modelCase('graph fixture', await fromGraphModel(gm, { inputRange: [-1, 1] }), 'conv5/Relu', size),
   ];
-  const cpu = (await build()).map((c) => time(c.run));
+  const cpu = (await build()).map((c) => time(c.run, 1)); // tfjs-cpu is slow: one timed run
   await tf.setBackend('wasm');
   uninstallGradientFixes('wasm');
   const cases = await build();

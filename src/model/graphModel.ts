@@ -286,7 +286,12 @@ export async function fromGraphModel(model: tfc.GraphModel, options: GraphModelO
         throw sizeError(where, e, wanted.join(', '), image.shape, imageShape);
       }
       const arr = Array.isArray(res) ? res : [res];
-      return arr.map((t) => (t === image || t === x ? tf.clone(t) : t));
+      const seen = new Set<tf.Tensor>();
+      return arr.map((t) => {
+        const own = t === image || seen.has(t) ? tf.clone(t) : t;
+        seen.add(t);
+        return own;
+      });
     });
     return new Map(wanted.map((n, i) => [n, out[i]]));
   };

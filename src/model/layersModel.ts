@@ -276,9 +276,13 @@ export function fromLayersModel(model: tfl.LayersModel, options: LayersModelOpti
         s.outputIds.forEach((id, k) => values.set(id, res.out[k]));
         if (s.preactName !== undefined && res.preact) preacts.set(s.preactName, res.preact);
       }
+      // Each name gets its own tensor (a layer such as Dropout may return its input object).
+      const seen = new Set<tf.Tensor>();
       return wanted.map((n) => {
         const t = preacts.get(n) ?? (values.get(outputIdByName.get(n) as number) as tf.Tensor);
-        return t === image ? tf.clone(t) : t;
+        const own = t === image || seen.has(t) ? tf.clone(t) : t;
+        seen.add(t);
+        return own;
       });
     });
     return new Map(wanted.map((n, i) => [n, out[i]]));

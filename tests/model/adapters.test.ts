@@ -143,6 +143,29 @@ describe('fromLayersModel on the layers fixture', () => {
     m.dispose();
   });
 
+  it('works on a Sequential model, with Dropout in inference mode (identity)', async () => {
+    const m = tfl.sequential({
+      layers: [
+        tfl.layers.conv2d({ inputShape: [null, null, 3] as unknown as number[], filters: 4, kernelSize: 3, activation: 'relu', name: 's1' }),
+        tfl.layers.dropout({ rate: 0.5, name: 'drop' }),
+        tfl.layers.conv2d({ filters: 5, kernelSize: 3, name: 's2', activation: 'tanh' }),
+      ],
+    });
+    const vm = fromLayersModel(m, { inputRange: [0, 1] });
+    expect(vm.layers.map((l) => l.name)).toEqual(['s1/preact', 's1', 'drop', 's2/preact', 's2']);
+    const x = testImage(5, 10);
+    await expectNoLeak(() => {
+      const a = vm.activations(x, ['s2', 'drop', 's1']);
+      const ref = m.predict(x) as tf.Tensor;
+      expect(relErr(a.get('s2')!.dataSync(), ref.dataSync())).toBeLessThan(1e-6);
+      expect(Array.from(a.get('drop')!.dataSync())).toEqual(Array.from(a.get('s1')!.dataSync()));
+      expect(a.get('drop')).not.toBe(a.get('s1')); // each name owns its tensor
+      tf.dispose([...a.values(), ref]);
+    });
+    x.dispose();
+    m.dispose();
+  });
+
   it('handles BatchNormalization(scale: false) under gradients (stock tfjs-layers fails there)', async () => {
     const noScale = makeTestLayersModel(3, { bnScaleFalse: true });
     // The equivalent model with scale = true and gamma = 1 (stock path works there): the reference.
