@@ -192,6 +192,30 @@ describe('fileHandler + modelFromArtifacts', () => {
     });
   });
 
+  it('skips one missing shard of a multi-shard group (strict: false), keeping the weights of the others', async () => {
+    const model = makeTestLayersModel(6);
+    const arts = await layersArtifacts(model);
+    const dir = join(root, 'multi-missing');
+    const paths = writeModel(dir, arts, 1000);
+    expect(paths.length).toBeGreaterThan(3);
+    rmSync(join(dir, paths[2]));
+    const x = x32();
+    const conv1 = tfl.model({ inputs: model.inputs, outputs: model.getLayer('conv1').output as tfl.SymbolicTensor });
+    const ref = tf.tidy(() => (conv1.predict(x) as tf.Tensor).dataSync() as Float32Array);
+    model.dispose();
+    await expectNoLeak(async () => {
+      const lenient = await fileHandler(dir, { strict: false }).load!();
+      await expect(modelFromArtifacts('loadModel', lenient)).rejects.toThrow(new RegExp(`weight shard "${paths[2]}" must be present for the layers kept`));
+      // conv1's kernel and bias are in the first shard (3·3·3·8 + 8 floats = 896 bytes < 1000).
+      const cut = await modelFromArtifacts('loadModel', lenient, { cutAt: 'conv1' });
+      const y = (cut.model as tfl.LayersModel).predict(x) as tf.Tensor;
+      expect(maxAbsDiff(y.dataSync(), ref)).toBe(0);
+      tf.dispose(y);
+      cut.model.dispose();
+    });
+    tf.dispose(x);
+  });
+
   it('fails clearly on a missing directory, a directory without model.json, invalid JSON and a missing shard file', async () => {
     await expect(fileHandler(join(root, 'nope')).load!()).rejects.toThrow(
       /^Error in fileHandler: source must be an existing model directory or model\.json file, but got ".*nope" \(no such file or directory\)\.$/,
