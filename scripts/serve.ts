@@ -103,9 +103,14 @@ export function entryPoints(testEntries: boolean): Record<string, string> {
  * when the build fails, e.g. when a Node built-in reaches the browser bundle.
  * Returns a map from URL path (`/app.js`, `/test/gradcheck.js`) to bundle text.
  */
-export async function buildBundles(options: Pick<ServeOptions, 'testEntries' | 'minify' | 'sourcemap'> = {}): Promise<Map<string, string>> {
+export async function buildBundles(
+  options: Pick<ServeOptions, 'testEntries' | 'minify' | 'sourcemap'> & {
+    /** Other entry points (name → file) instead of the page's; for tests of the build itself. */
+    entries?: Record<string, string>;
+  } = {},
+): Promise<Map<string, string>> {
   const result = await esbuild.build({
-    entryPoints: entryPoints(options.testEntries ?? false),
+    entryPoints: options.entries ?? entryPoints(options.testEntries ?? false),
     bundle: true,
     write: false,
     outdir: '/',
