@@ -59,9 +59,11 @@ const RAW_SUFFIX = '/_unfused';
  * Splits every `_FusedConv2D`, `FusedDepthwiseConv2dNative` and `_FusedMatMul` node of a model.json
  * GraphDef into plain `Conv2D`/`DepthwiseConv2dNative`/`MatMul`, `BiasAdd` and activation nodes.
  *
- * Why: tfjs's fused ops always compute filter gradients (their gradient is one custom function),
- * which makes input gradients ~20× slower on cpu and fails on wasm (no `Conv2DBackpropFilter`);
- * plain ops compute only the gradients asked for. The last node keeps the fused node's name, so the
+ * Why: under gradients tfjs keeps a fused op fused when its activation is linear (bias only, as in
+ * conv + folded BatchNorm), and then always computes the filter gradient too (one custom gradient
+ * function): input gradients ~20× slower on cpu, and a failure on wasm (no `Conv2DBackpropFilter`).
+ * Plain ops compute only the gradients asked for. (With a non-linear activation tfjs already falls
+ * back to plain ops under gradients; splitting still exposes the pre-activation value.) The last node keeps the fused node's name, so the
  * graph's wiring is unchanged; the value before the activation gets the name `'<node>/preact'`
  * (Lucid's `..._pre_relu` tensors). Nodes whose fusion cannot be split (e.g. an unknown activation)
  * are kept as they are.

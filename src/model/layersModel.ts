@@ -165,8 +165,9 @@ function toShape(s: tfl.Shape | tfl.Shape[]): (number | null)[] {
  * Why: Lucid renders against a frozen graph where every op's output can be fetched; a LayersModel
  * only exposes its outputs. We walk its layer graph ourselves, computing only what the requested
  * layers depend on, with BatchNorm and Dropout in inference mode. Convolutions and Dense layers are
- * run unfused (conv, bias add, activation as separate ops): fused convolutions always compute
- * filter gradients, which makes input gradients ~20× slower on cpu and fails on wasm. For layers
+ * run unfused (conv, bias add, activation as separate ops): a fused convolution with a linear
+ * activation (the usual conv + BatchNorm block) stays fused under gradients and always computes the
+ * filter gradient, which makes input gradients ~20× slower on cpu and fails on wasm. For layers
  * with a fused activation (e.g. `Conv2D({activation: 'relu'})`), the value before the activation is
  * available as `'<layer>/preact'` (Lucid's `..._pre_relu` tensors). The user's model is never
  * modified: its weights are read, not copied.
