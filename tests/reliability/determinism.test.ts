@@ -14,7 +14,7 @@ let small: Awaited<ReturnType<typeof smallVisModel>>;
 const sha = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
 async function renderPng(seed: number, p?: ReturnType<typeof param.image>): Promise<Uint8Array> {
-  const { images } = await render.renderVis(small.vm, 'conv4:3', { seed, thresholds: [7], param: p });
+  const { images } = await render.renderVis(small.vm, 'conv4:3', { seed, thresholds: [3], param: p });
   return io.toPng(images[0]);
 }
 

@@ -1,6 +1,6 @@
 /**
  * Long run: 2000 optimization steps at 64×64 on the small fixture model (wasm, gradient fixes
- * installed by the session): `tf.memory().numTensors` stays exactly flat after the first step,
+ * installed by the session, no transforms): `tf.memory().numTensors` stays exactly flat after the first step,
  * RSS stays flat (bounded drift once warmed up), and no loss or pixel becomes NaN.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -26,7 +26,9 @@ describe('long run (wasm)', () => {
     const before = tf.memory().numTensors;
     const p = param.image(64, { seed: 3 });
     const objective = objectives.channel('conv4', 3).sub(objectives.L1().mul(1e-4));
-    const session = render.visSession(small.vm, objective, { param: p, seed: 3 });
+    // No transforms: the long run is about the loop's memory, and the bilinear rotation would
+    // triple the cost of a step on this tiny model.
+    const session = render.visSession(small.vm, objective, { param: p, seed: 3, transforms: [] });
     session.step(); // the first update creates Adam's slot variables
     const afterFirst = tf.memory().numTensors;
     const tensorCounts: number[] = [];
@@ -53,5 +55,5 @@ describe('long run (wasm)', () => {
     const warm = rss[Math.floor(rss.length / 4)];
     const last = rss[rss.length - 1];
     expect(last - warm, `RSS drift in MB (samples: ${rss.map((r) => r.toFixed(0)).join(' ')})`).toBeLessThan(40);
-  }, 240_000);
+  }, 600_000); // ~60 s on an idle 2-core machine; generous for a shared one
 });
