@@ -257,6 +257,36 @@ describe('fromGraphModel on the graph fixture', () => {
   });
 });
 
+describe('unfused gradients compute no filter gradients (fused linear convs do)', () => {
+  it('profiles the kernels of an input gradient: stock paths run Conv2DBackpropFilter, ours do not', async () => {
+    await useBackend('cpu');
+    const lm = makeTestLayersModel(1);
+    const gm = await makeTestGraphModel(1);
+    const img = testImage(3, 16);
+    const kernelsOf = async (f: (v: tf.Tensor4D) => tf.Tensor): Promise<Set<string>> => {
+      const info = await tf.profile(() => tf.grad((v: tf.Tensor) => tf.mean(f(v as tf.Tensor4D)))(img));
+      tf.dispose(info.result as tf.Tensor);
+      return new Set(info.kernels.map((k) => k.name));
+    };
+    const x = (v: tf.Tensor4D): tf.Tensor => tf.sub(tf.mul(v, 2), 1);
+    const sub = tfl.model({ inputs: lm.inputs, outputs: lm.getLayer('conv4').output as tfl.SymbolicTensor });
+    expect((await kernelsOf((v) => sub.apply(x(v)) as tf.Tensor)).has('Conv2DBackpropFilter')).toBe(true);
+    expect((await kernelsOf((v) => gm.execute(x(v), 'conv3/Relu') as tf.Tensor)).has('Conv2DBackpropFilter')).toBe(true);
+    const vl = fromLayersModel(lm, { inputRange: RANGE });
+    const vg = await fromGraphModel(gm, { inputRange: RANGE });
+    const ours = [await kernelsOf(vmActs(vl, 'conv4')), await kernelsOf(vmActs(vg, 'conv3/Relu'))];
+    for (const k of ours) {
+      expect(k.has('Conv2DBackpropInput')).toBe(true);
+      expect(k.has('Conv2DBackpropFilter')).toBe(false);
+      expect(k.has('DepthwiseConv2dNativeBackpropFilter')).toBe(false);
+    }
+    vg.dispose();
+    img.dispose();
+    lm.dispose();
+    gm.dispose();
+  });
+});
+
 describe('input gradients agree across backends and with the stock fused path', () => {
   const results: Record<string, Float32Array> = {};
   const cases = [
