@@ -53,7 +53,10 @@ const SIZE = Number(arg('size', '128'));
 const LAYER = arg('layer', 'mixed4a');
 const CHANNEL = Number(arg('channel', '97'));
 const WRITE_README = process.argv.includes('--write-readme');
-const WARMUP = 3;
+/** Also time the raw LayersModel (fused convolutions) on cpu: minutes per pass there, off by default. */
+const CPU_RAW = process.argv.includes('--cpu-raw');
+/** Warm-up updates before measuring (wasm compiles kernels on first use; cpu needs less). */
+const WARMUP: Record<string, number> = { wasm: 3, cpu: 1 };
 
 // ---------------------------------------------------------------- model adapter
 type Adapter = (m: tfl.LayersModel, opts: { inputRange: readonly [number, number] }) => VisModel | Promise<VisModel>;
@@ -168,11 +171,12 @@ async function benchConfig(backend: 'wasm' | 'cpu', batch: number, net: tfl.Laye
   };
   const session = visSession(vm, channel(LAYER, CHANNEL), { param, seed: 1, transforms: standardTransforms() });
 
+  const timeRaw = backend !== 'cpu' || CPU_RAW;
   let peak = rssMB();
   let nan = false;
-  for (let i = 0; i < WARMUP; i++) nan ||= !Number.isFinite(session.step());
-  for (let i = 0; i < 2; i++) {
-    bareFwdBwd(rawForward, x);
+  for (let i = 0; i < WARMUP[backend]; i++) nan ||= !Number.isFinite(session.step());
+  for (let i = 0; i < (backend === 'wasm' ? 2 : 0); i++) {
+    if (timeRaw) bareFwdBwd(rawForward, x);
     bareFwdBwd(visForward, x);
     paramFwdBwd();
   }
@@ -180,7 +184,7 @@ async function benchConfig(backend: 'wasm' | 'cpu', batch: number, net: tfl.Laye
   const bareT: number[] = [];
   const bareVisT: number[] = [];
   const paramT: number[] = [];
-  const every = Math.max(1, Math.floor(steps / 20));
+  const every = Math.max(1, Math.floor(steps / 8));
   const tensorsBefore = tf.memory().numTensors;
   for (let i = 0; i < steps; i++) {
     let loss = 0;
@@ -189,7 +193,7 @@ async function benchConfig(backend: 'wasm' | 'cpu', batch: number, net: tfl.Laye
     peak = Math.max(peak, rssMB());
     if (i % every === 0) {
       // Interleaved with the steps so that load from other processes hits all measures alike.
-      bareT.push(timeIt(() => bareFwdBwd(rawForward, x)));
+      if (timeRaw) bareT.push(timeIt(() => bareFwdBwd(rawForward, x)));
       bareVisT.push(timeIt(() => bareFwdBwd(visForward, x)));
       paramT.push(timeIt(paramFwdBwd));
       peak = Math.max(peak, rssMB());
@@ -256,7 +260,9 @@ async function main(): Promise<void> {
     const steps = backend === 'cpu' ? CPU_STEPS : STEPS;
     for (const batch of BATCHES) {
       process.stderr.write(`${backend} batch ${batch}: ${steps} steps...\n`);
-      rows.push(await benchConfig(backend, batch, net, vm, steps));
+      const row = await benchConfig(backend, batch, net, vm, steps);
+      rows.push(row);
+      process.stderr.write(`  => ${JSON.stringify(row)}\n`);
     }
     if (backend === 'wasm') stockLines = stockVsFixes(net, vm, 1, 3);
     vm.dispose();
@@ -264,6 +270,8 @@ async function main(): Promise<void> {
   }
   const cmd = `npm run bench -- ${process.argv.slice(2).filter((a) => a !== '--write-readme').join(' ')}`.trim();
   const pct = (a: number, b: number): string => `${((100 * a) / b).toFixed(1)} %`;
+  /** A number, or a dash for what was not measured (the raw LayersModel on cpu without --cpu-raw). */
+  const fmt = (v: number, digits: number, unit = ''): string => (Number.isFinite(v) ? `${v.toFixed(digits)}${unit}` : '—');
   const out: string[] = [];
   out.push(
     `Measured ${started.toISOString().slice(0, 16)} UTC on ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), ` +
@@ -279,9 +287,17 @@ async function main(): Promise<void> {
   );
   for (const r of rows) {
     out.push(
-      `| ${r.backend} | ${r.batch} | ${r.steps} | ${r.inputSize} | ${r.stepMs.toFixed(0)} ms | ${r.bareMs.toFixed(0)} / ${r.bareVisMs.toFixed(0)} ms | ` +
-        `${(r.stepMs / r.bareMs).toFixed(2)} / ${(r.stepMs / r.bareVisMs).toFixed(2)} | ${r.paramMs.toFixed(1)} ms | ${pct(r.paramMs, r.stepMs)} | ` +
+      `| ${r.backend} | ${r.batch} | ${r.steps} | ${r.inputSize} | ${r.stepMs.toFixed(0)} ms | ${fmt(r.bareMs, 0, ' ms')} / ${r.bareVisMs.toFixed(0)} ms | ` +
+        `${fmt(r.stepMs / r.bareMs, 2)} / ${(r.stepMs / r.bareVisMs).toFixed(2)} | ${r.paramMs.toFixed(1)} ms | ${pct(r.paramMs, r.stepMs)} | ` +
         `${r.stepsPerSec.toFixed(2)} | ${r.peakRssMB.toFixed(0)} MB | ${r.tensorGrowth} | ${r.nan ? 'yes' : 'no'} |`,
+    );
+  }
+  if (!CPU_RAW && rows.some((r) => r.backend === 'cpu')) {
+    out.push(
+      '',
+      '— on cpu the raw LayersModel (tfjs-layers runs Conv2D+bias as a fused op, which always computes filter gradients) ' +
+        'takes minutes per forward+backward on this workload and is not timed unless `--cpu-raw` is given; ' +
+        'the cpu ratio is against the library\'s unfused VisModel path.',
     );
   }
   if (stockLines.length > 0) {
