@@ -7,8 +7,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 
-/** Where Debian installs Chromium. */
-export const CHROMIUM_PATH = '/usr/bin/chromium';
+/** Where Debian installs Chromium (`OPTVIS_CHROMIUM` overrides it, e.g. to check the missing-browser path). */
+export const CHROMIUM_PATH = process.env.OPTVIS_CHROMIUM ?? '/usr/bin/chromium';
 
 /** Flags: headless, no sandbox (root in CI), WebGL through SwiftShader, and no network of its own. */
 export const CHROMIUM_ARGS = [
