@@ -1,6 +1,15 @@
 /**
  * Errors raised by tfjs-optvis. Messages follow one form:
  * `Error in <function>: <argument> must be <expectation>, but got <actual>.` plus a fix when known.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   param.image(0);
+ * } catch (e) {
+ *   if (e instanceof OptvisError) console.error(e.fn, e.message); // 'param.image', 'Error in param.image: w must be ...'
+ * }
+ * ```
  */
 export class OptvisError extends Error {
   /** The public function that rejected its input, e.g. `'param.fftImage'`. */
@@ -92,4 +101,18 @@ export function didYouMean(name: string, candidates: readonly string[], count = 
   const quoted = close.map((c) => `'${c}'`);
   const list = quoted.length === 1 ? quoted[0] : `${quoted.slice(0, -1).join(', ')} or ${quoted[quoted.length - 1]}`;
   return ` Did you mean ${list}?`;
+}
+
+/**
+ * Asserts `value` is a live tfjs tensor (of rank `rank` when given). Uses duck typing on
+ * `shape`/`dataId` so that tensors from another copy of tfjs-core are accepted too.
+ */
+export function checkTensor(fn: string, name: string, value: unknown, rank?: number): void {
+  const t = value as { shape?: unknown; dataId?: unknown; isDisposed?: boolean; rank?: number } | null;
+  const isTensor = typeof t === 'object' && t !== null && Array.isArray(t.shape) && t.dataId !== undefined;
+  if (!isTensor) fail(fn, `${name} must be a tf.Tensor${rank === undefined ? '' : ` of rank ${rank}`}, but got ${show(value)}.`);
+  if (t.isDisposed) fail(fn, `${name} must be a live tf.Tensor, but got a disposed tensor.`);
+  if (rank !== undefined && t.rank !== rank) {
+    fail(fn, `${name} must be a tf.Tensor of rank ${rank}, but got rank ${String(t.rank)} (shape ${show(t.shape)}).`);
+  }
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { fail, show } from '../errors';
+import { checkTensor, fail, show } from '../errors';
 import type { InputRange } from './types';
 
 /** A validated input range as a per-channel affine map `model = image01 · scale + offset`. */
@@ -81,6 +81,7 @@ export function parseInputRange(fn: string, range: unknown): AffineRange {
  * @returns `[b, h, w, 3]` in the model's range and order; a new tensor owned by the caller.
  */
 export function toModelInput(image: tf.Tensor4D, range: AffineRange, channelOrder: 'RGB' | 'BGR'): tf.Tensor4D {
+  checkTensor('model.toModelInput', 'image', image, 4);
   return tf.tidy(() => {
     const ordered = channelOrder === 'BGR' ? tf.reverse(image, 3) : image;
     const [s0, s1, s2] = range.scale;

@@ -5,7 +5,17 @@
  * from it.
  */
 
-/** A seedable pseudo-random source (mulberry32 with Box–Muller normals). */
+/**
+ * A seedable pseudo-random source (mulberry32 with Box–Muller normals).
+ *
+ * @example
+ * ```ts
+ * const rng = new Rng(0);
+ * rng.uniform(-1, 1);  // the same number for every Rng(0)
+ * rng.choice([0.9, 1, 1.1]);
+ * tf.randomNormal([2, 3], 0, 1, 'float32', rng.seed());
+ * ```
+ */
 export class Rng {
   private state: number;
   private spare: number | null = null;
@@ -84,7 +94,16 @@ function hashSeed(seed: number): number {
 /** Accepts an {@link Rng}, a seed number or nothing (a fresh unseeded generator). */
 export type RandomSource = Rng | number | undefined;
 
-/** Normalises a {@link RandomSource} into an {@link Rng}. */
+/**
+ * Normalises a {@link RandomSource} into an {@link Rng}.
+ *
+ * @param source an `Rng` (returned as is), a seed number (a new seeded `Rng`) or `undefined`
+ *   (a new unseeded `Rng`).
+ * @example
+ * ```ts
+ * const rng = toRng(42); // same as new Rng(42)
+ * ```
+ */
 export function toRng(source: RandomSource): Rng {
   return source instanceof Rng ? source : new Rng(source);
 }

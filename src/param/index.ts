@@ -1,3 +1,21 @@
+/**
+ * Image parameterizations: how the optimized image is built from trainable variables
+ * (Lucid's `lucid.optvis.param`).
+ *
+ * A {@link Param} owns its `tf.Variable`s, builds its tensor on every `image()` call (values in
+ * [0, 1], NHWC) and frees everything in `dispose()`. `image(w)` is Lucid's default: a decorrelated,
+ * 1/f-scaled Fourier image through a sigmoid; `fftImage`, `pixelImage`, `lowresTensor`,
+ * `laplacianPyramid`, `cppn`, `imageSample` and `custom` are the building blocks.
+ *
+ * @example
+ * ```ts
+ * const p = param.image(128, { batch: 2, alpha: true, seed: 0 });
+ * const img = p.image(); // [2, 128, 128, 4], caller owns it
+ * img.dispose();
+ * p.dispose();
+ * ```
+ * @module
+ */
 export type { Param, ParamOutputs } from './types';
 export { rfft2dFreqs, pixelImage, fftImage } from './spatial';
 export type { PixelImageOptions, FftImageOptions } from './spatial';

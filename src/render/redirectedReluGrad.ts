@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '../ops/registerGradients';
-import { fail } from '../errors';
+import { checkTensor, fail, show } from '../errors';
 
 /**
  * Lucid keeps the redirected ReLU gradient for the updates whose global step (updates done before
@@ -38,6 +38,8 @@ export const RELU_OVERRIDE_LAST_STEP = 16;
  * ```
  */
 export function redirectedReluGrad(x: tf.Tensor, dy: tf.Tensor): tf.Tensor {
+  checkTensor('render.redirectedReluGrad', 'x', x);
+  checkTensor('render.redirectedReluGrad', 'dy', dy);
   return tf.tidy(() => {
     const blocked = tf.less(x, 0);
     return choosePerBatch(tf.where(blocked, tf.zerosLike(dy), dy), tf.where(tf.logicalAnd(blocked, tf.greater(dy, 0)), tf.zerosLike(dy), dy));
@@ -64,6 +66,8 @@ export function redirectedReluGrad(x: tf.Tensor, dy: tf.Tensor): tf.Tensor {
  * ```
  */
 export function redirectedRelu6Grad(x: tf.Tensor, dy: tf.Tensor): tf.Tensor {
+  checkTensor('render.redirectedRelu6Grad', 'x', x);
+  checkTensor('render.redirectedRelu6Grad', 'dy', dy);
   return tf.tidy(() => {
     const below = tf.less(x, 0);
     const above = tf.greater(x, 6);
@@ -131,12 +135,13 @@ const redirectedConfigs: readonly tf.GradConfig[] = [
  * ```
  */
 export function withRedirectedReluGrad<T>(fn: () => T): T {
+  if (typeof fn !== 'function') fail('render.withRedirectedReluGrad', `fn must be a function, but got ${show(fn)}.`);
   const previous = redirectedConfigs.map((c) => tf.getGradient(c.kernelName));
   for (const c of redirectedConfigs) tf.registerGradient(c);
   try {
     const result = fn();
     if (result instanceof Promise) {
-      fail('withRedirectedReluGrad', 'fn must be synchronous, but got a function returning a Promise.');
+      fail('render.withRedirectedReluGrad', 'fn must be synchronous, but got a function returning a Promise.');
     }
     return result;
   } finally {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '../ops/registerGradients';
-import { fail } from '../errors';
+import { checkPositive, checkTensor, fail, show } from '../errors';
 import type { Transform } from './types';
 import { checkImage, checkNumberList } from './checks';
 
@@ -18,6 +18,10 @@ import { checkImage, checkNumberList } from './checks';
  * @returns the scaled side length (may be 0 for tiny results; {@link randomScale} rejects those).
  */
 export function scaledSize(scale: number, size: number): number {
+  if (typeof scale !== 'number' || !Number.isFinite(scale) || scale <= 0) {
+    fail('transform.scaledSize', `scale must be a finite number > 0, but got ${show(scale)}.`);
+  }
+  checkPositive('transform.scaledSize', 'size', size);
   return Math.floor(Math.fround(Math.fround(scale) * Math.fround(size)));
 }
 
@@ -76,6 +80,9 @@ export function randomScale(scales: readonly number[]): Transform {
  * @returns a new `[N, height, width, C]` tensor owned by the caller.
  */
 export function resizeBilinearTf1(image: tf.Tensor4D, height: number, width: number): tf.Tensor4D {
+  checkTensor('transform.resizeBilinearTf1', 'image', image, 4);
+  checkPositive('transform.resizeBilinearTf1', 'height', height);
+  checkPositive('transform.resizeBilinearTf1', 'width', width);
   const resize = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const x = args[0] as tf.Tensor4D;
     const save = args[1] as tf.GradSaveFunc;
