@@ -33,7 +33,15 @@ import path from 'node:path';
 import os from 'node:os';
 import { inceptionV1, INCEPTION_INPUT_RANGE } from '../tests/fixtures/inception';
 import { image as imageParam } from '../src/param/index';
-import { standardTransforms, compose } from '../src/transform/index';
+import {
+  standardTransforms,
+  compose,
+  scaledSize,
+  STANDARD_SCALES,
+  STANDARD_PAD,
+  STANDARD_JITTER,
+  STANDARD_FINAL_JITTER,
+} from '../src/transform/index';
 import { channel } from '../src/objectives/index';
 import { visSession } from '../src/render/index';
 import { installGradientFixes, uninstallGradientFixes } from '../src/backends/index';
@@ -145,6 +153,7 @@ interface Row {
   bareMs: number;
   bareVisMs: number;
   paramMs: number;
+  transformMs: number;
   stepsPerSec: number;
   peakRssMB: number;
   tensorGrowth: number;
@@ -153,11 +162,12 @@ interface Row {
 }
 
 async function benchConfig(backend: 'wasm' | 'cpu', batch: number, net: tfl.LayersModel, vm: VisModel, steps: number): Promise<Row> {
-  // The size the network sees: run the standard transforms once on a SIZE image.
-  const probe = tf.tidy(() => compose(standardTransforms())(tf.zeros([batch, SIZE, SIZE, 3]) as tf.Tensor4D, new Rng(0)));
-  const inputSize = `${probe.shape[1]}×${probe.shape[2]}`;
-  const x = tf.randomUniform([batch, probe.shape[1], probe.shape[2], 3], 0, 1, 'float32', 7) as tf.Tensor4D;
-  probe.dispose();
+  // The size the network sees on average: the standard transforms give floor(s·(SIZE + 16)) − 4
+  // for a scale s drawn from STANDARD_SCALES; the bare network runs at the mean area of those sizes.
+  const sides = STANDARD_SCALES.map((sc) => scaledSize(sc, SIZE + 2 * STANDARD_PAD - STANDARD_JITTER) - STANDARD_FINAL_JITTER);
+  const side = Math.round(Math.sqrt(sides.reduce((a, b) => a + b * b, 0) / sides.length));
+  const inputSize = `${side}×${side}`;
+  const x = tf.randomUniform([batch, side, side, 3], 0, 1, 'float32', 7) as tf.Tensor4D;
   const [lo, hi] = INCEPTION_INPUT_RANGE;
   const rawForward = (v: tf.Tensor4D) => net.apply(tf.add(tf.mul(v, hi - lo), lo)) as tf.Tensor;
   const visForward = (v: tf.Tensor4D) => vm.activations(v, [LAYER]).get(LAYER) as tf.Tensor;
@@ -169,6 +179,15 @@ async function benchConfig(backend: 'wasm' | 'cpu', batch: number, net: tfl.Laye
     Object.values(grads)[0].dataSync();
     tf.dispose([value, ...Object.values(grads)]);
   };
+  // The standard transforms alone, forward + gradient w.r.t. the image (to attribute the overhead).
+  const standard = compose(standardTransforms());
+  const img = tf.randomUniform([batch, SIZE, SIZE, 3], 0, 1, 'float32', 5) as tf.Tensor4D;
+  const trRng = new Rng(9);
+  const transformFwdBwd = (): void => {
+    const g = tf.tidy(() => tf.grad((v: tf.Tensor) => tf.sum(standard(v as tf.Tensor4D, trRng)))(img));
+    g.dataSync();
+    g.dispose();
+  };
   const session = visSession(vm, channel(LAYER, CHANNEL), { param, seed: 1, transforms: standardTransforms() });
 
   const timeRaw = backend !== 'cpu' || CPU_RAW;
@@ -179,11 +198,13 @@ async function benchConfig(backend: 'wasm' | 'cpu', batch: number, net: tfl.Laye
     if (timeRaw) bareFwdBwd(rawForward, x);
     bareFwdBwd(visForward, x);
     paramFwdBwd();
+    transformFwdBwd();
   }
   const stepT: number[] = [];
   const bareT: number[] = [];
   const bareVisT: number[] = [];
   const paramT: number[] = [];
+  const transformT: number[] = [];
   const every = Math.max(1, Math.floor(steps / 8));
   const tensorsBefore = tf.memory().numTensors;
   for (let i = 0; i < steps; i++) {
@@ -196,6 +217,7 @@ async function benchConfig(backend: 'wasm' | 'cpu', batch: number, net: tfl.Laye
       if (timeRaw) bareT.push(timeIt(() => bareFwdBwd(rawForward, x)));
       bareVisT.push(timeIt(() => bareFwdBwd(visForward, x)));
       paramT.push(timeIt(paramFwdBwd));
+      transformT.push(timeIt(transformFwdBwd));
       peak = Math.max(peak, rssMB());
     }
     if ((i + 1) % Math.max(1, Math.floor(steps / 5)) === 0) {
@@ -205,10 +227,10 @@ async function benchConfig(backend: 'wasm' | 'cpu', batch: number, net: tfl.Laye
   const tensorGrowth = tf.memory().numTensors - tensorsBefore;
   session.dispose();
   param.dispose();
-  tf.dispose([x, w]);
+  tf.dispose([x, w, img]);
   const stepMs = median(stepT);
   return {
-    backend, batch, steps, stepMs, bareMs: median(bareT), bareVisMs: median(bareVisT), paramMs: median(paramT),
+    backend, batch, steps, stepMs, bareMs: median(bareT), bareVisMs: median(bareVisT), paramMs: median(paramT), transformMs: median(transformT),
     stepsPerSec: 1000 / stepMs, peakRssMB: peak, tensorGrowth, nan, inputSize,
   };
 }
@@ -282,13 +304,13 @@ async function main(): Promise<void> {
       `${SIZE}×${SIZE} decorrelated FFT image, standard transforms, Adam(0.05), gradient fixes installed. ` +
       `Model adapter: ${adapter.name}. Command: \`${cmd}\`.`,
     '',
-    '| backend | batch | steps measured | net input | step (median) | bare net fwd+bwd: LayersModel / VisModel | step ÷ bare (target ≤ 1.10) | spectral param fwd+bwd | param ÷ step (target ≤ 5 %) | steps/s | peak RSS | numTensors growth (target 0) | NaN |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| backend | batch | steps measured | net input (mean) | step (median) | bare net fwd+bwd: LayersModel / VisModel | step ÷ bare (target ≤ 1.10) | spectral param fwd+bwd | param ÷ step (target ≤ 5 %) | standard transforms fwd+bwd | steps/s | peak RSS | numTensors growth (target 0) | NaN |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   );
   for (const r of rows) {
     out.push(
       `| ${r.backend} | ${r.batch} | ${r.steps} | ${r.inputSize} | ${r.stepMs.toFixed(0)} ms | ${fmt(r.bareMs, 0, ' ms')} / ${r.bareVisMs.toFixed(0)} ms | ` +
-        `${fmt(r.stepMs / r.bareMs, 2)} / ${(r.stepMs / r.bareVisMs).toFixed(2)} | ${r.paramMs.toFixed(1)} ms | ${pct(r.paramMs, r.stepMs)} | ` +
+        `${fmt(r.stepMs / r.bareMs, 2)} / ${(r.stepMs / r.bareVisMs).toFixed(2)} | ${r.paramMs.toFixed(1)} ms | ${pct(r.paramMs, r.stepMs)} | ${r.transformMs.toFixed(0)} ms | ` +
         `${r.stepsPerSec.toFixed(2)} | ${r.peakRssMB.toFixed(0)} MB | ${r.tensorGrowth} | ${r.nan ? 'yes' : 'no'} |`,
     );
   }
