@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfc from '@tensorflow/tfjs-converter';
 import '../ops/registerGradients';
 import { didYouMean, fail, show } from '../errors';
+import { distinctOutputs } from './distinctOutputs';
 import { checkImage, checkNames, parseCommonOptions, toModelInput } from './inputRange';
 import { PREACT_SUFFIX, sizeError } from './layersModel';
 import type { InputRange, LayerInfo, VisModel } from './types';
@@ -287,13 +288,7 @@ export async function fromGraphModel(model: tfc.GraphModel, options: GraphModelO
       } catch (e) {
         throw sizeError(where, e, wanted.join(', '), image.shape, imageShape);
       }
-      const arr = Array.isArray(res) ? res : [res];
-      const seen = new Set<tf.Tensor>();
-      return arr.map((t) => {
-        const own = t === image || seen.has(t) ? tf.clone(t) : t;
-        seen.add(t);
-        return own;
-      });
+      return distinctOutputs(Array.isArray(res) ? res : [res], image);
     });
     return new Map(wanted.map((n, i) => [n, out[i]]));
   };

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import '../ops/registerGradients';
 import { didYouMean, fail, OptvisError, show } from '../errors';
+import { distinctOutputs } from './distinctOutputs';
 import { checkImage, checkNames, parseCommonOptions, toModelInput } from './inputRange';
 import type { InputRange, LayerInfo, VisModel } from './types';
 
@@ -277,14 +278,8 @@ export function fromLayersModel(model: tfl.LayersModel, options: LayersModelOpti
         s.outputIds.forEach((id, k) => values.set(id, res.out[k]));
         if (s.preactName !== undefined && res.preact) preacts.set(s.preactName, res.preact);
       }
-      // Each name gets its own tensor (a layer such as Dropout may return its input object).
-      const seen = new Set<tf.Tensor>();
-      return wanted.map((n) => {
-        const t = preacts.get(n) ?? (values.get(outputIdByName.get(n) as number) as tf.Tensor);
-        const own = t === image || seen.has(t) ? tf.clone(t) : t;
-        seen.add(t);
-        return own;
-      });
+      const tensors = wanted.map((n) => preacts.get(n) ?? (values.get(outputIdByName.get(n) as number) as tf.Tensor));
+      return distinctOutputs(tensors, image);
     });
     return new Map(wanted.map((n, i) => [n, out[i]]));
   };
