@@ -25,7 +25,7 @@ export const STANDARD_FINAL_JITTER = 4;
  *
  * Why: "Feature Visualization" (Olah et al. 2017) shows that optimizing through these small random
  * transformations removes most high-frequency adversarial patterns. The net size change is
- * `floor(s·(H + 16)) − 4` per side length (e.g. 128 → 136 at scale 1).
+ * `floor(s·(H + 16)) − 4` per side length (e.g. 128 → 140 at scale 1).
  *
  * A fresh array is returned so callers can extend it (`[...standardTransforms(), myTransform]`)
  * or edit it without affecting anyone else.
