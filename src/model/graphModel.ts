@@ -3,7 +3,8 @@ import * as tfc from '@tensorflow/tfjs-converter';
 import '../ops/registerGradients';
 import { didYouMean, fail, show } from '../errors';
 import { distinctOutputs } from './distinctOutputs';
-import { checkImage, checkNames, parseCommonOptions, toModelInput } from './inputRange';
+import { layerIndex } from './layerIndex';
+import { parseCommonOptions, toModelInput } from './inputRange';
 import { PREACT_SUFFIX, sizeError } from './layersModel';
 import type { InputRange, LayerInfo, VisModel } from './types';
 
@@ -264,29 +265,18 @@ export async function fromGraphModel(model: tfc.GraphModel, options: GraphModelO
     owned?.dispose();
     fail(fn, `model must run on a ${imageShape[0] ?? probe[0]}×${imageShape[1] ?? probe[1]} image with execute() (no control flow), but it failed: ${(e as Error).message}`);
   }
-  const names = layers.map((l) => l.name);
-  const byName = new Map(layers.map((l) => [l.name, l]));
-  const layerInfo = (name: string, where = 'VisModel.layer'): LayerInfo => {
-    const found = typeof name === 'string' ? byName.get(name) : undefined;
-    if (!found) fail(where, `layer must be one of the model's layers, but got ${show(name)}.${didYouMean(String(name), names)}`);
-    return found;
-  };
+  const { layer: layerInfo, requestedLayers } = layerIndex(layers);
 
   let disposed = false;
   const activations = (image: tf.Tensor4D, requested: readonly string[]): Map<string, tf.Tensor> => {
-    const where = 'VisModel.activations';
-    if (disposed) fail(where, 'the model must not be disposed, but got a disposed VisModel.');
-    checkImage(where, image);
-    checkNames(where, requested);
-    const wanted = [...new Set(requested)];
-    for (const n of wanted) layerInfo(n, where);
+    const wanted = requestedLayers(disposed, image, requested);
     const out = tf.tidy(() => {
       const x = toModelInput(image, range, channelOrder);
       let res: tf.Tensor | tf.Tensor[];
       try {
         res = exec.execute({ [inputName as string]: x }, wanted);
       } catch (e) {
-        throw sizeError(where, e, wanted.join(', '), image.shape, imageShape);
+        throw sizeError('VisModel.activations', e, wanted.join(', '), image.shape, imageShape);
       }
       return distinctOutputs(Array.isArray(res) ? res : [res], image);
     });

@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import '../ops/registerGradients';
-import { didYouMean, fail, OptvisError, show } from '../errors';
+import { fail, OptvisError, show } from '../errors';
 import { distinctOutputs } from './distinctOutputs';
-import { checkImage, checkNames, parseCommonOptions, toModelInput } from './inputRange';
+import { layerIndex } from './layerIndex';
+import { parseCommonOptions, toModelInput } from './inputRange';
 import type { InputRange, LayerInfo, VisModel } from './types';
 
 /** Options of {@link fromLayersModel}. */
@@ -230,23 +231,11 @@ export function fromLayersModel(model: tfl.LayersModel, options: LayersModelOpti
       }
     }
   }
-  const names = layers.map((l) => l.name);
-  const byName = new Map(layers.map((l) => [l.name, l]));
-
-  const layerInfo = (name: string, where = 'VisModel.layer'): LayerInfo => {
-    const info = typeof name === 'string' ? byName.get(name) : undefined;
-    if (!info) fail(where, `layer must be one of the model's layers, but got ${show(name)}.${didYouMean(String(name), names)}`);
-    return info;
-  };
+  const { layer: layerInfo, requestedLayers } = layerIndex(layers);
 
   let disposed = false;
   const activations = (image: tf.Tensor4D, requested: readonly string[]): Map<string, tf.Tensor> => {
-    const where = 'VisModel.activations';
-    if (disposed) fail(where, 'the model must not be disposed, but got a disposed VisModel.');
-    checkImage(where, image);
-    checkNames(where, requested);
-    const wanted = [...new Set(requested)];
-    for (const n of wanted) layerInfo(n, where);
+    const wanted = requestedLayers(disposed, image, requested);
     // Which steps the requested layers depend on.
     const needIds = new Set<number>();
     const needPreact = new Set<string>();
@@ -273,7 +262,7 @@ export function fromLayersModel(model: tfl.LayersModel, options: LayersModelOpti
         try {
           res = s.run(s.inputIds.map((id) => values.get(id) as tf.Tensor));
         } catch (e) {
-          throw sizeError(where, e, s.layer.name, image.shape, imageShape);
+          throw sizeError('VisModel.activations', e, s.layer.name, image.shape, imageShape);
         }
         s.outputIds.forEach((id, k) => values.set(id, res.out[k]));
         if (s.preactName !== undefined && res.preact) preacts.set(s.preactName, res.preact);

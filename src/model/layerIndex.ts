@@ -1,0 +1,29 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { didYouMean, fail, show } from '../errors';
+import { checkImage, checkNames } from './inputRange';
+import type { LayerInfo } from './types';
+
+/**
+ * Name lookup over a model's visualizable layers (internal, shared by both adapters): `layer(name)`
+ * returns the layer or throws an error listing the closest names, and `requestedLayers` validates
+ * an `activations(image, names)` call and returns the distinct names asked for.
+ */
+export function layerIndex(layers: readonly LayerInfo[]) {
+  const names = layers.map((l) => l.name);
+  const byName = new Map(layers.map((l) => [l.name, l]));
+  const layer = (name: string, where = 'VisModel.layer'): LayerInfo => {
+    const info = typeof name === 'string' ? byName.get(name) : undefined;
+    if (!info) fail(where, `layer must be one of the model's layers, but got ${show(name)}.${didYouMean(String(name), names)}`);
+    return info;
+  };
+  const requestedLayers = (disposed: boolean, image: tf.Tensor4D, requested: readonly string[]): string[] => {
+    const where = 'VisModel.activations';
+    if (disposed) fail(where, 'the model must not be disposed, but got a disposed VisModel.');
+    checkImage(where, image);
+    checkNames(where, requested);
+    const wanted = [...new Set(requested)];
+    for (const n of wanted) layer(n, where);
+    return wanted;
+  };
+  return { layer, requestedLayers };
+}
