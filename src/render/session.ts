@@ -95,6 +95,10 @@ export interface VisSession {
  * `make_vis_T`, a lookup `T("vis_op")`, `T("input")`, `T("loss")`, `T(layer)`. Eager tfjs has no
  * graph to look into, so the session is an object with the same reads.
  *
+ * Objectives may read named outputs of a composed param (`param.custom` → `{ image, alpha, ... }`)
+ * by name, as Lucid's `T(name)` reads the render graph's locals: `new Objective((T) => tf.mean(T('alpha')),
+ * 'mean alpha', ['alpha'])`; such names are taken from the param, not from the model.
+ *
  * Everything is validated before the first step, in one trial forward pass: the objective's
  * layers exist in the model (with suggestions), the param's image has a size and channel count the
  * model can take after the transforms, and the objective evaluates to a tensor. It also installs
@@ -130,6 +134,8 @@ class Session implements VisSession {
   readonly objective: Objective;
   readonly param: Param;
   private readonly ownsParam: boolean;
+  /** Named outputs of the param (`param.build()`) that the objective reads, as Lucid's `T(name)` reads locals. */
+  private readonly paramNames: ReadonlySet<string>;
   private readonly optimizer: tf.Optimizer;
   private readonly transform: Transform;
   private readonly reluOverride: boolean;
@@ -157,7 +163,8 @@ class Session implements VisSession {
     if (transforms !== undefined && !Array.isArray(transforms)) {
       fail(FN, `transforms must be an array of transforms (or undefined for the standard ones), but got ${show(transforms)}.`);
     }
-    checkLayers(model, this.objective);
+    this.paramNames = paramOutputsRead(model, this.objective, param);
+    checkLayers(model, this.objective, this.paramNames);
 
     this.transform = compose(transforms ?? standardTransforms());
     this.reluOverride = reluGradientOverride;
@@ -293,7 +300,8 @@ class Session implements VisSession {
    * covers exactly the model's ReLUs, as Lucid's override around `import_model`).
    */
   private objectiveValue(rng: Rng, step: number, how: { check?: boolean; redirect?: boolean } = {}): tf.Scalar {
-    const image = this.buildParam().image;
+    const outputs = this.buildParam();
+    const image = outputs.image;
     const transformed = this.transform(image, rng);
     if (how.check) this.checkImageFits(image, transformed);
     const forward = () => this.activations(transformed, how.check === true);
@@ -301,6 +309,7 @@ class Session implements VisSession {
     const layers = this.objective.layers;
     const lookupFn = (name: string): tf.Tensor => {
       if (name === INPUT) return image;
+      if (this.paramNames.has(name)) return outputs[name];
       const t = acts.get(name);
       if (t === undefined) {
         return fail(
@@ -316,9 +325,10 @@ class Session implements VisSession {
   }
 
   private activations(transformed: tf.Tensor4D, explain: boolean): Map<string, tf.Tensor> {
-    if (this.objective.layers.length === 0) return new Map();
+    const layers = this.objective.layers.filter((l) => !this.paramNames.has(l));
+    if (layers.length === 0) return new Map();
     try {
-      return this.model.activations(transformed, this.objective.layers);
+      return this.model.activations(transformed, layers);
     } catch (error) {
       if (!explain || error instanceof OptvisError) throw error;
       return fail(
@@ -393,10 +403,22 @@ function checkParam(param: Param): void {
   }
 }
 
-function checkLayers(model: VisModel, objective: Objective): void {
+/**
+ * The names the objective reads that are named outputs of the param rather than model layers
+ * (only looked up when the param has `build()` and some name is not a model layer).
+ */
+function paramOutputsRead(model: VisModel, objective: Objective, param: Param | undefined): ReadonlySet<string> {
+  const names = new Set(model.layers.map((l) => l.name));
+  const build = param?.build;
+  if (build === undefined || objective.layers.every((l) => names.has(l))) return new Set();
+  const outputs = tf.tidy(() => Object.keys(build.call(param)).filter((k) => k !== 'image'));
+  return new Set(objective.layers.filter((l) => !names.has(l) && outputs.includes(l)));
+}
+
+function checkLayers(model: VisModel, objective: Objective, paramNames: ReadonlySet<string>): void {
   const names = model.layers.map((l) => l.name);
   for (const layer of objective.layers) {
-    if (!names.includes(layer)) {
+    if (!names.includes(layer) && !paramNames.has(layer)) {
       fail(
         FN,
         `the objective's layer must be a layer of the model, but got ${show(layer)} (in ${show(objective.description)}).` +

@@ -215,6 +215,34 @@ describe('visSession reads and errors (cpu)', () => {
     model.dispose();
   });
 
+  it('lets the objective read named param outputs (Lucid T(name) of a local), and still rejects unknown names', async () => {
+    await useBackend('cpu');
+    const model = tinyModel();
+    const param = compositeParam(8, 7);
+    await expectNoLeak(() => {
+      // Maximise the mean of the foreground output `fg` only: no model layer is read.
+      const fgMean = new Objective((T) => tf.mean(T('fg')), 'mean(fg)', ['fg']);
+      const s = visSession(model, fgMean, { param, transforms: [] });
+      const fg0 = mean(values(param.variables[0]).map((x) => 1 / (1 + Math.exp(-x))));
+      const first = s.step();
+      expect(first).toBeCloseTo(fg0, 5);
+      for (let i = 0; i < 10; i++) s.step();
+      const fg1 = mean(values(param.variables[0]).map((x) => 1 / (1 + Math.exp(-x))));
+      expect(fg1).toBeGreaterThan(fg0 + 0.05);
+      s.dispose();
+      // Combined with a layer objective, both are read in one step.
+      const both = visSession(model, fgMean.add(channelMean('relu', 2)), { param, transforms: [] });
+      expect(Number.isFinite(both.step())).toBe(true);
+      both.dispose();
+      const bad = new Objective((T) => tf.mean(T('fgg')), 'mean(fgg)', ['fgg']);
+      expect(() => visSession(model, bad, { param, transforms: [] })).toThrow(
+        /Error in visSession: the objective's layer must be a layer of the model, but got "fgg"/,
+      );
+    });
+    param.dispose();
+    model.dispose();
+  });
+
   it('snapshots threshold i after i + 1 updates, as a hand-run session with the same seed', async () => {
     await useBackend('cpu');
     const model = tinyModel();
