@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import type * as tf from '@tensorflow/tfjs-core';
 import { fail } from '../errors';
-import { MISSING_WEIGHTS } from './loadArtifacts';
+import { concatBytes, MISSING_WEIGHTS } from './loadArtifacts';
 
 /** Where the default model comes from, for docs and `--help`. */
 export const DEFAULT_MODEL_INFO = {
@@ -98,12 +98,7 @@ export async function defaultModelArtifacts(fn = 'loadDefaultModel'): Promise<tf
       chunks.push(new Uint8Array(Buffer.from(base64Literal(fn, text, file), 'base64')));
     }
   }
-  const data = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let o = 0;
-  for (const c of chunks) {
-    data.set(c, o);
-    o += c.length;
-  }
+  const data = concatBytes(chunks);
   const artifacts: tf.io.ModelArtifacts = {
     modelTopology: json.modelTopology,
     format: 'layers-model',

@@ -77,6 +77,17 @@ function bytesPerElement(spec: tf.io.WeightsManifestEntry): number {
   }
 }
 
+/** Concatenates byte chunks (weight shards) into one buffer (internal). */
+export function concatBytes(chunks: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let o = 0;
+  for (const c of chunks) {
+    out.set(c, o);
+    o += c.length;
+  }
+  return out;
+}
+
 /** Stored byte size of one weight, or NaN when it cannot be known up front (strings). @internal */
 export function weightByteSize(spec: tf.io.WeightsManifestEntry): number {
   return spec.shape.reduce((a, b) => a * b, 1) * bytesPerElement(spec);

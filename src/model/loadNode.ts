@@ -6,7 +6,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type * as tf from '@tensorflow/tfjs-core';
 import { fail, show } from '../errors';
-import { MISSING_WEIGHTS, weightByteSize } from './loadArtifacts';
+import { concatBytes, MISSING_WEIGHTS, weightByteSize } from './loadArtifacts';
 import { defaultModelArtifacts, DEFAULT_MODEL_INFO } from './defaultModel';
 import { loadModel as loadModelFromHandler, wrapArtifacts, type LoadModelOptions } from './loadModel';
 import type { VisModel } from './types';
@@ -185,12 +185,7 @@ async function artifactsFromJson(fn: string, json: tf.io.ModelJSON, dir: string,
       offset = end;
     }
   }
-  const weightData = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let o = 0;
-  for (const c of chunks) {
-    weightData.set(c, o);
-    o += c.length;
-  }
+  const weightData = concatBytes(chunks);
   const artifacts: tf.io.ModelArtifacts = {
     modelTopology: json.modelTopology,
     format: json.format,
