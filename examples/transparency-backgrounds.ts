@@ -40,7 +40,7 @@ import { custom, image, imageSample } from '../src/param/index';
 import type { Param } from '../src/param/types';
 import { visSession } from '../src/render/index';
 import { jitter, standardTransforms } from '../src/transform/index';
-import { openModel, parseExampleArgs, run, save, type ExampleOptions } from './lib/common';
+import { openModel, parseExampleArgs, run, runSteps, save, type ExampleOptions } from './lib/common';
 import { alphaMeanPenalty, dropAlpha, over, splitRgba } from './lib/transparency';
 
 const HELP =
@@ -131,14 +131,8 @@ async function renderRow(vm: VisModel, bg: Background, opts: ExampleOptions, ind
     seed: opts.seed,
   });
   try {
-    const start = Date.now();
-    let loss = 0;
-    for (let i = 0; i < opts.steps; i++) {
-      loss = session.step();
-      await new Promise((r) => setImmediate(r));
-    }
-    const secs = (Date.now() - start) / 1000;
-    process.stdout.write(`${bg.label.padEnd(34)} loss ${loss.toFixed(3)}  (${(opts.steps / secs).toFixed(2)} steps/s)\n`);
+    const { loss, stepsPerSecond } = await runSteps(session, opts.steps);
+    process.stdout.write(`${bg.label.padEnd(34)} loss ${loss.toFixed(3)}  (${stepsPerSecond.toFixed(2)} steps/s)\n`);
     const onWhite = session.evaluate('onWhite');
     const background = session.evaluate('background');
     try {

@@ -31,7 +31,7 @@ import { custom, fftImage, imageSample, lowresTensor, toValidRgb } from '../src/
 import type { Param } from '../src/param/types';
 import { visSession } from '../src/render/index';
 import { jitter, standardTransforms } from '../src/transform/index';
-import { openModel, parseExampleArgs, run, save, type ExampleOptions } from './lib/common';
+import { openModel, parseExampleArgs, run, runSteps, save, type ExampleOptions } from './lib/common';
 import { alphaMeanPenalty, dropAlpha, over, splitRgba } from './lib/transparency';
 
 const HELP =
@@ -98,14 +98,8 @@ async function renderRow(vm: VisModel, coef: number, backgrounds: tf.Tensor4D, o
     seed: opts.seed,
   });
   try {
-    const start = Date.now();
-    let loss = 0;
-    for (let i = 0; i < opts.steps; i++) {
-      loss = session.step();
-      await new Promise((r) => setImmediate(r));
-    }
-    const secs = (Date.now() - start) / 1000;
-    process.stdout.write(`sharedParamCoef ${coef.toFixed(1)}  loss ${loss.toFixed(3)}  (${(opts.steps / secs).toFixed(2)} steps/s)\n`);
+    const { loss, stepsPerSecond } = await runSteps(session, opts.steps);
+    process.stdout.write(`sharedParamCoef ${coef.toFixed(1)}  loss ${loss.toFixed(3)}  (${stepsPerSecond.toFixed(2)} steps/s)\n`);
     const onWhite = session.evaluate('onWhite');
     const onBackground = session.evaluate('onBackground');
     try {

@@ -132,6 +132,20 @@ export async function save(file: string, image: ImageArray): Promise<string> {
   return out;
 }
 
+/**
+ * Runs `steps` updates of a session, yielding to the event loop between them; returns the last
+ * loss and the measured steps per second.
+ */
+export async function runSteps(session: { step(): number }, steps: number): Promise<{ loss: number; stepsPerSecond: number }> {
+  const start = Date.now();
+  let loss = 0;
+  for (let i = 0; i < steps; i++) {
+    loss = session.step();
+    await new Promise((r) => setImmediate(r));
+  }
+  return { loss, stepsPerSecond: steps / ((Date.now() - start) / 1000) };
+}
+
 /** A progress printer for `renderVis`'s `onProgress`: one line every `every` steps. */
 export function progress(label: string, every = 16): (p: { step: number; totalSteps: number; loss: number; stepsPerSecond: number }) => void {
   return (p) => {
