@@ -19,7 +19,7 @@
  *   `installGradientFixes('wasm')`.
  *
  * Run: `npm run bench -- [--steps 500] [--cpu-steps 20] [--backends wasm,cpu] [--batches 1,2]
- *   [--size 128] [--layer mixed4a] [--channel 97] [--write-readme]`.
+ *   [--size 128] [--layer mixed4a] [--channel 97] [--threads 0] [--write-readme]`.
  * `--write-readme` replaces the README section between `<!-- perf:start -->` and `<!-- perf:end -->`.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -45,6 +45,7 @@ import {
 import { channel } from '../src/objectives/index';
 import { visSession } from '../src/render/index';
 import { installGradientFixes, uninstallGradientFixes } from '../src/backends/index';
+import { useWasmThreads, wasmThreadsState } from '../src/backends/wasmThreads';
 import type { LayerInfo, VisModel } from '../src/model/types';
 import { Rng } from '../src/ops/random';
 
@@ -61,6 +62,8 @@ const SIZE = Number(arg('size', '128'));
 const LAYER = arg('layer', 'mixed4a');
 const CHANNEL = Number(arg('channel', '97'));
 const WRITE_README = process.argv.includes('--write-readme');
+/** wasm threads (`useWasmThreads`); 0 = tfjs's stock single-threaded wasm. */
+const THREADS = Number(arg('threads', '0'));
 /** Also time the raw LayersModel (fused convolutions) on cpu: minutes per pass there, off by default. */
 const CPU_RAW = process.argv.includes('--cpu-raw');
 /** Warm-up updates before measuring (wasm compiles kernels on first use; cpu needs less). */
@@ -273,6 +276,7 @@ async function main(): Promise<void> {
   const started = new Date();
   const rows: Row[] = [];
   let stockLines: string[] = [];
+  if (THREADS > 0) useWasmThreads({ threads: THREADS });
   for (const backend of BACKENDS) {
     await tf.setBackend(backend);
     await tf.ready();
@@ -301,7 +305,8 @@ async function main(): Promise<void> {
       `(the machine was shared with other jobs: absolute times are noisy, ratios were measured interleaved).`,
     '',
     `Workload: InceptionV1 (Lucid's layer sizes, random weights) up to \`${LAYER}\`, objective \`channel(${LAYER}, ${CHANNEL})\`, ` +
-      `${SIZE}×${SIZE} decorrelated FFT image, standard transforms, Adam(0.05), gradient fixes installed. ` +
+      `${SIZE}×${SIZE} decorrelated FFT image, standard transforms, Adam(0.05), gradient fixes installed, ` +
+      `wasm on ${wasmThreadsState().threads || 1} thread(s)${wasmThreadsState().fallbackReason ? ` (threads fell back: ${wasmThreadsState().fallbackReason})` : ''}. ` +
       `Model adapter: ${adapter.name}. Command: \`${cmd}\`.`,
     '',
     '| backend | batch | steps measured | net input (mean) | step (median) | bare net fwd+bwd: LayersModel / VisModel | step ÷ bare (target ≤ 1.10) | spectral param fwd+bwd | param ÷ step (target ≤ 5 %) | standard transforms fwd+bwd | steps/s | peak RSS | numTensors growth (target 0) | NaN |',

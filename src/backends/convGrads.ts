@@ -18,6 +18,46 @@ type Pair = [number, number];
 
 const pair = (v: number | Pair): Pair => (typeof v === 'number' ? [v, v] : v);
 
+/** Whether tensors of the current backend live in host memory (reading them is a plain copy). */
+function onHost(): boolean {
+  const b = tf.getBackend();
+  return b === 'wasm' || b === 'cpu';
+}
+
+/**
+ * Reverses the spatial axes 0 and 1 of a filter `[kh, kw, ...]` (the flip of a transposed
+ * convolution). On wasm and cpu it is a copy of `kh·kw` contiguous blocks on the host: the stock
+ * wasm `Reverse` kernel indexes every element and cost more than the convolution it prepares.
+ * A 1×1 filter is returned as a clone.
+ */
+export function flipFilter<T extends tf.Tensor>(filter: T): T {
+  const [kh, kw] = filter.shape;
+  if (kh * kw === 1) return tf.clone(filter);
+  if (!onHost()) return tf.reverse(filter, [0, 1]);
+  return reverseMiddleOnHost(filter, 1, kh * kw, filter.size / (kh * kw));
+}
+
+/** Reverses H and W of `[b, h, w, c]` together (= reversing the flattened `h·w` axis), on the host for wasm and cpu. */
+function flipHW(x: tf.Tensor4D): tf.Tensor4D {
+  if (!onHost()) return tf.reverse(x, [1, 2]);
+  const [b, h, w, c] = x.shape;
+  return reverseMiddleOnHost(x, b, h * w, c);
+}
+
+/** `x` seen as `[outer, n, inner]`, reversed along `n`, as a new tensor of `x`'s shape. */
+function reverseMiddleOnHost<T extends tf.Tensor>(x: T, outer: number, n: number, inner: number): T {
+  const src = x.dataSync() as Float32Array;
+  const dst = new Float32Array(src.length);
+  for (let o = 0; o < outer; o++) {
+    const base = o * n * inner;
+    for (let i = 0; i < n; i++) {
+      const from = base + i * inner;
+      dst.set(src.subarray(from, from + inner), base + (n - 1 - i) * inner);
+    }
+  }
+  return tf.tensor(dst, x.shape, x.dtype as 'float32') as T;
+}
+
 /**
  * Pads (positive amounts) or crops (negative amounts) each axis of `x`:
  * `amounts[i] = [before, after]`. Padding uses `value`.
@@ -89,9 +129,69 @@ export function conv2dBackpropInputByConv(
     const bottom = info.inHeight + kh - 1 - top - ((info.outHeight - 1) * s[0] + 1);
     const right = info.inWidth + kw - 1 - left - ((info.outWidth - 1) * s[1] + 1);
     const padded = dilateAndPad(dy, s, [top, bottom], [left, right]);
-    const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
+    const flipped = tf.transpose(flipFilter(filter), [0, 1, 3, 2]) as tf.Tensor4D;
     return tf.conv2d(padded, flipped, 1, 'valid');
   });
+}
+
+/**
+ * `Conv2DBackpropInput` for strided convolutions on backends whose tensors live in host memory
+ * (wasm, cpu): one matrix product gives every output position's gradient with respect to its input
+ * patch (`dy [b·oh·ow, outC] × filterᵀ [outC, kh·kw·inC]`), and a host-side pass adds the patches
+ * back into the image ("col2im"). Unlike {@link conv2dBackpropInputByConv}, nothing is computed on
+ * the zeros that dilating `dy` by the stride inserts (a 7×7 stride-2 convolution wastes 3/4 of its
+ * work there, and its 3 output channels suit no SIMD kernel). Same result as
+ * `tf.conv2dTranspose(dy, filter, inputShape, strides, pad)` up to float32 summation order.
+ *
+ * @param dy `[b, outH, outW, outC]`.
+ * @param filter `[kh, kw, inC, outC]`.
+ * @param inputShape `[b, inH, inW, inC]` of the forward input.
+ * @param strides stride of the forward op, a number or `[sh, sw]`.
+ * @param pad padding of the forward op ('same', 'valid', a number or explicit pads).
+ * @param dimRoundingMode rounding of the forward op's output size, if any.
+ * @returns `[b, inH, inW, inC]`, owned by the caller.
+ */
+export function conv2dBackpropInputByMatMul(
+  dy: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  inputShape: [number, number, number, number],
+  strides: number | Pair,
+  pad: ConvPad,
+  dimRoundingMode?: 'floor' | 'round' | 'ceil',
+): tf.Tensor4D {
+  const info = tf.backend_util.computeConv2DInfo(inputShape, filter.shape, strides, 1, pad, dimRoundingMode);
+  const { batchSize: nb, inHeight: ih, inWidth: iw, inChannels: ci, outHeight: oh, outWidth: ow, outChannels: co } = info;
+  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
+  const top = info.padInfo.top;
+  const left = info.padInfo.left;
+  const k = kh * kw * ci;
+  // The filter transposed on the device (matMul with a transpose flag is slow on wasm).
+  const p = tf.tidy(() => {
+    const wT = tf.transpose(tf.reshape(filter, [k, co]));
+    return tf.matMul(tf.reshape(dy, [nb * oh * ow, co]), wT);
+  });
+  const patches = p.dataSync() as Float32Array;
+  p.dispose();
+  const dx = new Float32Array(nb * ih * iw * ci);
+  for (let b = 0; b < nb; b++) {
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        const row = ((b * oh + oy) * ow + ox) * k;
+        for (let i = 0; i < kh; i++) {
+          const iy = oy * sh - top + i;
+          if (iy < 0 || iy >= ih) continue;
+          for (let j = 0; j < kw; j++) {
+            const ix = ox * sw - left + j;
+            if (ix < 0 || ix >= iw) continue;
+            const to = ((b * ih + iy) * iw + ix) * ci;
+            const from = row + (i * kw + j) * ci;
+            for (let c = 0; c < ci; c++) dx[to + c] += patches[from + c];
+          }
+        }
+      }
+    }
+  }
+  return tf.tensor4d(dx, [nb, ih, iw, ci]);
 }
 
 /**
@@ -177,7 +277,7 @@ export function depthwiseBackpropInputByConv(
     const bottom = info.inHeight + ekh - 1 - top - ((info.outHeight - 1) * s[0] + 1);
     const right = info.inWidth + ekw - 1 - left - ((info.outWidth - 1) * s[1] + 1);
     const padded = dilateAndPad(dy, s, [top, bottom], [left, right]);
-    const flipped = tf.reshape(tf.reverse(filter, [0, 1]), [kh, kw, c * m, 1]) as tf.Tensor4D;
+    const flipped = tf.reshape(flipFilter(filter), [kh, kw, c * m, 1]) as tf.Tensor4D;
     const r = tf.depthwiseConv2d(padded, flipped, 1, 'valid', 'NHWC', [dh, dw]);
     if (m === 1) return r;
     const [b, h, w] = r.shape;
@@ -322,6 +422,81 @@ export function maxPoolBackpropByTaps(
 }
 
 /**
+ * `MaxPoolGrad` on the host, for backends whose tensors live in host memory (wasm, cpu): for every
+ * window and channel the gradient goes to the first maximum in row-major window order (padding
+ * excluded), as in TensorFlow (a NaN first in its window keeps the gradient). One pass over the
+ * windows in plain JavaScript: on wasm this is several times faster than the stock kernel (which
+ * is also wrong for windows of values ≤ 0) with the flips {@link maxPoolBackpropViaStock} needs.
+ * Exact: each input position receives the float32 sum of the `dy` values routed to it.
+ *
+ * @param dy `[b, outH, outW, c]`.
+ * @param x forward input `[b, inH, inW, c]`.
+ * @param filterSize pooling window, a number or `[fh, fw]`.
+ * @param strides stride of the forward op, a number or `[sh, sw]`.
+ * @param pad padding of the forward op ('same', 'valid', a number or explicit pads).
+ * @param dimRoundingMode rounding of the forward op's output size, if any.
+ * @returns `[b, inH, inW, c]`, owned by the caller.
+ */
+export function maxPoolBackpropOnHost(
+  dy: tf.Tensor4D,
+  x: tf.Tensor4D,
+  filterSize: number | Pair,
+  strides: number | Pair,
+  pad: ConvPad,
+  dimRoundingMode: 'floor' | 'round' | 'ceil' | undefined,
+): tf.Tensor4D {
+  const info = tf.backend_util.computePool2DInfo(x.shape, filterSize, strides, 1, pad, dimRoundingMode);
+  const { batchSize: nb, inHeight: ih, inWidth: iw, inChannels: c, outHeight: oh, outWidth: ow, filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw } = info;
+  const top = info.padInfo.top;
+  const left = info.padInfo.left;
+  const xs = x.dataSync() as Float32Array;
+  const dys = dy.dataSync() as Float32Array;
+  const dx = new Float32Array(x.size);
+  const best = new Float32Array(c);
+  const arg = new Int32Array(c);
+  for (let b = 0; b < nb; b++) {
+    for (let oy = 0; oy < oh; oy++) {
+      const y0 = oy * sh - top;
+      const fy0 = Math.max(0, -y0);
+      const fy1 = Math.min(fh, ih - y0);
+      for (let ox = 0; ox < ow; ox++) {
+        const x0 = ox * sw - left;
+        const fx0 = Math.max(0, -x0);
+        const fx1 = Math.min(fw, iw - x0);
+        if (fy0 >= fy1 || fx0 >= fx1) continue; // the window lies in the padding: nothing to route
+        // The first tap of the window seeds the maxima; later taps replace them only when strictly
+        // greater, so ties keep the first maximum in row-major window order.
+        let first = true;
+        for (let fy = fy0; fy < fy1; fy++) {
+          const rowBase = ((b * ih + y0 + fy) * iw + x0) * c;
+          for (let fx = fx0; fx < fx1; fx++) {
+            const base = rowBase + fx * c;
+            if (first) {
+              for (let ch = 0; ch < c; ch++) {
+                best[ch] = xs[base + ch];
+                arg[ch] = base + ch;
+              }
+              first = false;
+              continue;
+            }
+            for (let ch = 0; ch < c; ch++) {
+              const v = xs[base + ch];
+              if (v > best[ch]) {
+                best[ch] = v;
+                arg[ch] = base + ch;
+              }
+            }
+          }
+        }
+        const o = ((b * oh + oy) * ow + ox) * c;
+        for (let ch = 0; ch < c; ch++) dx[arg[ch]] += dys[o + ch];
+      }
+    }
+  }
+  return tf.tensor4d(dx, x.shape);
+}
+
+/**
  * A max-pool gradient kernel with TensorFlow's signature, restricted to 'valid' padding; as the
  * stock wasm `MaxPoolGrad`, which is fast but routes ties to the LAST maximum and drops windows
  * whose values are ≤ 0.
@@ -372,11 +547,11 @@ export function maxPoolBackpropViaStock(
     const wp = f[1] + (ow - 1) * s[1];
     const padAmounts: Pair[] = [[0, 0], [padInfo.top, hp - info.inHeight - padInfo.top], [padInfo.left, wp - info.inWidth - padInfo.left], [0, 0]];
     const positive = tf.add(tf.sub(x, tf.min(x)), 1);
-    const xr = tf.reverse(padOrCrop(positive, padAmounts, 0), [1, 2]) as tf.Tensor4D;
-    const dyr = tf.reverse(dy, [1, 2]) as tf.Tensor4D;
-    const yr = tf.reverse(y, [1, 2]) as tf.Tensor4D;
+    const xr = flipHW(padOrCrop(positive as tf.Tensor4D, padAmounts, 0));
+    const dyr = flipHW(dy);
+    const yr = flipHW(y);
     const dxr = validKernel(dyr, xr, yr, f, s);
-    return padOrCrop(tf.reverse(dxr, [1, 2]) as tf.Tensor4D, padAmounts.map(([p0, p1]) => [-p0, -p1] as Pair));
+    return padOrCrop(flipHW(dxr), padAmounts.map(([p0, p1]) => [-p0, -p1] as Pair));
   });
 }
 

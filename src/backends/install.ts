@@ -3,10 +3,10 @@ import { fail, show } from '../errors';
 import {
   conv2dBackpropFilterByConv,
   conv2dBackpropInputByConv,
+  conv2dBackpropInputByMatMul,
   depthwiseBackpropFilterByTaps,
   depthwiseBackpropInputByConv,
-  maxPoolBackpropByTaps,
-  maxPoolBackpropViaStock,
+  maxPoolBackpropOnHost,
   unsortedSegmentSumByMatMul,
   oneHotByEqual,
 } from './convGrads';
@@ -51,12 +51,16 @@ function withTensors(backend: unknown, infos: (tf.TensorInfo | undefined)[], f: 
 const WASM_FIXES: readonly KernelFix[] = [
   {
     kernelName: 'Conv2DBackpropInput',
-    reason: 'slow on wasm: computed as a forward convolution with the flipped, transposed filter on the dilated, padded gradient',
+    reason:
+      'slow on wasm: computed as a forward convolution with the flipped, transposed filter on the padded gradient (stride 1), or as one matrix product plus a host-side col2im (strided)',
     kernelFunc: (inputs, attrs, stock, backend) => {
       if (attrs.dataFormat === 'NCHW' && stock) return stock.kernelFunc({ inputs, attrs: attrs as tf.NamedAttrMap, backend: backend as object }) as tf.TensorInfo;
       checkNhwc('Conv2DBackpropInput', attrs);
+      const strides = attrs.strides as number | [number, number];
+      const strided = typeof strides === 'number' ? strides > 1 : strides[0] > 1 || strides[1] > 1;
+      const byConvOrMatMul = strided ? conv2dBackpropInputByMatMul : conv2dBackpropInputByConv;
       return withTensors(backend, [inputs.dy, inputs.filter], ([dy, filter]) =>
-        conv2dBackpropInputByConv(dy, filter, attrs.inputShape as Shape4, attrs.strides as number, attrs.pad as 'same', attrs.dimRoundingMode as Rounding),
+        byConvOrMatMul(dy, filter, attrs.inputShape as Shape4, strides as number, attrs.pad as 'same', attrs.dimRoundingMode as Rounding),
       );
     },
   },
@@ -92,17 +96,12 @@ const WASM_FIXES: readonly KernelFix[] = [
   },
   {
     kernelName: 'MaxPoolGrad',
-    reason: 'wrong on wasm when a window holds only values <= 0 (the gradient is dropped): routes to the first maximum of each window',
-    kernelFunc: (inputs, attrs, stock, backend) =>
-      withTensors(backend, [inputs.dy, inputs.input, inputs.output], ([dy, x, y]) => {
-        const args = [attrs.filterSize as number, attrs.strides as number, attrs.pad as 'same', attrs.dimRoundingMode as Rounding] as const;
-        if (!stock) return maxPoolBackpropByTaps(dy, x, y, ...args);
-        return maxPoolBackpropViaStock(dy, x, y, ...args, (d, xx, yy, fs, st) =>
-          tf.engine().makeTensorFromTensorInfo(
-            stock.kernelFunc({ inputs: { dy: d, input: xx, output: yy }, attrs: { filterSize: fs, strides: st, pad: 'valid' }, backend: backend as object }) as tf.TensorInfo,
-          ) as tf.Tensor4D,
-        );
-      }),
+    reason:
+      'wrong on wasm when a window holds only values <= 0 (the gradient is dropped), and slow: routes to the first maximum of each window in one host-side pass (wasm tensors live in host memory)',
+    kernelFunc: (inputs, attrs, _stock, backend) =>
+      withTensors(backend, [inputs.dy, inputs.input], ([dy, x]) =>
+        maxPoolBackpropOnHost(dy, x, attrs.filterSize as number, attrs.strides as number, attrs.pad as 'same', attrs.dimRoundingMode as Rounding),
+      ),
   },
   {
     kernelName: 'UnsortedSegmentSum',

@@ -1,0 +1,199 @@
+/**
+ * Multithreaded wasm in Node: runs tfjs-backend-wasm's threaded SIMD binary under Node's
+ * `worker_threads`, with a fallback to the stock single-threaded backend.
+ *
+ * Why this is needed: tfjs-backend-wasm 4.22 never loads its threaded binary in Node
+ * (`WASM_HAS_MULTITHREAD_SUPPORT` returns false when `IS_NODE`), and its loader could not work there
+ * anyway: it hands Emscripten `blob:` URLs for the pthread worker script and the main script, which
+ * `worker_threads` cannot load. The Emscripten glue itself supports Node. So this module
+ * - creates each pthread worker from an ES-module `data:` URL that loads tfjs's own worker script
+ *   (shipped as the `wasmWorkerContents` string) with a CommonJS `require`;
+ * - gives Emscripten the threaded main script as a file path (workers `importScripts` it);
+ * - instantiates the wasm itself, answering `emscripten_num_logical_cores` with twice the
+ *   thread count asked for: tfjs divides that number by 2 (for hyper-threading) and caps its
+ *   XNNPACK thread pool at the result, so on a 2-core machine it would otherwise use 1 thread.
+ *
+ * Node only (imports `node:fs`, `node:module`, `node:os`). Not in Lucid.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import { fail, show } from '../errors';
+
+/** Options of {@link useWasmThreads}. */
+export interface WasmThreadsOptions {
+  /** Threads of the XNNPACK pool (the main thread included), 1..8. Default: the number of logical cores (max 8). */
+  threads?: number;
+  /** Give up on the threaded binary and fall back to the stock backend after this many ms. Default 30000. */
+  timeoutMs?: number;
+}
+
+/** What the wasm backend ended up running, known after it is initialized. */
+export interface WasmThreadsState {
+  /** Threads in use (1 after a fallback), or 0 before the backend has been initialized. */
+  threads: number;
+  /** Why the threaded binary is not used, when it is not (`undefined` when threaded). */
+  fallbackReason?: string;
+}
+
+const WASM_PRIORITY = 2;
+/** Pre-created pthread workers of tfjs's threaded build (its PTHREAD_POOL_SIZE). */
+const MAX_THREADS = 8;
+
+let state: WasmThreadsState = { threads: 0 };
+let stockFactory: (() => tf.KernelBackend | Promise<tf.KernelBackend>) | undefined;
+
+/** Minimal view of the Emscripten module the threaded factory resolves to. */
+interface EmModule {
+  cwrap: (name: string, ret: string | null, args: string[]) => (...a: number[]) => number;
+  PThread?: { runningWorkers: { unref(): void }[]; terminateAllThreads?: () => void };
+  tfjs?: Record<string, unknown>;
+}
+
+function resolveWasmFiles(): { mainJs: string; workerJs: string; wasm: string; factory: (cfg: Record<string, unknown>) => Promise<EmModule> } {
+  const base = typeof __filename === 'string' ? __filename : import.meta.url;
+  const req = createRequire(base);
+  const dir = '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd';
+  const mainJs = req.resolve(`${dir}.js`);
+  const workerJs = req.resolve(`${dir}.worker.js`);
+  const wasm = req.resolve(`${dir}.wasm`);
+  return { mainJs, workerJs, wasm, factory: req(mainJs) as (cfg: Record<string, unknown>) => Promise<EmModule> };
+}
+
+/**
+ * The pthread worker: an ES module (data: URL) that runs tfjs's worker script as CommonJS code.
+ * tfjs escapes newlines of that script the same way before putting it into a Blob.
+ */
+function workerUrl(workerJs: string): URL {
+  const p = JSON.stringify(workerJs);
+  const code = [
+    "import { createRequire } from 'node:module';",
+    `const require = createRequire(${p});`,
+    `const { wasmWorkerContents } = require(${p});`,
+    String.raw`new Function('require', '__filename', wasmWorkerContents.replace(/\n/g, '\\n'))` + `(require, ${p});`,
+  ].join('\n');
+  return new URL(`data:text/javascript,${encodeURIComponent(code)}`);
+}
+
+async function createThreadedBackend(threads: number, timeoutMs: number): Promise<tf.KernelBackend> {
+  if (typeof SharedArrayBuffer === 'undefined') throw new Error('SharedArrayBuffer is not available');
+  const files = resolveWasmFiles();
+  const binary = readFileSync(files.wasm);
+  let aborted: unknown;
+  const config: Record<string, unknown> = {
+    locateFile: (p: string) => (p.endsWith('.worker.js') ? workerUrl(files.workerJs) : p.endsWith('.wasm') ? files.wasm : p),
+    mainScriptUrlOrBlob: files.mainJs,
+    instantiateWasm: (info: Record<string, Record<string, unknown>>, receive: (i: WebAssembly.Instance, m: WebAssembly.Module) => void) => {
+      const env = { ...info.env, emscripten_num_logical_cores: () => 2 * threads };
+      WebAssembly.instantiate(binary, { ...info, env, wasi_snapshot_preview1: env } as WebAssembly.Imports).then(
+        (r) => receive(r.instance, r.module),
+        (e: unknown) => {
+          aborted = e;
+        },
+      );
+      return {};
+    },
+    onAbort: (what: unknown) => {
+      aborted = what;
+    },
+  };
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the threaded module did not start within ${timeoutMs} ms${aborted ? ` (${String(aborted)})` : ''}`)), timeoutMs);
+    timer.unref();
+  });
+  let module: EmModule;
+  try {
+    module = await Promise.race([files.factory(config), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+  module.tfjs = {
+    init: module.cwrap('init', null, []),
+    initWithThreadsCount: module.cwrap('init_with_threads_count', null, ['number']),
+    getThreadsCount: module.cwrap('get_threads_count', 'number', []),
+    registerTensor: module.cwrap('register_tensor', null, ['number', 'number', 'number']),
+    disposeData: module.cwrap('dispose_data', null, ['number']),
+    dispose: module.cwrap('dispose', null, []),
+  };
+  const backend = new BackendWasm(module as unknown as ConstructorParameters<typeof BackendWasm>[0]);
+  // The pool's threads wait on futexes for work; they must not keep the process alive.
+  for (const w of module.PThread?.runningWorkers ?? []) w.unref();
+  const got = (module.tfjs.getThreadsCount as () => number)();
+  state = { threads: got };
+  return backend;
+}
+
+/**
+ * Makes the `'wasm'` backend use tfjs-backend-wasm's multithreaded SIMD binary in Node, on
+ * `threads` threads; call it once before the wasm backend is first initialized (before
+ * `tf.setBackend('wasm')` / `tf.ready()`). When the threaded binary cannot start (no
+ * `SharedArrayBuffer`, no wasm threads, worker start-up failure or timeout), the backend falls
+ * back to tfjs's stock single-threaded wasm and {@link wasmThreadsState} says why. Numbers are the
+ * same as single-threaded wasm up to float32 summation order.
+ *
+ * Why: tfjs runs wasm on one thread in Node (see the module comment); convolutions are most of a
+ * feature-visualization step, and XNNPACK spreads them over its thread pool.
+ *
+ * Not in Lucid.
+ *
+ * @example
+ * ```ts
+ * import '@tensorflow/tfjs-backend-wasm';
+ * useWasmThreads({ threads: 2 });
+ * await tf.setBackend('wasm');
+ * wasmThreadsState(); // { threads: 2 }
+ * ```
+ * @param options `threads` (default: logical cores, at most 8), `timeoutMs` (default 30000).
+ */
+export function useWasmThreads(options: WasmThreadsOptions = {}): void {
+  const fn = 'backends.useWasmThreads';
+  if (options === null || typeof options !== 'object') fail(fn, `options must be an object, but got ${show(options)}.`);
+  for (const k of Object.keys(options)) {
+    if (k !== 'threads' && k !== 'timeoutMs') fail(fn, `unknown option ${show(k)}; allowed: 'threads', 'timeoutMs'.`);
+  }
+  const cores = Math.min(MAX_THREADS, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
+  const threads = options.threads ?? cores;
+  if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
+    fail(fn, `threads must be an integer from 1 to ${MAX_THREADS}, but got ${show(threads)}.`);
+  }
+  const timeoutMs = options.timeoutMs ?? 30000;
+  if (typeof timeoutMs !== 'number' || !(timeoutMs > 0)) fail(fn, `timeoutMs must be a positive number, but got ${show(timeoutMs)}.`);
+  const registry = (tf.engine() as unknown as { registry: Record<string, unknown> }).registry;
+  if (registry.wasm !== undefined) {
+    fail(fn, "the wasm backend is already initialized; call useWasmThreads before tf.setBackend('wasm') or tf.ready().");
+  }
+  stockFactory ??= tf.findBackendFactory('wasm') ?? undefined;
+  const stock = stockFactory;
+  if (!stock) fail(fn, "no 'wasm' backend is registered; import '@tensorflow/tfjs-backend-wasm' first.");
+  tf.removeBackend('wasm');
+  state = { threads: 0 };
+  tf.registerBackend(
+    'wasm',
+    async () => {
+      try {
+        return await createThreadedBackend(threads, timeoutMs);
+      } catch (e) {
+        const backend = await stock();
+        state = { threads: 1, fallbackReason: e instanceof Error ? e.message : String(e) };
+        return backend;
+      }
+    },
+    WASM_PRIORITY,
+  );
+}
+
+/**
+ * Threads used by the wasm backend after {@link useWasmThreads} (0 before the backend is
+ * initialized), and the reason of a fallback to one thread, if any.
+ *
+ * @example
+ * ```ts
+ * const { threads, fallbackReason } = wasmThreadsState();
+ * ```
+ */
+export function wasmThreadsState(): WasmThreadsState {
+  return { ...state };
+}
