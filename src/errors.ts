@@ -1,6 +1,9 @@
 /**
  * Errors raised by tfjs-optvis. Messages follow one form:
  * `Error in <function>: <argument> must be <expectation>, but got <actual>.` plus a fix when known.
+ * `fn` is the public path of the function called: `'<namespace>.<function>'` (`'param.image'`,
+ * `'render.visSession'`), a root export's name (`'Rng'`, `'stopGradient'`), or a method's
+ * (`'Objective.sum'`). Argument checks live in one module (`src/validate.ts`).
  *
  * @example
  * ```ts
@@ -12,7 +15,7 @@
  * ```
  */
 export class OptvisError extends Error {
-  /** The public function that rejected its input, e.g. `'param.fftImage'`. */
+  /** The public function that rejected its input, e.g. `'param.fftImage'` or `'render.visSession'`. */
   readonly fn: string;
   constructor(fn: string, message: string) {
     super(`Error in ${fn}: ${message}`);
@@ -36,6 +39,9 @@ export function show(value: unknown): string {
   if (typeof value === 'object') return Object.prototype.toString.call(value);
   return String(value);
 }
+
+// The primitive checks below are re-exported by src/validate.ts, the one import point for
+// argument checks; they stay here only while modules not yet migrated import them from this file.
 
 /** Asserts `value` is a finite number > 0 (an integer when `integer`). */
 export function checkPositive(fn: string, name: string, value: unknown, integer = true): number {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { stopGradient } from '../src/ops/stopGradient';
 import { Rng } from '../src/ops/random';
 import { BACKENDS, expectNoLeak, useBackend } from './helpers/tf';
-import { closestNames, didYouMean } from '../src/errors';
+import { OptvisError, closestNames, didYouMean } from '../src/errors';
 
 describe.each(BACKENDS)('stopGradient on %s', (backend) => {
   it('passes the value and blocks the gradient', async () => {
@@ -28,6 +28,23 @@ describe('Rng', () => {
     expect(Array.from({ length: 5 }, () => b.next())).toEqual(sa);
     expect(Array.from({ length: 5 }, () => c.next())).not.toEqual(sa);
     for (const v of sa) expect(v >= 0 && v < 1).toBe(true);
+  });
+  it('rejects bad seeds and empty lists with an OptvisError', () => {
+    for (const [f, fn, re] of [
+      [() => new Rng(NaN), 'Rng', /^Error in Rng: seed must be a finite number, but got NaN\.$/],
+      [() => new Rng('1' as unknown as number), 'Rng', /seed must be a finite number, but got "1"/],
+      [() => new Rng(0).choice([]), 'Rng.choice', /^Error in Rng\.choice: list must be a non-empty array, but got \[\]\.$/],
+    ] as const) {
+      let error: unknown;
+      try {
+        f();
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(OptvisError);
+      expect((error as OptvisError).fn).toBe(fn);
+      expect((error as OptvisError).message).toMatch(re);
+    }
   });
   it('draws normals with mean 0 and sd 1', () => {
     const r = new Rng(3);

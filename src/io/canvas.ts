@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { fail, show } from '../errors';
+import { checkOptions } from '../validate';
 import { imageAt } from './image';
 import { to8bit } from './png';
 import type { ImageArray } from './types';
@@ -27,7 +28,8 @@ export interface CanvasOptions {
  * @param options `{ index = 0 }`.
  */
 export function toImageData(image: ImageArray | tf.Tensor, options: CanvasOptions = {}): ImageData {
-  const view = imageAt('io.toImageData', 'image', image, options.index ?? 0);
+  const o = checkOptions('io.toImageData', options, ['index']);
+  const view = imageAt('io.toImageData', 'image', image, o.index ?? 0);
   const n = view.width * view.height;
   const rgba = new Uint8ClampedArray(n * 4);
   const c = view.channels;
@@ -65,6 +67,7 @@ export function drawToCanvas(
   options: CanvasOptions = {},
 ): void {
   const fn = 'io.drawToCanvas';
+  checkOptions(fn, options, ['index']);
   if (canvas === null || typeof canvas !== 'object' || typeof (canvas as HTMLCanvasElement).getContext !== 'function') {
     fail(fn, `canvas must be an HTMLCanvasElement or OffscreenCanvas, but got ${show(canvas)}.`);
   }

@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { checkNonNegative, checkPositive, fail, show } from '../errors';
+import { fail, show } from '../errors';
+import { checkNonNegative, checkOptions, checkPositive } from '../validate';
 import { describeImage, type ImageView } from './image';
 import type { ImageArray } from './types';
 
@@ -15,6 +16,8 @@ export interface StackOptions {
    */
   readonly background?: readonly number[];
 }
+
+const STACK_KEYS = ['padding', 'background'] as const;
 
 /** Options of {@link grid}. */
 export interface GridOptions extends StackOptions {
@@ -40,12 +43,7 @@ export interface GridOptions extends StackOptions {
  * @returns a new HWC `ImageArray`.
  */
 export function hstack(images: readonly (ImageArray | tf.Tensor)[], options: StackOptions = {}): ImageArray {
-  const views = unpack('io.hstack', images);
-  const h = views[0].height;
-  views.forEach((v, i) => {
-    if (v.height !== h) fail('io.hstack', `images must all have the same height, but got ${h} (image 0) and ${v.height} (image ${i}).`);
-  });
-  return layout('io.hstack', views, views.length, options);
+  return line('io.hstack', images, options, 'height');
 }
 
 /**
@@ -62,12 +60,18 @@ export function hstack(images: readonly (ImageArray | tf.Tensor)[], options: Sta
  * @returns a new HWC `ImageArray`.
  */
 export function vstack(images: readonly (ImageArray | tf.Tensor)[], options: StackOptions = {}): ImageArray {
-  const views = unpack('io.vstack', images);
-  const w = views[0].width;
+  return line('io.vstack', images, options, 'width');
+}
+
+/** One row (`hstack`: equal heights) or one column (`vstack`: equal widths) of images. */
+function line(fn: string, images: readonly (ImageArray | tf.Tensor)[], options: StackOptions, same: 'height' | 'width'): ImageArray {
+  checkOptions(fn, options, STACK_KEYS);
+  const views = unpack(fn, images);
+  const size = views[0][same];
   views.forEach((v, i) => {
-    if (v.width !== w) fail('io.vstack', `images must all have the same width, but got ${w} (image 0) and ${v.width} (image ${i}).`);
+    if (v[same] !== size) fail(fn, `images must all have the same ${same}, but got ${size} (image 0) and ${v[same]} (image ${i}).`);
   });
-  return layout('io.vstack', views, 1, options);
+  return layout(fn, views, same === 'height' ? views.length : 1, options);
 }
 
 /**
@@ -86,6 +90,7 @@ export function vstack(images: readonly (ImageArray | tf.Tensor)[], options: Sta
  */
 export function grid(images: readonly (ImageArray | tf.Tensor)[], options: GridOptions = {}): ImageArray {
   const views = unpack('io.grid', images);
+  checkOptions('io.grid', options, [...STACK_KEYS, 'columns']);
   const columns = options.columns === undefined ? Math.ceil(Math.sqrt(views.length)) : checkPositive('io.grid', 'columns', options.columns);
   return layout('io.grid', views, Math.min(columns, views.length), options);
 }

@@ -1,19 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '../ops/registerGradients';
-import { checkPositive, fail } from '../errors';
+import { fail } from '../errors';
 import { Objective } from './objective';
-import {
-  checkChannel,
-  checkHasBatchAxis,
-  checkIndex,
-  checkLayer,
-  checkOptions,
-  describeCall,
-  nhwcShape,
-  showShape,
-  sliceChannel,
-  toNHWC,
-} from './util';
+import { checkChannel, checkHasBatchAxis, checkLayer, describeCall, nhwcShape, sliceChannel, toNHWC } from './util';
+import { checkNonNegative, checkOptions, checkPositive, showShape } from '../validate';
 
 /**
  * Interpolate between two channels across the batch: image 0 maximises channel `n1` of `layer1`,
@@ -41,9 +31,9 @@ import {
 export function channelInterpolate(layer1: string, n1: number, layer2: string, n2: number): Objective {
   const fn = 'objectives.channelInterpolate';
   checkLayer(fn, 'layer1', layer1);
-  checkIndex(fn, 'n1', n1);
+  checkNonNegative(fn, 'n1', n1, true);
   checkLayer(fn, 'layer2', layer2);
-  checkIndex(fn, 'n2', n2);
+  checkNonNegative(fn, 'n2', n2, true);
   return new Objective(
     (T) => {
       const t1 = T(layer1);

@@ -1,20 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '../ops/registerGradients';
-import { checkPositive, fail, show } from '../errors';
+import { fail, show } from '../errors';
 import { stopGradient } from '../ops/stopGradient';
 import { INPUT, Objective } from './objective';
-import {
-  type ConstantLike,
-  type HostTensor,
-  checkBroadcastsTo,
-  checkNumber,
-  checkOptions,
-  describeCall,
-  hostTensor,
-  lucidBlur,
-  showShape,
-  toHost,
-} from './util';
+import { type ConstantLike, type HostTensor, checkBroadcastsTo, describeCall, hostTensor } from './util';
+import { checkFinite, checkOptions, checkPositive, readNested, showShape } from '../validate';
+import { lucidBlur } from '../ops/lucidBlur';
 
 /** The input as NHWC, or an error naming `fn`. */
 function inputNHWC(fn: string, T: (name: string) => tf.Tensor): tf.Tensor4D {
@@ -130,8 +121,8 @@ export function penalizeBoundaryComplexity(shape: readonly number[], options?: B
   }
   const { w = 20, mask, C = 0.5 } = checkOptions(fn, options, ['w', 'mask', 'C']);
   checkPositive(fn, 'w', w);
-  checkNumber(fn, 'C', C);
-  const m: HostTensor = mask === undefined ? borderMask(shape, w) : toHost(fn, 'mask', mask);
+  checkFinite(fn, 'C', C);
+  const m: HostTensor = mask === undefined ? borderMask(shape, w) : readNested(fn, 'mask', mask);
   return new Objective(
     (T) => {
       const x = inputNHWC(fn, T);

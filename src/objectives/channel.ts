@@ -1,21 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '../ops/registerGradients';
-import { Objective } from './objective';
-import {
-  checkBatch,
-  checkChannel,
-  checkIndex,
-  checkLayer,
-  checkOptionalIndex,
-  checkOptions,
-  describeCall,
-  extractPosition,
-  nhwcShape,
-  position,
-  selectBatch,
-  sliceChannel,
-  toNHWC,
-} from './util';
+import { checkNonNegative, checkOptionalIndex, checkOptions } from '../validate';
+import type { Objective } from './objective';
+import { layerObjective } from './custom';
+import { checkChannel, extractPosition, position, sliceChannel } from './util';
 
 /** Options of {@link channel}. */
 export interface ChannelOptions {
@@ -50,21 +38,12 @@ export interface ChannelOptions {
  */
 export function channel(layer: string, n: number, options?: ChannelOptions): Objective {
   const fn = 'objectives.channel';
-  checkLayer(fn, 'layer', layer);
-  checkIndex(fn, 'n', n);
+  checkNonNegative(fn, 'n', n, true);
   const { batch } = checkOptions(fn, options, ['batch']);
-  checkOptionalIndex(fn, 'batch', batch);
-  return new Objective(
-    (T) => {
-      const t = T(layer);
-      const shape = nhwcShape(fn, layer, t);
-      checkBatch(fn, layer, batch, shape[0]);
-      checkChannel(fn, layer, n, shape[3]);
-      return tf.mean(sliceChannel(selectBatch(toNHWC(t, shape), batch), n));
-    },
-    describeCall('Channel', [layer, n], { batch }),
-    [layer],
-  );
+  return layerObjective(fn, 'Channel', layer, [n], { batch }, (acts) => {
+    checkChannel(fn, layer, n, acts.shape[3]);
+    return tf.mean(sliceChannel(acts, n));
+  });
 }
 
 /** Options of {@link neuron}. */
@@ -110,23 +89,13 @@ export interface NeuronOptions {
  */
 export function neuron(layer: string, n: number, options?: NeuronOptions): Objective {
   const fn = 'objectives.neuron';
-  checkLayer(fn, 'layer', layer);
-  checkIndex(fn, 'n', n);
-  const { x, y, batch } = checkOptions(fn, options, ['x', 'y', 'batch']);
-  checkOptionalIndex(fn, 'x', x);
-  checkOptionalIndex(fn, 'y', y);
-  checkOptionalIndex(fn, 'batch', batch);
-  return new Objective(
-    (T) => {
-      const t = T(layer);
-      const shape = nhwcShape(fn, layer, t);
-      checkBatch(fn, layer, batch, shape[0]);
-      checkChannel(fn, layer, n, shape[3]);
-      const [px, py] = position(fn, layer, shape, x, y);
-      const acts = extractPosition(selectBatch(toNHWC(t, shape), batch), px, py);
-      return tf.mean(sliceChannel(acts, n));
-    },
-    describeCall('Neuron', [layer, n], { x, y, batch }),
-    [layer],
-  );
+  checkNonNegative(fn, 'n', n, true);
+  const o = checkOptions(fn, options, ['x', 'y', 'batch']);
+  const x = checkOptionalIndex(fn, 'x', o.x);
+  const y = checkOptionalIndex(fn, 'y', o.y);
+  return layerObjective(fn, 'Neuron', layer, [n], { x, y, batch: o.batch }, (acts) => {
+    checkChannel(fn, layer, n, acts.shape[3]);
+    const [px, py] = position(fn, layer, acts.shape, x, y);
+    return tf.mean(sliceChannel(extractPosition(acts, px, py), n));
+  });
 }

@@ -2,15 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import '../ops/registerGradients';
 import { didYouMean, fail, show } from '../errors';
 import { Objective } from './objective';
-import {
-  checkBatch,
-  checkLayer,
-  checkOptionalIndex,
-  checkOptions,
-  describeCall,
-  selectBatch,
-  showShape,
-} from './util';
+import { checkLayer, describeCall } from './util';
+import { restrictBatch } from './custom';
+import { checkOptionalIndex, checkOptions, showShape } from '../validate';
 
 /** Options of {@link classLogit}. */
 export interface ClassLogitOptions {
@@ -64,9 +58,9 @@ export function classLogit(layer: string, label: number | string, options?: Clas
         fail(fn, `layer "${layer}" must have shape [batch, classes] (or [batch, 1, 1, classes]), but got ${showShape(s)}.`);
       }
       const classes = s[s.length - 1];
-      checkBatch(fn, layer, batch, s[0]);
+      const x = restrictBatch(fn, layer, t, batch);
       const k = classIndex(fn, label, T.labels, classes, layer);
-      const logits = tf.reshape(selectBatch(t, batch), [-1, classes]);
+      const logits = tf.reshape(x, [-1, classes]);
       return tf.sum(tf.slice(logits, [0, k], [-1, 1]));
     },
     describeCall('ClassLogit', [layer, label], { batch }),

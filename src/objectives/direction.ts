@@ -1,26 +1,10 @@
-import { fail } from '../errors';
-import '../ops/registerGradients';
 import * as tf from '@tensorflow/tfjs-core';
-import { Objective } from './objective';
-import {
-  type ConstantLike,
-  type HostTensor,
-  checkBatch,
-  checkCossimPow,
-  checkLayer,
-  checkOptionalIndex,
-  checkOptions,
-  describeCall,
-  dotCossim,
-  extractPosition,
-  hostTensor,
-  nhwcShape,
-  position,
-  selectBatch,
-  showShape,
-  toHost,
-  toNHWC,
-} from './util';
+import '../ops/registerGradients';
+import { fail } from '../errors';
+import { checkNonNegative, checkOptionalIndex, checkOptions, readNested, showShape } from '../validate';
+import type { Objective } from './objective';
+import { layerObjective } from './custom';
+import { type ConstantLike, type HostTensor, dotCossim, extractPosition, hostTensor, position } from './util';
 
 /** Options of {@link direction}. */
 export interface DirectionOptions {
@@ -36,7 +20,7 @@ export interface DirectionOptions {
 
 /** Copies a direction vector to the host and checks it is one-dimensional and non-empty. */
 function toVector(fn: string, vec: ConstantLike): HostTensor {
-  const h = toHost(fn, 'vec', vec);
+  const h = readNested(fn, 'vec', vec);
   if (h.shape.length !== 1 || h.shape[0] === 0) {
     fail(fn, `vec must be a non-empty 1-D vector (one entry per channel), but got shape ${showShape(h.shape)}.`);
   }
@@ -79,22 +63,13 @@ function checkVectorLength(fn: string, layer: string, vec: HostTensor, depth: nu
  */
 export function direction(layer: string, vec: ConstantLike, options?: DirectionOptions): Objective {
   const fn = 'objectives.direction';
-  checkLayer(fn, 'layer', layer);
   const v = toVector(fn, vec);
-  const { cossimPow = 0, batch } = checkOptions(fn, options, ['cossimPow', 'batch']);
-  checkCossimPow(fn, cossimPow);
-  checkOptionalIndex(fn, 'batch', batch);
-  return new Objective(
-    (T) => {
-      const t = T(layer);
-      const shape = nhwcShape(fn, layer, t);
-      checkBatch(fn, layer, batch, shape[0]);
-      checkVectorLength(fn, layer, v, shape[3]);
-      return dotCossim(selectBatch(toNHWC(t, shape), batch), hostTensor(v), cossimPow);
-    },
-    describeCall('Direction', [layer, vec], { cossimPow: cossimPow === 0 ? undefined : cossimPow, batch }),
-    [layer],
-  );
+  const { cossimPow: pow, batch } = checkOptions(fn, options, ['cossimPow', 'batch']);
+  const cossimPow = checkNonNegative(fn, 'cossimPow', pow ?? 0);
+  return layerObjective(fn, 'Direction', layer, [vec], { cossimPow: cossimPow || undefined, batch }, (acts) => {
+    checkVectorLength(fn, layer, v, acts.shape[3]);
+    return dotCossim(acts, hostTensor(v), cossimPow);
+  });
 }
 
 /**
@@ -138,31 +113,16 @@ export interface DirectionNeuronOptions extends DirectionOptions {
  */
 export function directionNeuron(layer: string, vec: ConstantLike, options?: DirectionNeuronOptions): Objective {
   const fn = 'objectives.directionNeuron';
-  checkLayer(fn, 'layer', layer);
   const v = toVector(fn, vec);
-  const { x, y, cossimPow = 0, batch } = checkOptions(fn, options, ['x', 'y', 'cossimPow', 'batch']);
-  checkOptionalIndex(fn, 'x', x);
-  checkOptionalIndex(fn, 'y', y);
-  checkCossimPow(fn, cossimPow);
-  checkOptionalIndex(fn, 'batch', batch);
-  return new Objective(
-    (T) => {
-      const t = T(layer);
-      const shape = nhwcShape(fn, layer, t);
-      checkBatch(fn, layer, batch, shape[0]);
-      checkVectorLength(fn, layer, v, shape[3]);
-      const [px, py] = position(fn, layer, shape, x, y);
-      const acts = extractPosition(selectBatch(toNHWC(t, shape), batch), px, py);
-      return dotCossim(acts, hostTensor(v), cossimPow);
-    },
-    describeCall('DirectionNeuron', [layer, vec], {
-      x,
-      y,
-      cossimPow: cossimPow === 0 ? undefined : cossimPow,
-      batch,
-    }),
-    [layer],
-  );
+  const o = checkOptions(fn, options, ['x', 'y', 'cossimPow', 'batch']);
+  const x = checkOptionalIndex(fn, 'x', o.x);
+  const y = checkOptionalIndex(fn, 'y', o.y);
+  const cossimPow = checkNonNegative(fn, 'cossimPow', o.cossimPow ?? 0);
+  return layerObjective(fn, 'DirectionNeuron', layer, [vec], { x, y, cossimPow: cossimPow || undefined, batch: o.batch }, (acts) => {
+    checkVectorLength(fn, layer, v, acts.shape[3]);
+    const [px, py] = position(fn, layer, acts.shape, x, y);
+    return dotCossim(extractPosition(acts, px, py), hostTensor(v), cossimPow);
+  });
 }
 
 /**
@@ -191,36 +151,24 @@ export function directionNeuron(layer: string, vec: ConstantLike, options?: Dire
  */
 export function tensorDirection(layer: string, vec: ConstantLike, options?: DirectionOptions): Objective {
   const fn = 'objectives.tensorDirection';
-  checkLayer(fn, 'layer', layer);
-  const raw = toHost(fn, 'vec', vec);
+  const raw = readNested(fn, 'vec', vec);
   if (raw.shape.length !== 3 && raw.shape.length !== 4) {
     fail(fn, `vec must have rank 3 ([h, w, channels]) or 4 ([batch, h, w, channels]), but got shape ${showShape(raw.shape)}.`);
   }
   const v: HostTensor = raw.shape.length === 3 ? { data: raw.data, shape: [1, ...raw.shape] } : raw;
-  const { cossimPow = 0, batch } = checkOptions(fn, options, ['cossimPow', 'batch']);
-  checkCossimPow(fn, cossimPow);
-  checkOptionalIndex(fn, 'batch', batch);
-  return new Objective(
-    (T) => {
-      const t = T(layer);
-      const shape = nhwcShape(fn, layer, t);
-      checkBatch(fn, layer, batch, shape[0]);
-      const [vb, vh, vw, vc] = v.shape;
-      const [n, h, w, c] = shape;
-      const rows = batch === undefined ? n : 1;
-      if (vc !== c || vh > h || vw > w || (vb !== 1 && vb !== rows)) {
-        fail(
-          fn,
-          `vec must have shape [1 or ${rows}, ≤${h}, ≤${w}, ${c}] to fit layer "${layer}" ${showShape(t.shape)}` +
-            `${batch === undefined ? '' : ` (batch ${batch})`}, but got ${showShape(v.shape)}.`,
-        );
-      }
-      const top = Math.floor((h - vh) / 2);
-      const left = Math.floor((w - vw) / 2);
-      const acts = tf.slice(selectBatch(toNHWC(t, shape), batch), [0, top, left, 0], [-1, vh, vw, -1]);
-      return dotCossim(acts, hostTensor(v), cossimPow);
-    },
-    describeCall('TensorDirection', [layer, vec], { cossimPow: cossimPow === 0 ? undefined : cossimPow, batch }),
-    [layer],
-  );
+  const { cossimPow: pow, batch } = checkOptions(fn, options, ['cossimPow', 'batch']);
+  const cossimPow = checkNonNegative(fn, 'cossimPow', pow ?? 0);
+  return layerObjective(fn, 'TensorDirection', layer, [vec], { cossimPow: cossimPow || undefined, batch }, (acts, layerShape) => {
+    const [vb, vh, vw, vc] = v.shape;
+    const [rows, h, w, c] = acts.shape;
+    if (vc !== c || vh > h || vw > w || (vb !== 1 && vb !== rows)) {
+      fail(
+        fn,
+        `vec must have shape [1 or ${rows}, ≤${h}, ≤${w}, ${c}] to fit layer "${layer}" ${showShape(layerShape)}` +
+          `${batch === undefined ? '' : ` (batch ${batch})`}, but got ${showShape(v.shape)}.`,
+      );
+    }
+    const window = tf.slice(acts, [0, Math.floor((h - vh) / 2), Math.floor((w - vw) / 2), 0], [-1, vh, vw, -1]);
+    return dotCossim(window, hostTensor(v), cossimPow);
+  });
 }

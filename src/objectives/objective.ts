@@ -50,17 +50,31 @@ export class Objective {
   }
 
   /**
-   * Evaluates the objective to a scalar (non-scalar results are summed, as TensorFlow does for a
-   * vector loss). Call inside `tf.tidy`, within the step; the caller owns the result, never the
-   * tensors `T` returns.
+   * Evaluates the objective to a scalar: the sum of {@link Objective.value} (TensorFlow minimises
+   * a vector loss as its sum). Call inside `tf.tidy`, within the step; the caller owns the result,
+   * never the tensors `T` returns.
    * @param T the step's lookup of `'input'` and the layers in {@link Objective.layers}.
    */
   evaluate(T: Lookup): tf.Scalar {
+    const v = this.value(T);
+    return (v.rank === 0 ? v : tf.sum(v)) as tf.Scalar;
+  }
+
+  /**
+   * The objective's value before it is summed, Lucid's `objective_func(T)`: a scalar for most
+   * objectives, one value per image for `objectives.totalVariation` (`[batch]`, as TensorFlow's
+   * `total_variation`). Arithmetic combines values elementwise with broadcasting, as Lucid's
+   * objectives do, so in `channel(...).sub(totalVariation().mul(k))` over a batch of N the scalar
+   * channel term is broadcast to N entries and then summed: it weighs N times, as in Lucid.
+   * Call inside `tf.tidy`; the caller owns the result.
+   * @param T the step's lookup of `'input'` and the layers in {@link Objective.layers}.
+   */
+  value(T: Lookup): tf.Tensor {
     const v = this.fn(T);
     if (!(v instanceof tf.Tensor)) {
       fail('Objective.evaluate', `objective "${this.description}" must return a tensor, but got ${show(v)}.`);
     }
-    return (v.rank === 0 ? v : tf.sum(v)) as tf.Scalar;
+    return v;
   }
 
   /**
@@ -86,10 +100,10 @@ export class Objective {
   mul(other: ObjectiveLike): Objective {
     if (typeof other === 'number') {
       checkFinite('Objective.mul', other);
-      return new Objective((T) => tf.mul(this.evaluate(T), other), `${formatNumber(other)} * ${this.description}`, this.layers);
+      return new Objective((T) => tf.mul(this.value(T), other), `${formatNumber(other)} * ${this.description}`, this.layers);
     }
     const o = asObjectiveValue(other, 'Objective.mul');
-    return new Objective((T) => tf.mul(this.evaluate(T), o.evaluate(T)), `${this.description} * ${o.description}`, [
+    return new Objective((T) => broadcastPair('Objective.mul', this, o, T, tf.mul), `${this.description} * ${o.description}`, [
       ...this.layers,
       ...o.layers,
     ]);
@@ -103,12 +117,12 @@ export class Objective {
     if (typeof k !== 'number' || !Number.isFinite(k) || k === 0) {
       fail('Objective.div', `divisor must be a finite non-zero number, but got ${show(k)}.`);
     }
-    return new Objective((T) => tf.div(this.evaluate(T), k), `${this.description} / ${formatNumber(k)}`, this.layers);
+    return new Objective((T) => tf.div(this.value(T), k), `${this.description} / ${formatNumber(k)}`, this.layers);
   }
 
   /** `-this`: turns a quantity to maximise into a penalty and back. */
   neg(): Objective {
-    return new Objective((T) => tf.neg(this.evaluate(T)), `-${this.description}`, this.layers);
+    return new Objective((T) => tf.neg(this.value(T)), `-${this.description}`, this.layers);
   }
 
   /**
@@ -134,7 +148,7 @@ export class Objective {
     }
     const objs = list.map((o) => asObjectiveValue(o, 'Objective.sum'));
     return new Objective(
-      (T) => tf.addN(objs.map((o) => o.evaluate(T))),
+      (T) => objs.slice(1).reduce((acc, o) => broadcastPair('Objective.sum', acc, o, T, tf.add), objs[0].value(T)),
       `Sum(${objs.map((o) => o.description).join(', ')})`,
       objs.flatMap((o) => [...o.layers]),
     );
@@ -152,6 +166,34 @@ export function asObjectiveValue(o: ObjectiveLike, fn: string): Objective {
     return new Objective(() => tf.scalar(o), formatNumber(o), []);
   }
   return fail(fn, `expected an Objective or a number, but got ${show(o)}.`);
+}
+
+/**
+ * `op(a, b)` of two values (an objective's or an accumulated tensor) with broadcasting, as Lucid
+ * adds and multiplies objectives; shapes that do not broadcast are an error naming both.
+ */
+function broadcastPair(
+  fn: string,
+  a: Objective | tf.Tensor,
+  b: Objective,
+  T: Lookup,
+  op: (x: tf.Tensor, y: tf.Tensor) => tf.Tensor,
+): tf.Tensor {
+  const x = a instanceof Objective ? a.value(T) : a;
+  const y = b.value(T);
+  const [long, short] = x.rank >= y.rank ? [x.shape, y.shape] : [y.shape, x.shape];
+  const ok = short.every((d, i) => {
+    const e = long[long.length - short.length + i];
+    return d === e || d === 1 || e === 1;
+  });
+  if (!ok) {
+    fail(
+      fn,
+      `the values of the objectives must broadcast together (they are combined elementwise, as in Lucid), ` +
+        `but got shapes [${x.shape.join(', ')}] and [${y.shape.join(', ')}] (from "${b.description}").`,
+    );
+  }
+  return op(x, y);
 }
 
 function checkFinite(fn: string, k: number): void {

@@ -1,34 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '../ops/registerGradients';
-import { checkNonNegative, fail } from '../errors';
+import { fail } from '../errors';
 import { INPUT, Objective } from './objective';
-import {
-  type ConstantLike,
-  checkBatch,
-  checkBroadcastsTo,
-  checkHasBatchAxis,
-  checkLayer,
-  checkNumber,
-  checkOptionalIndex,
-  checkOptions,
-  describeCall,
-  hostTensor,
-  selectBatch,
-  showShape,
-  toHost,
-} from './util';
+import { type ConstantLike, checkBroadcastsTo, checkLayer, describeCall, hostTensor } from './util';
+import { checkFinite, checkNonNegative, checkOptionalIndex, checkOptions, readNested, showShape } from '../validate';
+import { onLayer, restrictBatch } from './custom';
 
 /** Options of the objectives that can focus on one image of the batch. */
 export interface BatchOptions {
   /** Only image `batch` of the batch counts (default: the whole batch). */
   readonly batch?: number;
-}
-
-/** `T(layer)`, restricted to image `batch` when given (validated first). */
-function lookupBatch(fn: string, T: (name: string) => tf.Tensor, layer: string, batch: number | undefined): tf.Tensor {
-  const t = T(layer);
-  if (batch !== undefined) checkBatch(fn, layer, batch, checkHasBatchAxis(fn, layer, t));
-  return selectBatch(t, batch);
 }
 
 /**
@@ -50,23 +31,20 @@ function lookupBatch(fn: string, T: (name: string) => tf.Tensor, layer: string, 
  */
 export function deepdream(layer: string, options?: BatchOptions): Objective {
   const fn = 'objectives.deepdream';
-  checkLayer(fn, 'layer', layer);
   const { batch } = checkOptions(fn, options, ['batch']);
-  checkOptionalIndex(fn, 'batch', batch);
-  return new Objective(
-    (T) => tf.mean(tf.square(lookupBatch(fn, T, layer, batch))),
-    describeCall('Deepdream', [layer], { batch }),
-    [layer],
-  );
+  return onLayer(fn, 'Deepdream', layer, [], { batch }, (t) => tf.mean(tf.square(t)));
 }
 
 /**
  * Total variation of the image (or of a layer's activations): the sum of absolute differences
- * between vertically and horizontally neighbouring values, summed over channels and images.
+ * between vertically and horizontally neighbouring values, summed over channels — one value per
+ * image, as TensorFlow's `tf.image.total_variation` (its `value()` is `[batch]`; `evaluate()` sums
+ * it). As in Lucid, combining it with a scalar objective broadcasts the scalar over the images:
+ * over a batch of N, `channel(...).sub(totalVariation().mul(k))` weighs the channel N times.
  *
  * Used as a penalty (`obj.sub(objectives.totalVariation().mul(k))`) to reduce high-frequency
  * noise; see Mahendran & Vedaldi, 2015, "Understanding Deep Image Representations by Inverting
- * Them". Same value as TensorFlow's `tf.image.total_variation` summed over the batch.
+ * Them".
  *
  * Port of `lucid.optvis.objectives.total_variation`. Addition: `batch` restricts it to one image.
  *
@@ -87,6 +65,7 @@ export function totalVariation(layer: string = INPUT, options?: BatchOptions): O
   return new Objective(
     (T) => {
       let t = T(layer);
+      const oneImage = t.rank === 3;
       if (t.rank !== 4 && t.rank !== 3) {
         fail(
           fn,
@@ -95,12 +74,21 @@ export function totalVariation(layer: string = INPUT, options?: BatchOptions): O
         );
       }
       if (t.rank === 3) t = tf.expandDims(t, 0);
-      checkBatch(fn, layer, batch, t.shape[0]);
-      const x = selectBatch(t, batch);
-      const [, h, w] = x.shape;
-      const dRows = tf.sub(tf.slice(x, [0, 1, 0, 0], [-1, h - 1, -1, -1]), tf.slice(x, [0, 0, 0, 0], [-1, h - 1, -1, -1]));
-      const dCols = tf.sub(tf.slice(x, [0, 0, 1, 0], [-1, -1, w - 1, -1]), tf.slice(x, [0, 0, 0, 0], [-1, -1, w - 1, -1]));
-      return tf.add(tf.sum(tf.abs(dRows)), tf.sum(tf.abs(dCols)));
+      const x = restrictBatch(fn, layer, t, batch);
+      const [n, h, w] = x.shape;
+      // One value per image, as TensorFlow's total_variation (a scalar for one [h, w, c] image).
+      // Sums over an empty axis are left out (wasm's reduction of an empty tensor is not 0).
+      const terms: tf.Tensor[] = [tf.zeros([n])];
+      if (h > 1) {
+        const dRows = tf.sub(tf.slice(x, [0, 1, 0, 0], [-1, h - 1, -1, -1]), tf.slice(x, [0, 0, 0, 0], [-1, h - 1, -1, -1]));
+        terms.push(tf.sum(tf.abs(dRows), [1, 2, 3]));
+      }
+      if (w > 1) {
+        const dCols = tf.sub(tf.slice(x, [0, 0, 1, 0], [-1, -1, w - 1, -1]), tf.slice(x, [0, 0, 0, 0], [-1, -1, w - 1, -1]));
+        terms.push(tf.sum(tf.abs(dCols), [1, 2, 3]));
+      }
+      const perImage = tf.addN(terms);
+      return oneImage ? tf.sum(perImage) : perImage;
     },
     describeCall('TotalVariation', [layer], { batch }),
     [layer],
@@ -131,15 +119,9 @@ export interface L1Options extends BatchOptions {
  */
 export function L1(layer: string = INPUT, options?: L1Options): Objective {
   const fn = 'objectives.L1';
-  checkLayer(fn, 'layer', layer);
   const { constant = 0, batch } = checkOptions(fn, options, ['constant', 'batch']);
-  checkNumber(fn, 'constant', constant);
-  checkOptionalIndex(fn, 'batch', batch);
-  return new Objective(
-    (T) => tf.sum(tf.abs(tf.sub(lookupBatch(fn, T, layer, batch), constant))),
-    describeCall('L1', [layer], { constant: constant === 0 ? undefined : constant, batch }),
-    [layer],
-  );
+  checkFinite(fn, 'constant', constant);
+  return onLayer(fn, 'L1', layer, [], { constant: constant || undefined, batch }, (t) => tf.sum(tf.abs(tf.sub(t, constant))));
 }
 
 /** Options of {@link L2}. */
@@ -166,20 +148,11 @@ export interface L2Options extends L1Options {
  */
 export function L2(layer: string = INPUT, options?: L2Options): Objective {
   const fn = 'objectives.L2';
-  checkLayer(fn, 'layer', layer);
   const { constant = 0, epsilon = 1e-6, batch } = checkOptions(fn, options, ['constant', 'epsilon', 'batch']);
-  checkNumber(fn, 'constant', constant);
+  checkFinite(fn, 'constant', constant);
   checkNonNegative(fn, 'epsilon', epsilon);
-  checkOptionalIndex(fn, 'batch', batch);
-  return new Objective(
-    (T) => tf.sqrt(tf.add(tf.sum(tf.square(tf.sub(lookupBatch(fn, T, layer, batch), constant))), epsilon)),
-    describeCall('L2', [layer], {
-      constant: constant === 0 ? undefined : constant,
-      epsilon: epsilon === 1e-6 ? undefined : epsilon,
-      batch,
-    }),
-    [layer],
-  );
+  const described = { constant: constant || undefined, epsilon: epsilon === 1e-6 ? undefined : epsilon, batch };
+  return onLayer(fn, 'L2', layer, [], described, (t) => tf.sqrt(tf.add(tf.sum(tf.square(tf.sub(t, constant))), epsilon)));
 }
 
 /** Floor of the mean squared difference under the square root in {@link inputDiff}. */
@@ -206,7 +179,7 @@ const MIN_MEAN_SQUARE = 1e-12;
  */
 export function inputDiff(image: ConstantLike): Objective {
   const fn = 'objectives.inputDiff';
-  const ref = toHost(fn, 'image', image);
+  const ref = readNested(fn, 'image', image);
   return new Objective(
     (T) => {
       const input = T(INPUT);

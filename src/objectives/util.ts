@@ -2,123 +2,27 @@
  * Shared building blocks of the objective factories (internal; not re-exported).
  *
  * Every helper validates shapes on the host BEFORE it creates a tensor, so that an objective that
- * rejects its input throws without having put anything on a gradient tape.
+ * rejects its input throws without having put anything on a gradient tape. Generic checks
+ * (options, indices, numbers, nested constants) come from `../validate`.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { fail, show } from '../errors';
+import { type HostTensor, type NestedNumbers, showShape } from '../validate';
 
-/** Numbers, typed arrays or nested arrays of numbers (a constant given by the user). */
-export type NestedNumbers = number | ArrayLike<number> | readonly NestedNumbers[];
+export type { HostTensor, NestedNumbers };
 
 /** A constant the user passes to a factory: a tensor or (nested) numbers. */
 export type ConstantLike = tf.Tensor | NestedNumbers;
-
-/**
- * A host-side copy of a constant. Objectives keep constants on the host and build the tensor
- * inside each step's tidy, so an objective owns no tensor and needs no `dispose()`.
- */
-export interface HostTensor {
-  readonly data: Float32Array;
-  readonly shape: readonly number[];
-}
-
-/** Copies `value` (tensor or nested numbers) to the host; every entry must be finite. */
-export function toHost(fn: string, name: string, value: unknown): HostTensor {
-  let data: Float32Array;
-  let shape: number[];
-  if (value instanceof tf.Tensor) {
-    if (value.isDisposed) fail(fn, `${name} must be a live tensor, but got a disposed tensor.`);
-    if (value.dtype !== 'float32' && value.dtype !== 'int32') {
-      fail(fn, `${name} must be a numeric tensor, but got dtype ${show(value.dtype)}.`);
-    }
-    data = Float32Array.from(value.dataSync() as ArrayLike<number>);
-    shape = value.shape.slice();
-  } else {
-    shape = [];
-    const flat: number[] = [];
-    flatten(fn, name, value, 0, shape, flat);
-    data = Float32Array.from(flat);
-  }
-  for (let i = 0; i < data.length; i++) {
-    if (!Number.isFinite(data[i])) {
-      fail(fn, `${name} must contain only finite numbers, but entry ${i} is ${show(data[i])}.`);
-    }
-  }
-  return { data, shape };
-}
-
-function isArrayLike(v: unknown): v is ArrayLike<unknown> {
-  return Array.isArray(v) || ArrayBuffer.isView(v);
-}
-
-function flatten(fn: string, name: string, v: unknown, depth: number, shape: number[], out: number[]): void {
-  if (typeof v === 'number') {
-    if (depth !== shape.length) fail(fn, `${name} must be a rectangular array of numbers, but it is ragged.`);
-    out.push(v);
-    return;
-  }
-  if (!isArrayLike(v) || v instanceof DataView) {
-    fail(fn, `${name} must be a tensor or a (nested) array of numbers, but got ${show(v)}.`);
-  }
-  if (depth === shape.length) {
-    if (depth > 0 && out.length > 0) fail(fn, `${name} must be a rectangular array of numbers, but it is ragged.`);
-    shape.push(v.length);
-  } else if (shape[depth] !== v.length) {
-    fail(fn, `${name} must be a rectangular array of numbers, but it is ragged.`);
-  }
-  for (let i = 0; i < v.length; i++) flatten(fn, name, v[i], depth + 1, shape, out);
-}
 
 /** Builds the tensor of a host constant (call inside the step's tidy). */
 export function hostTensor(h: HostTensor): tf.Tensor {
   return tf.tensor(h.data, h.shape as number[], 'float32');
 }
 
-/** Formats a shape as `[1, 2, 3]`. */
-export function showShape(shape: readonly number[]): string {
-  return `[${shape.join(', ')}]`;
-}
-
-/** Asserts `value` is an integer >= 0 (a channel, batch, row or column index). */
-export function checkIndex(fn: string, name: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
-    fail(fn, `${name} must be a non-negative integer, but got ${show(value)}.`);
-  }
-  return value;
-}
-
-/** Asserts `value` is `undefined` or an integer >= 0. */
-export function checkOptionalIndex(fn: string, name: string, value: unknown): number | undefined {
-  return value === undefined ? undefined : checkIndex(fn, name, value);
-}
-
 /** Asserts `value` is a non-empty layer name. */
 export function checkLayer(fn: string, name: string, value: unknown): string {
   if (typeof value !== 'string' || value.length === 0) {
     fail(fn, `${name} must be a non-empty layer name, but got ${show(value)}.`);
-  }
-  return value;
-}
-
-/** Asserts `options` is `undefined` or a plain object with only the `allowed` keys. */
-export function checkOptions<O extends object>(fn: string, options: O | undefined, allowed: readonly string[]): Partial<O> {
-  if (options === undefined) return {};
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    fail(fn, `options must be an object, but got ${show(options)}.`);
-  }
-  for (const key of Object.keys(options)) {
-    if (!allowed.includes(key)) {
-      const list = allowed.map((a) => `'${a}'`).join(', ');
-      fail(fn, `options must only have the keys ${list}, but got ${show(key)}.`);
-    }
-  }
-  return options;
-}
-
-/** Asserts `value` is a finite number. */
-export function checkNumber(fn: string, name: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value)) {
-    fail(fn, `${name} must be a finite number, but got ${show(value)}.`);
   }
   return value;
 }
@@ -232,14 +136,6 @@ export function dotCossim(x: tf.Tensor, y: tf.Tensor, cossimPow: number): tf.Sca
   return tf.mean(tf.mul(xy, tf.pow(floored, cossimPow)));
 }
 
-/** Asserts `cossimPow` is a finite number >= 0. */
-export function checkCossimPow(fn: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    fail(fn, `cossimPow must be a non-negative number, but got ${show(value)}.`);
-  }
-  return value;
-}
-
 /**
  * Lucid's `_make_arg_str`: an argument as it appears in a description, `...` when its text is
  * longer than 15 characters or spans lines.
@@ -248,7 +144,7 @@ export function argString(arg: unknown): string {
   let s: string;
   if (typeof arg === 'string') s = arg;
   else if (arg instanceof tf.Tensor) s = `Tensor${showShape(arg.shape)}`;
-  else if (isArrayLike(arg)) s = `[${Array.from(arg as ArrayLike<unknown>, (v) => argString(v)).join(', ')}]`;
+  else if (Array.isArray(arg) || ArrayBuffer.isView(arg)) s = `[${Array.from(arg as ArrayLike<unknown>, (v) => argString(v)).join(', ')}]`;
   else s = show(arg);
   return s.length > 15 || s.includes('\n') ? '...' : s;
 }
@@ -286,74 +182,3 @@ export function checkBroadcastsTo(
   }
 }
 
-/** Number of rows or columns within `radius` of index `i` inside `[0, n)`. */
-function validCount(i: number, n: number, radius: number): number {
-  return Math.min(n - 1, i + radius) - Math.max(0, i - radius) + 1;
-}
-
-/** Sum over a `(2r+1)`-wide window along `axis` (1 = rows, 2 = columns) with zero padding. */
-function windowSum(x: tf.Tensor4D, axis: 1 | 2, r: number): tf.Tensor4D {
-  if (r === 0) return x;
-  const n = x.shape[axis];
-  const pads: [number, number][] = [
-    [0, 0],
-    [0, 0],
-    [0, 0],
-    [0, 0],
-  ];
-  pads[axis] = [r, r];
-  const padded = tf.pad(x, pads);
-  const parts: tf.Tensor4D[] = [];
-  for (let k = 0; k <= 2 * r; k++) {
-    const begin = [0, 0, 0, 0];
-    begin[axis] = k;
-    const size = [-1, -1, -1, -1];
-    size[axis] = n;
-    parts.push(tf.slice(padded, begin, size));
-  }
-  return tf.addN(parts);
-}
-
-/** Sum over a `(2r+1)×(2r+1)` box with zero padding ("SAME" convolution with a box of ones). */
-function boxSum(x: tf.Tensor4D, r: number): tf.Tensor4D {
-  return windowSum(windowSum(x, 1, r), 2, r);
-}
-
-/**
- * Lucid's `_tf_blur`: a per-channel `w×w` blur whose kernel is 1 inside and 0.5 on its border,
- * with "SAME" zero padding, normalized by the kernel mass that falls inside the image (so edges
- * are weighted averages of the pixels that exist).
- *
- * Built from slices and sums (the kernel is `0.5·box(w) + 0.5·box(w−2)`), not a convolution, so
- * its gradient runs on every backend (wasm has no depthwise-convolution backprop kernels).
- *
- * @param x `[batch, height, width, channels]`.
- * @param w odd kernel width >= 3.
- */
-export function lucidBlur(x: tf.Tensor4D, w: number): tf.Tensor4D {
-  const r = (w - 1) / 2;
-  const [, h, wd] = x.shape;
-  const unnormalized = tf.mul(tf.add(boxSum(x, r), boxSum(x, r - 1)), 0.5);
-  return tf.div(unnormalized, tf.tensor4d(blurNorm(h, wd, r), [1, h, wd, 1])) as tf.Tensor4D;
-}
-
-/** Host-side normalizers of {@link lucidBlur} per size (no tensors: just reused numbers). */
-const normCache = new Map<string, Float32Array>();
-
-/** The kernel mass inside the image at each pixel, `blur(ones)`, for an `h×w` image and radius `r`. */
-function blurNorm(h: number, wd: number, r: number): Float32Array {
-  const key = `${h}x${wd}r${r}`;
-  const hit = normCache.get(key);
-  if (hit !== undefined) return hit;
-  const norm = new Float32Array(h * wd);
-  for (let i = 0; i < h; i++) {
-    for (let j = 0; j < wd; j++) {
-      const outer = validCount(i, h, r) * validCount(j, wd, r);
-      const inner = validCount(i, h, r - 1) * validCount(j, wd, r - 1);
-      norm[i * wd + j] = 0.5 * (outer + inner);
-    }
-  }
-  if (normCache.size >= 16) normCache.clear();
-  normCache.set(key, norm);
-  return norm;
-}

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import './registerGradients';
-import { checkPositive, fail, show } from '../errors';
+import { fail, show } from '../errors';
+import { checkPositive, checkTensor } from '../validate';
 
 /** A dense matrix given on the host: `rows × cols` values in row-major order. */
 export interface HostMatrix {
@@ -47,7 +48,7 @@ export interface AxisLinear {
  * @returns an object owning its constant tensors; call `dispose()` when done.
  */
 export function axisLinear(inputShape: readonly number[], matrices: readonly (HostMatrix | null)[]): AxisLinear {
-  const FN = 'axisLinear';
+  const FN = 'ops.axisLinear';
   if (!Array.isArray(inputShape) || inputShape.length === 0) {
     fail(FN, `inputShape must be a non-empty array of positive integers, but got ${show(inputShape)}.`);
   }
@@ -108,9 +109,10 @@ export function axisLinear(inputShape: readonly number[], matrices: readonly (Ho
       return disposed;
     },
     apply(x: tf.Tensor): tf.Tensor {
-      if (disposed) fail('axisLinear.apply', 'the map must not be disposed, but got a disposed map.');
-      if (!(x instanceof tf.Tensor) || x.shape.length !== rank || x.shape.some((s, i) => s !== inputShape[i])) {
-        fail('axisLinear.apply', `x must be a tensor of shape [${inputShape.join(', ')}], but got ${x instanceof tf.Tensor ? `[${x.shape.join(', ')}]` : show(x)}.`);
+      if (disposed) fail('ops.axisLinear.apply', 'the map must not be disposed, but got a disposed map.');
+      checkTensor('ops.axisLinear.apply', 'x', x);
+      if (x.shape.length !== rank || x.shape.some((s, i) => s !== inputShape[i])) {
+        fail('ops.axisLinear.apply', `x must be a tensor of shape [${inputShape.join(', ')}], but got [${x.shape.join(', ')}].`);
       }
       return steps.length === 0 ? tf.clone(x) : op(x);
     },
@@ -134,8 +136,8 @@ export function axisLinear(inputShape: readonly number[], matrices: readonly (Ho
  * ```
  */
 export function tf1BilinearMatrix(inSize: number, outSize: number): HostMatrix {
-  checkPositive('tf1BilinearMatrix', 'inSize', inSize);
-  checkPositive('tf1BilinearMatrix', 'outSize', outSize);
+  checkPositive('ops.tf1BilinearMatrix', 'inSize', inSize);
+  checkPositive('ops.tf1BilinearMatrix', 'outSize', outSize);
   const data = new Float64Array(outSize * inSize);
   const scale = inSize / outSize;
   for (let i = 0; i < outSize; i++) {
@@ -167,7 +169,7 @@ export function symmetricShiftMatrix(size: number, offset: number): HostMatrix {
 
 /** `a · b` for host matrices. */
 export function matMulHost(a: HostMatrix, b: HostMatrix): HostMatrix {
-  if (a.cols !== b.rows) fail('matMulHost', `a.cols must equal b.rows (${b.rows}), but got ${a.cols}.`);
+  if (a.cols !== b.rows) fail('ops.matMulHost', `a.cols must equal b.rows (${b.rows}), but got ${a.cols}.`);
   const data = new Float64Array(a.rows * b.cols);
   for (let i = 0; i < a.rows; i++) {
     for (let k = 0; k < a.cols; k++) {

@@ -11,6 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import './registerGradients';
 import { fail, show } from '../errors';
+import { checkImage } from '../validate';
 
 /**
  * Where each output pixel reads from: `ys[i * width + j]`, `xs[i * width + j]` are the (fractional,
@@ -44,34 +45,53 @@ interface SampleTables {
   invWeight: Float32Array;
 }
 
-function buildTables(h: number, w: number, grid: SampleGrid): SampleTables {
+/** The four bilinear corners of every sample point (the forward half of {@link SampleTables}). */
+export interface BilinearCorners {
+  /** `[4, M]` source indices into the flattened `H*W` image, corner-major (0 where the weight is 0). */
+  readonly index: Int32Array;
+  /** `[4, M]` bilinear weights, corner-major (0 for neighbours outside the image). */
+  readonly weight: Float32Array;
+  /** `[M]` `1 - sum of valid weights`: how much of the fill value each output pixel receives. */
+  readonly fill: Float32Array;
+}
+
+/**
+ * The bilinear corners (indices, weights, fill share) of the sample points of `grid` in an `h × w`
+ * image: corner `c` of point `q` is row `floor(y) + (c >> 1)`, column `floor(x) + (c & 1)`, stored
+ * at `c * M + q`. The one definition of the sampling rule, for the gather-based op here and any
+ * host-side implementation of the same sampling. Internal.
+ */
+export function bilinearCorners(h: number, w: number, grid: SampleGrid): BilinearCorners {
   const m = grid.height * grid.width;
-  const fwdIndex = new Int32Array(4 * m);
-  const fwdWeight = new Float32Array(4 * m);
-  const fillWeight = new Float32Array(m);
-  const counts = new Int32Array(h * w);
+  const index = new Int32Array(4 * m);
+  const weight = new Float32Array(4 * m);
+  const fill = new Float32Array(m);
   for (let q = 0; q < m; q++) {
-    const y = grid.ys[q];
-    const x = grid.xs[q];
-    const y0 = Math.floor(y);
-    const x0 = Math.floor(x);
-    const fy = y - y0;
-    const fx = x - x0;
+    const y0 = Math.floor(grid.ys[q]);
+    const x0 = Math.floor(grid.xs[q]);
+    const fy = grid.ys[q] - y0;
+    const fx = grid.xs[q] - x0;
     let valid = 0;
     for (let c = 0; c < 4; c++) {
       const yy = y0 + (c >> 1);
       const xx = x0 + (c & 1);
       const wt = (c >> 1 ? fy : 1 - fy) * (c & 1 ? fx : 1 - fx);
       if (wt > 0 && yy >= 0 && yy < h && xx >= 0 && xx < w) {
-        const p = yy * w + xx;
-        fwdIndex[c * m + q] = p;
-        fwdWeight[c * m + q] = wt;
+        index[c * m + q] = yy * w + xx;
+        weight[c * m + q] = wt;
         valid += wt;
-        counts[p]++;
       }
     }
-    fillWeight[q] = Math.max(0, 1 - valid);
+    fill[q] = Math.max(0, 1 - valid);
   }
+  return { index, weight, fill };
+}
+
+function buildTables(h: number, w: number, grid: SampleGrid): SampleTables {
+  const m = grid.height * grid.width;
+  const { index: fwdIndex, weight: fwdWeight, fill: fillWeight } = bilinearCorners(h, w, grid);
+  const counts = new Int32Array(h * w);
+  for (let e = 0; e < 4 * m; e++) if (fwdWeight[e] > 0) counts[fwdIndex[e]]++;
   let k = 0;
   for (let p = 0; p < h * w; p++) k = Math.max(k, counts[p]);
   const invIndex = new Int32Array(k * h * w);
@@ -127,10 +147,8 @@ function weightedGather(
  * @returns `[N, grid.height, grid.width, C]`, owned by the caller.
  */
 export function bilinearSample(image: tf.Tensor4D, grid: SampleGrid, fillValue = 0): tf.Tensor4D {
-  const fn = 'bilinearSample';
-  if (!(image instanceof tf.Tensor) || image.rank !== 4) {
-    fail(fn, `image must be a rank-4 [N, H, W, C] tensor, but got ${image instanceof tf.Tensor ? `shape ${show(image.shape)}` : show(image)}.`);
-  }
+  const fn = 'ops.bilinearSample';
+  checkImage(fn, image);
   const m = grid.height * grid.width;
   if (!Number.isInteger(grid.height) || !Number.isInteger(grid.width) || grid.height < 1 || grid.width < 1) {
     fail(fn, `grid size must be positive integers, but got ${show(grid.height)}x${show(grid.width)}.`);

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import './registerGradients';
-import { fail, show } from '../errors';
+import { fail } from '../errors';
+import { checkTensor } from '../validate';
 
 /**
  * Squashes `x` into the L∞ unit ball, `x / max(1, |x|)` element-wise, with Lucid's projected gradient.
@@ -22,8 +23,8 @@ import { fail, show } from '../errors';
  * Port of `lucid.optvis.param.unit_balls.constrain_L_inf`.
  */
 export function constrainLInf<T extends tf.Tensor>(x: T): T {
-  if (!(x instanceof tf.Tensor)) fail('constrainLInf', `x must be a tf.Tensor, but got ${show(x)}.`);
-  if (x.dtype !== 'float32') fail('constrainLInf', `x must be a float32 tensor, but got ${x.dtype}.`);
+  checkTensor('ops.constrainLInf', 'x', x);
+  if (x.dtype !== 'float32') fail('ops.constrainLInf', `x must be a float32 tensor, but got ${x.dtype}.`);
   const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const input = args[0] as tf.Tensor;
     const save = args[1] as tf.GradSaveFunc;

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import './registerGradients';
-import { checkPositive, fail, show } from '../errors';
+import { fail, show } from '../errors';
+import { checkPositive, checkTensor } from '../validate';
 
 /**
  * An inverse real 2-D DFT as two matrix products, with constant bases and its own gradient.
@@ -31,7 +32,7 @@ export interface Irfft2dBasis {
   dispose(): void;
 }
 
-const FN = 'irfft2dBasis';
+const FN = 'ops.irfft2dBasis';
 
 /**
  * Builds TensorFlow's `tf.signal.irfft2d` (fft length `[h, 2·(wf − 1)]`) as matrix products, followed
@@ -112,9 +113,9 @@ export function irfft2dBasis(height: number, spectrumWidth: number, options: { w
       return disposed;
     },
     toImage(spectrum: tf.Tensor): tf.Tensor4D {
-      const fn = 'irfft2dBasis.toImage';
+      const fn = 'ops.irfft2dBasis.toImage';
       if (disposed) fail(fn, 'the basis must not be disposed, but got a disposed basis.');
-      if (!(spectrum instanceof tf.Tensor)) fail(fn, `spectrum must be a tf.Tensor, but got ${show(spectrum)}.`);
+      checkTensor(fn, 'spectrum', spectrum);
       const s = spectrum.shape;
       if (s.length !== 5 || s[0] !== 2 || s[3] !== h || s[4] !== wf) {
         fail(fn, `spectrum must have shape [2, b, ch, ${h}, ${wf}], but got [${s.join(', ')}].`);

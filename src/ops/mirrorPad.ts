@@ -46,7 +46,7 @@ function padAxis(x: tf.Tensor, axis: number, before: number, after: number, mode
  * @returns a new tensor owned by the caller.
  */
 export function mirrorPad<T extends tf.Tensor>(x: T, paddings: readonly (readonly [number, number])[], mode: MirrorMode): T {
-  const fn = 'mirrorPad';
+  const fn = 'ops.mirrorPad';
   if (paddings.length !== x.rank) fail(fn, `paddings must have one [before, after] pair per axis (${x.rank}), but got ${paddings.length}.`);
   const extra = mode === 'reflect' ? 1 : 0;
   paddings.forEach(([b, a], axis) => {

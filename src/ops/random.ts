@@ -4,6 +4,7 @@
  * and passed to ops as plain numbers, and tensor draws (`tf.randomNormal`) receive seeds drawn
  * from it.
  */
+import { fail, show } from '../errors';
 
 /**
  * A seedable pseudo-random source (mulberry32 with Box–Muller normals).
@@ -23,7 +24,7 @@ export class Rng {
   /** @param seed any finite number; equal seeds give equal sequences. Default: drawn from `Math.random`. */
   constructor(seed?: number) {
     const s = seed === undefined ? Math.floor(Math.random() * 2 ** 32) : seed;
-    if (!Number.isFinite(s)) throw new Error(`Error in Rng: seed must be a finite number, but got ${s}.`);
+    if (typeof s !== 'number' || !Number.isFinite(s)) fail('Rng', `seed must be a finite number, but got ${show(s)}.`);
     this.state = hashSeed(s);
   }
 
@@ -53,7 +54,7 @@ export class Rng {
 
   /** One element of `list`, uniformly. */
   choice<T>(list: readonly T[]): T {
-    if (list.length === 0) throw new Error('Error in Rng.choice: list must not be empty.');
+    if (!Array.isArray(list) || list.length === 0) fail('Rng.choice', `list must be a non-empty array, but got ${show(list)}.`);
     return list[this.int(list.length)];
   }
 

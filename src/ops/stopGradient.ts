@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import './registerGradients';
-import { checkTensor } from '../errors';
+import { checkTensor } from '../validate';
 
 /**
  * Returns `x`'s value with a zero gradient: `d stopGradient(x) / dx = 0`.

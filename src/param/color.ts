@@ -1,12 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '../ops/registerGradients';
 import { constrainLInf } from '../ops/constrainLInf';
-import { fail, show } from '../errors';
-import { checkBool, checkOptions } from './common';
+import { fail } from '../errors';
+import { checkBool, checkOptions, checkTensor } from '../validate';
 
 /**
  * Square root of the empirical colour correlation matrix of ImageNet (from its SVD), rows = RGB.
  *
+ * @remarks
  * Port of `lucid.optvis.param.color.color_correlation_svd_sqrt`.
  */
 export const COLOR_CORRELATION_SVD_SQRT: readonly (readonly number[])[] = Object.freeze([
@@ -60,19 +61,20 @@ export interface ToValidRgbOptions {
  * const rgb = toValidRgb(tf.randomNormal([1, 32, 32, 3]), { decorrelate: true });
  * ```
  * @param t float32 tensor of rank ≥ 1; its last dimension must be 3 when `decorrelate` is true.
- * @param options `{ decorrelate = false, sigmoid = true }`.
+ * @param options see {@link ToValidRgbOptions} (defaults stated there).
  * @returns a new tensor of `t`'s shape with values in [0, 1], owned by the caller.
  *
+ * @remarks
  * Port of `lucid.optvis.param.color.to_valid_rgb`.
  */
 export function toValidRgb<T extends tf.Tensor>(t: T, options: ToValidRgbOptions = {}): T {
   const FN = 'param.toValidRgb';
-  checkOptions(FN, options);
-  if (!(t instanceof tf.Tensor)) fail(FN, `t must be a tf.Tensor, but got ${show(t)}.`);
+  const o = checkOptions(FN, options, ['decorrelate', 'sigmoid']);
+  checkTensor(FN, 't', t);
   if (t.dtype !== 'float32') fail(FN, `t must be float32, but got ${t.dtype}.`);
   if (t.rank < 1) fail(FN, `t must have rank ≥ 1, but got a scalar.`);
-  const decorrelate = checkBool(FN, 'options.decorrelate', options.decorrelate, false);
-  const sigmoid = checkBool(FN, 'options.sigmoid', options.sigmoid, true);
+  const decorrelate = checkBool(FN, 'options.decorrelate', o.decorrelate, false);
+  const sigmoid = checkBool(FN, 'options.sigmoid', o.sigmoid, true);
   if (decorrelate && t.shape[t.rank - 1] !== 3) {
     fail(FN, `t must have 3 channels (last dimension) when decorrelate is true, but got shape [${t.shape.join(', ')}].`);
   }

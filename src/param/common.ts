@@ -4,38 +4,70 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '../ops/registerGradients';
-import { checkNonNegative, checkPositive, fail, show } from '../errors';
+import { fail, show } from '../errors';
+import { checkBool, checkNonNegative, checkOptions as checkOptionKeys, checkShape } from '../validate';
 import { Rng, type RandomSource } from '../ops/random';
 import type { Param } from './types';
 
-/** Checks a shape of the given rank(s) made of positive integers and returns a copy. */
-export function checkShape(fn: string, name: string, shape: unknown, ranks: readonly number[]): number[] {
-  const rankText = ranks.length === 1 ? `${ranks[0]}` : ranks.join(' or ');
-  if (!Array.isArray(shape) || !ranks.includes(shape.length)) {
-    fail(fn, `${name} must be an array of ${rankText} positive integers, but got ${show(shape)}.`);
-  }
-  shape.forEach((s, i) => checkPositive(fn, `${name}[${i}]`, s));
-  return shape.slice() as number[];
+/**
+ * TRANSITIONAL, for src/transparency until it imports validate.ts (then delete): only checks that
+ * `options` is undefined or an object, without checking its keys. New code: validate.ts
+ * `checkOptions(fn, options, allowedKeys)`.
+ * @deprecated
+ */
+export function checkOptions(fn: string, options: unknown): void {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) checkOptionKeys(fn, options as object | undefined, []);
+}
+
+/** TRANSITIONAL re-export for src/transparency (see {@link checkOptions}). @deprecated */
+export { checkBool };
+
+/** {@link checkShape} of validate.ts plus the {@link checkImageSize} limit: the shape of a param's tensor. */
+export function checkParamShape(fn: string, name: string, shape: unknown, ranks: readonly number[]): number[] {
+  const s = checkShape(fn, name, shape, ranks);
+  checkImageSize(fn, s);
+  return s;
+}
+
+/**
+ * Largest image tensor a param may hold: 2²⁸ values (1.07 GB as float32). A render keeps several
+ * tensors of this size (image, gradient, optimizer moments, transformed copies), so larger
+ * requests are refused before anything is allocated instead of dying with "out of memory".
+ */
+export const MAX_IMAGE_VALUES = 2 ** 28;
+
+/** Fails (before any allocation) when an image of `shape` would exceed {@link MAX_IMAGE_VALUES}. */
+export function checkImageSize(fn: string, shape: readonly number[]): void {
+  const values = shape.reduce((a, b) => a * b, 1);
+  if (values <= MAX_IMAGE_VALUES) return;
+  const gb = (n: number): string => (n >= 1e12 ? `${(n / 1e12).toPrecision(3)} TB` : `${(n / 1e9).toPrecision(3)} GB`);
+  fail(
+    fn,
+    `the image must have at most ${MAX_IMAGE_VALUES} values (${gb(MAX_IMAGE_VALUES * 4)} as float32), but shape [${shape.join(', ')}] has ${values.toPrecision(4)}, which needs ${gb(values * 4)} for one float32 copy (a render keeps several); use a smaller size or batch.`,
+  );
+}
+
+/**
+ * The checks every param with a `shape` starts with, before anything is allocated: the option keys
+ * (`keys`), `shape` (one of `ranks`, within {@link MAX_IMAGE_VALUES}), `options.sd` (default
+ * 0.01) and `options.seed`.
+ */
+export function shapedParamArgs<O extends { readonly sd?: number; readonly seed?: RandomSource }>(
+  fn: string,
+  shape: unknown,
+  ranks: readonly number[],
+  options: O | undefined,
+  keys: readonly string[],
+): { readonly o: Partial<O>; readonly shape: number[]; readonly sd: number; readonly rng: Rng } {
+  const o = checkOptionKeys(fn, options, keys);
+  const s = checkParamShape(fn, 'shape', shape, ranks);
+  return { o, shape: s, sd: checkSd(fn, o.sd), rng: seededRng(fn, o.seed) };
 }
 
 /** The standard deviation option: a finite number ≥ 0, `defaultSd` when undefined. */
 export function checkSd(fn: string, sd: unknown, defaultSd = 0.01): number {
   if (sd === undefined) return defaultSd;
   return checkNonNegative(fn, 'options.sd', sd);
-}
-
-/** Checks an optional boolean option. */
-export function checkBool(fn: string, name: string, value: unknown, dflt: boolean): boolean {
-  if (value === undefined) return dflt;
-  if (typeof value !== 'boolean') fail(fn, `${name} must be a boolean, but got ${show(value)}.`);
-  return value;
-}
-
-/** Checks that `options` is undefined or a plain object. */
-export function checkOptions(fn: string, options: unknown): void {
-  if (options !== undefined && (options === null || typeof options !== 'object' || Array.isArray(options))) {
-    fail(fn, `options must be an object, but got ${show(options)}.`);
-  }
 }
 
 /** The generator of `options.seed` (a number, an `Rng` or undefined), checked before anything is allocated. */
@@ -94,6 +126,9 @@ export function makeParam<T extends tf.Tensor>(spec: ParamSpec<T>): Param<T> {
   return {
     shape: Object.freeze(spec.shape.slice()),
     variables,
+    get disposed(): boolean {
+      return disposed;
+    },
     image(): T {
       if (disposed) fail(spec.fn, 'the param must not be disposed when image() is called, but it was disposed.');
       return tf.tidy(spec.build);
@@ -104,47 +139,4 @@ export function makeParam<T extends tf.Tensor>(spec: ParamSpec<T>): Param<T> {
       disposeAll([...variables, ...spec.owned]);
     },
   };
-}
-
-/** Validates `init` data (tensor or nested array) against `shape` and returns a float32 copy of it. */
-export function readInit(fn: string, name: string, init: unknown, shape: readonly number[]): Float32Array {
-  let values: Float32Array;
-  let got: number[];
-  if (init instanceof tf.Tensor) {
-    if (init.isDisposed) fail(fn, `${name} must be a live tensor, but got a disposed tensor.`);
-    got = init.shape.slice();
-    values = Float32Array.from(init.dataSync() as ArrayLike<number>);
-  } else if (Array.isArray(init)) {
-    got = nestedShape(fn, name, init);
-    values = Float32Array.from((init as unknown[]).flat(Infinity) as number[]);
-  } else {
-    return fail(fn, `${name} must be a tf.Tensor or a nested array, but got ${show(init)}.`);
-  }
-  if (got.length !== shape.length || got.some((s, i) => s !== shape[i])) {
-    fail(fn, `${name} must have shape [${shape.join(', ')}], but got [${got.join(', ')}].`);
-  }
-  for (let i = 0; i < values.length; i++) {
-    if (!Number.isFinite(values[i])) fail(fn, `${name} must hold finite numbers, but got ${show(values[i])} at flat index ${i}.`);
-  }
-  return values;
-}
-
-function nestedShape(fn: string, name: string, a: unknown): number[] {
-  const shape: number[] = [];
-  let cur: unknown = a;
-  while (Array.isArray(cur)) {
-    shape.push(cur.length);
-    cur = cur[0];
-  }
-  // Check the array is rectangular and holds numbers.
-  const check = (x: unknown, d: number): void => {
-    if (d === shape.length) {
-      if (typeof x !== 'number') fail(fn, `${name} must hold numbers, but got ${show(x)}.`);
-      return;
-    }
-    if (!Array.isArray(x) || x.length !== shape[d]) fail(fn, `${name} must be a rectangular nested array, but got a ragged one.`);
-    for (const y of x) check(y, d + 1);
-  };
-  check(a, 0);
-  return shape;
 }

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '../ops/registerGradients';
-import { checkPositive, checkOneOf } from '../errors';
+import { checkBool, checkOneOf, checkOptions, checkPositive } from '../validate';
 import { type RandomSource, type Rng } from '../ops/random';
-import { checkBool, checkOptions, makeParam, variableFrom, seededRng } from './common';
+import { checkImageSize, makeParam, seededRng, variableFrom } from './common';
 import type { Param } from './types';
 
 /** Activations of {@link cppn} (Lucid's `_composite_activation` biased/unbiased, `_relu_normalized_activation`). */
@@ -112,30 +112,28 @@ function activate(x: tf.Tensor2D, activation: CppnActivation): tf.Tensor2D[] {
  * const img = p.image(); // [1, 64, 64, 3] in (0, 1)
  * ```
  * @param width width and height of the image.
- * @param options `{ batch = 1, numOutputChannels = 3, numHiddenChannels = 24, numLayers = 8,
- *   activation = 'compositeActivation', normalize = false, seed }`.
+ * @param options see {@link CppnOptions} (defaults stated there).
  * @returns a {@link Param} of `[batch, width, width, numOutputChannels]` images in (0, 1); it owns
  *   the weights, biases (and instance-norm offsets) in layer order `[w0, b0, (beta0,) w1, …, wOut, bOut]`
  *   and the coordinate grid.
  *
+ * @remarks
  * Port of `lucid.optvis.param.cppn.cppn`. Difference: the activation is chosen by name
  * (`activation_func` in Lucid takes a function).
  */
 export function cppn(width: number, options: CppnOptions = {}): Param<tf.Tensor4D> {
   const FN = 'param.cppn';
-  checkOptions(FN, options);
+  const o = checkOptions(FN, options, ['batch', 'numOutputChannels', 'numHiddenChannels', 'numLayers', 'activation', 'normalize', 'seed']);
   checkPositive(FN, 'width', width);
-  const batch = options.batch ?? 1;
-  checkPositive(FN, 'options.batch', batch);
-  const numOut = options.numOutputChannels ?? 3;
-  checkPositive(FN, 'options.numOutputChannels', numOut);
-  const numHidden = options.numHiddenChannels ?? 24;
-  checkPositive(FN, 'options.numHiddenChannels', numHidden);
-  const numLayers = options.numLayers ?? 8;
+  const batch = checkPositive(FN, 'options.batch', o.batch ?? 1);
+  const numOut = checkPositive(FN, 'options.numOutputChannels', o.numOutputChannels ?? 3);
+  const numHidden = checkPositive(FN, 'options.numHiddenChannels', o.numHiddenChannels ?? 24);
+  const numLayers = o.numLayers ?? 8;
   if (numLayers !== 0) checkPositive(FN, 'options.numLayers', numLayers);
-  const activation = checkOneOf(FN, 'options.activation', options.activation ?? 'compositeActivation', ACTIVATIONS);
-  const normalize = checkBool(FN, 'options.normalize', options.normalize, false);
-  const rng = seededRng(FN, options.seed);
+  const activation = checkOneOf(FN, 'options.activation', o.activation ?? 'compositeActivation', ACTIVATIONS);
+  const normalize = checkBool(FN, 'options.normalize', o.normalize, false);
+  checkImageSize(FN, [batch, width, width, Math.max(numOut, numHidden)]);
+  const rng = seededRng(FN, o.seed);
 
   const r = Math.sqrt(3);
   const grid = new Float32Array(width * width * 2);

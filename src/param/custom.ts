@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '../ops/registerGradients';
 import { fail, show } from '../errors';
+import { checkFunction } from '../validate';
 import type { Param, ParamOutputs } from './types';
 
 /** The tensors the parts of a {@link custom} param produce, in order. */
@@ -37,6 +38,7 @@ export type PartImages<P extends readonly Param<tf.Tensor>[]> = { [K in keyof P]
  *   the image; `build()` returns all named outputs (the caller owns them); `shape` is computed on
  *   first access by one call of `fn`.
  *
+ * @remarks
  * Not a Lucid function: Lucid composes params as plain TensorFlow graph code.
  */
 export function custom<P extends readonly Param<tf.Tensor>[], T extends tf.Tensor = tf.Tensor4D>(
@@ -50,7 +52,7 @@ export function custom<P extends readonly Param<tf.Tensor>[], T extends tf.Tenso
       fail(FN, `parts[${i}] must be a param (with image() and variables), but got ${show(p)}.`);
     }
   });
-  if (typeof fn !== 'function') fail(FN, `fn must be a function, but got ${show(fn)}.`);
+  checkFunction(FN, 'fn', fn);
   const variables = Object.freeze([...new Set(parts.flatMap((p) => [...p.variables]))]);
   let disposed = false;
   let shape: readonly number[] | null = null;
@@ -87,6 +89,9 @@ export function custom<P extends readonly Param<tf.Tensor>[], T extends tf.Tenso
       return shape;
     },
     variables,
+    get disposed(): boolean {
+      return disposed;
+    },
     image,
     build,
     dispose(): void {

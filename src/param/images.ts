@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '../ops/registerGradients';
-import { checkPositive, fail, show } from '../errors';
+import { fail, show } from '../errors';
+import { checkBool, checkOptions, checkPositive, readNested } from '../validate';
 import { type RandomSource } from '../ops/random';
 import { COLOR_CORRELATION_NORMALIZED, toValidRgb } from './color';
-import { checkBool, checkOptions, checkSd, makeParam, normalVariable, readInit, variableFrom, seededRng } from './common';
+import { checkImageSize, checkSd, makeParam, normalVariable, variableFrom, seededRng } from './common';
 import { spectralCore, spectrumFromImage } from './spatial';
 import type { Param } from './types';
 
@@ -70,8 +71,10 @@ interface ResolvedImageOptions {
   readonly channels: number | undefined;
 }
 
-function resolveImageOptions(fn: string, w: number, options: ImageOptions): ResolvedImageOptions {
-  checkOptions(fn, options);
+const IMAGE_KEYS = ['h', 'batch', 'sd', 'decorrelate', 'fft', 'alpha', 'channels', 'seed'] as const;
+
+function resolveImageOptions(fn: string, w: number, options: ImageOptions, allowed: readonly string[] = IMAGE_KEYS): ResolvedImageOptions {
+  checkOptions(fn, options, allowed);
   checkPositive(fn, 'w', w);
   const h = options.h ?? w;
   checkPositive(fn, 'options.h', h);
@@ -84,6 +87,7 @@ function resolveImageOptions(fn: string, w: number, options: ImageOptions): Reso
   if (options.channels !== undefined) checkPositive(fn, 'options.channels', options.channels);
   const ch = options.channels ?? (alpha ? 4 : 3);
   if (fft && w < 2) fail(fn, `w must be at least 2 for the spectral parameterization (fft: true), but got ${show(w)}.`);
+  checkImageSize(fn, [batch, h, w, ch]);
   return { shape: [batch, h, w, ch], sd, decorrelate, fft, alpha, channels: options.channels };
 }
 
@@ -104,10 +108,11 @@ function resolveImageOptions(fn: string, w: number, options: ImageOptions): Reso
  * const img = tf.tidy(() => p.image()); // [1, 128, 128, 3] in [0, 1]
  * ```
  * @param w image width.
- * @param options `{ h = w, batch = 1, sd = 0.01, decorrelate = true, fft = true, alpha = false, channels, seed }`.
+ * @param options see {@link ImageOptions} (defaults stated there).
  * @returns a {@link Param} of NHWC images `[batch, h, w, 3 | 4 | channels]` in [0, 1]; it owns its
  *   variable and constants, the caller owns each returned image.
  *
+ * @remarks
  * Port of `lucid.optvis.param.images.image`. Difference: `sd: 0` means a zero initialization.
  */
 export function image(w: number, options: ImageOptions = {}): Param<tf.Tensor4D> {
@@ -126,6 +131,8 @@ export function image(w: number, options: ImageOptions = {}): Param<tf.Tensor4D>
 /** Options of {@link grayscaleImage}. */
 export type GrayscaleImageOptions = Omit<ImageOptions, 'channels' | 'alpha' | 'decorrelate'>;
 
+const GRAYSCALE_KEYS = ['h', 'batch', 'sd', 'fft', 'seed'] as const;
+
 /**
  * A grayscale image parameterization returned as RGB: one sigmoid-squashed channel repeated three times.
  *
@@ -138,19 +145,16 @@ export type GrayscaleImageOptions = Omit<ImageOptions, 'channels' | 'alpha' | 'd
  * const img = p.image(); // [1, 64, 64, 3], the three channels equal
  * ```
  * @param w image width.
- * @param options `{ h = w, batch = 1, sd = 0.01, fft = true, seed }`.
+ * @param options `h`, `batch`, `sd`, `fft` and `seed` of {@link ImageOptions} (defaults stated there).
  * @returns a {@link Param} of `[batch, h, w, 3]` images in [0, 1] with one variable.
  *
+ * @remarks
  * Port of `lucid.optvis.param.images.grayscale_image_rgb`.
  */
 export function grayscaleImage(w: number, options: GrayscaleImageOptions = {}): Param<tf.Tensor4D> {
   const FN = 'param.grayscaleImage';
-  checkOptions(FN, options);
-  const anyOptions = options as ImageOptions;
-  if (anyOptions.channels !== undefined || anyOptions.alpha !== undefined) {
-    fail(FN, `options must not set channels or alpha (always one gray channel), but got ${show(Object.keys(options))}.`);
-  }
-  const o = resolveImageOptions(FN, w, { ...options, channels: 1 });
+  checkOptions(FN, options, GRAYSCALE_KEYS);
+  const o = resolveImageOptions(FN, w, { ...options, channels: 1 }, IMAGE_KEYS);
   const src = o.fft ? rawSpectral(FN, o.shape, null, o.sd, options.seed) : rawPixels(FN, o.shape, null, o.sd, options.seed);
   const [b, h] = o.shape;
   return makeParam<tf.Tensor4D>({
@@ -209,30 +213,22 @@ function inverse3(m: readonly (readonly number[])[]): number[][] {
  * ```
  * @param pixels `[batch, h, w, 3 | 4]` or `[h, w, 3 | 4]` values in [0, 1] (a tensor or nested array;
  *   copied). Four channels make an RGBA param like `image(w, { alpha: true })`.
- * @param options `{ fft = true, decorrelate = true, eps = 1e-3 }`.
+ * @param options see {@link ImageFromPixelsOptions} (defaults stated there).
  * @returns a {@link Param} of `[batch, h, w, ch]` images in [0, 1] (a batch of 1 for rank-3 pixels).
  *
+ * @remarks
  * Not in Lucid (which initialises `pixel_image` from raw values only); built on its `image`.
  */
 export function imageFromPixels(pixels: tf.Tensor | readonly unknown[], options: ImageFromPixelsOptions = {}): Param<tf.Tensor4D> {
   const FN = 'param.imageFromPixels';
-  checkOptions(FN, options);
-  const fft = checkBool(FN, 'options.fft', options.fft, true);
-  const decorrelate = checkBool(FN, 'options.decorrelate', options.decorrelate, true);
-  const eps = options.eps ?? 1e-3;
+  const o = checkOptions(FN, options, ['fft', 'decorrelate', 'eps']);
+  const fft = checkBool(FN, 'options.fft', o.fft, true);
+  const decorrelate = checkBool(FN, 'options.decorrelate', o.decorrelate, true);
+  const eps = o.eps ?? 1e-3;
   if (typeof eps !== 'number' || !(eps > 0 && eps < 0.5)) fail(FN, `options.eps must be a number in (0, 0.5), but got ${show(eps)}.`);
-  let shape: number[];
-  if (pixels instanceof tf.Tensor) {
-    shape = pixels.shape.slice();
-  } else if (Array.isArray(pixels)) {
-    shape = [];
-    for (let cur: unknown = pixels; Array.isArray(cur); cur = cur[0]) shape.push(cur.length);
-  } else {
-    return fail(FN, `pixels must be a tf.Tensor or a nested array, but got ${show(pixels)}.`);
-  }
-  if (shape.length !== 3 && shape.length !== 4) fail(FN, `pixels must have rank 3 or 4 ([b, h, w, c] or [h, w, c]), but got shape [${shape.join(', ')}].`);
-  const values = readInit(FN, 'pixels', pixels, shape);
-  if (shape.length === 3) shape = [1, ...shape];
+  const { data: values, shape: given } = readNested(FN, 'pixels', pixels);
+  if (given.length !== 3 && given.length !== 4) fail(FN, `pixels must have rank 3 or 4 ([b, h, w, c] or [h, w, c]), but got shape [${given.join(', ')}].`);
+  const shape = given.length === 3 ? [1, ...given] : given.slice();
   const [, h, w, ch] = shape;
   if (ch !== 3 && ch !== 4) fail(FN, `pixels must have 3 (RGB) or 4 (RGBA) channels, but got ${ch}.`);
   if (fft && w < 2) fail(FN, `pixels must be at least 2 pixels wide for the spectral parameterization, but got width ${w}.`);

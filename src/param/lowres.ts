@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '../ops/registerGradients';
-import { checkPositive, fail, show } from '../errors';
+import { fail, show } from '../errors';
+import { checkPositive } from '../validate';
 import { axisLinear, matMulHost, symmetricShiftMatrix, tf1BilinearMatrix, type AxisLinear, type HostMatrix } from '../ops/axisLinear';
 import { type RandomSource, type Rng } from '../ops/random';
-import { checkOptions, checkSd, checkShape, makeParam, normalVariable, seededRng } from './common';
+import { checkParamShape, makeParam, normalVariable, shapedParamArgs } from './common';
 import type { Param } from './types';
 
 /**
@@ -89,12 +90,13 @@ function lowresCore(fn: string, shape: readonly number[], under: readonly number
  * ```
  * @param shape shape of the result, rank 3 or 4 (e.g. `[b, h, w, ch]`).
  * @param underlyingShape shape of the variable, same rank.
- * @param options `{ offset, sd = 0.01, seed }`. `offset`: `true` → `trunc(shape/underlying/2)`,
- *   `false` → 0, a number → `trunc(number)`, or a list with one such entry per dimension; each must
- *   end up in `[0, shape[d]]`.
+ * @param options see {@link LowresTensorOptions} (defaults stated there). `offset`: `true` →
+ *   `trunc(shape/underlying/2)`, `false` → 0, a number → `trunc(number)`, or a list with one such
+ *   entry per dimension; each must end up in `[0, shape[d]]`.
  * @returns a {@link Param} of raw values (not squashed into [0, 1]); it owns its variable and
  *   constants, the caller owns each returned tensor.
  *
+ * @remarks
  * Port of `lucid.optvis.param.lowres.lowres_tensor`. Difference: `sd: 0` means zeros.
  */
 export function lowresTensor(
@@ -103,11 +105,9 @@ export function lowresTensor(
   options: LowresTensorOptions = {},
 ): Param<tf.Tensor> {
   const FN = 'param.lowresTensor';
-  checkOptions(FN, options);
-  const s = checkShape(FN, 'shape', shape, [3, 4]);
-  const u = checkShape(FN, 'underlyingShape', underlyingShape, [s.length]);
-  const sd = checkSd(FN, options.sd);
-  const core = lowresCore(FN, s, u, options.offset, sd, seededRng(FN, options.seed));
+  const { o, shape: s, sd, rng } = shapedParamArgs(FN, shape, [3, 4], options, ['offset', 'sd', 'seed']);
+  const u = checkParamShape(FN, 'underlyingShape', underlyingShape, [s.length]);
+  const core = lowresCore(FN, s, u, o.offset, sd, rng);
   return makeParam<tf.Tensor>({
     fn: FN,
     shape: s,
@@ -119,7 +119,10 @@ export function lowresTensor(
 
 /** Options of {@link laplacianPyramid}. */
 export interface LaplacianPyramidOptions {
-  /** Number of levels; level `n` has size `h // 2ⁿ × w // 2ⁿ`. Default 4. */
+  /**
+   * Number of levels, Lucid's `n_levels`: levels `n = 0 … levels − 1`, level `n` of size
+   * `h // 2ⁿ × w // 2ⁿ` (level 0 at full resolution). Default 4.
+   */
   readonly levels?: number;
   /** Standard deviation of every level's initialization. Default 0.01. */
   readonly sd?: number;
@@ -141,24 +144,21 @@ export interface LaplacianPyramidOptions {
  * const raw = p.image(); // [1, 64, 64, 3]; squash it with toValidRgb
  * ```
  * @param shape `[batch, h, w, channels]`; `h // 2^(levels−1)` and `w // 2^(levels−1)` must be ≥ 1.
- * @param options `{ levels = 4, sd = 0.01, seed }`.
+ * @param options see {@link LaplacianPyramidOptions} (defaults stated there).
  * @returns a {@link Param} of raw values with one variable per level (finest first).
  *
+ * @remarks
  * Port of `lucid.optvis.param.spatial.laplacian_pyramid_image`. Difference: `sd: 0` means zeros.
  */
 export function laplacianPyramid(shape: readonly number[], options: LaplacianPyramidOptions = {}): Param<tf.Tensor4D> {
   const FN = 'param.laplacianPyramid';
-  checkOptions(FN, options);
-  const s = checkShape(FN, 'shape', shape, [4]);
-  const levels = options.levels ?? 4;
-  checkPositive(FN, 'options.levels', levels);
-  const sd = checkSd(FN, options.sd);
+  const { o, shape: s, sd, rng } = shapedParamArgs(FN, shape, [4], options, ['levels', 'sd', 'seed']);
+  const levels = checkPositive(FN, 'options.levels', o.levels ?? 4);
   const [b, h, w, ch] = s;
   const k = 2 ** (levels - 1);
   if (Math.floor(h / k) < 1 || Math.floor(w / k) < 1) {
     fail(FN, `options.levels must leave the coarsest level at least 1×1 (h // 2^(levels−1), w // 2^(levels−1)), but got levels ${levels} for ${h}×${w}.`);
   }
-  const rng = seededRng(FN, options.seed);
   const cores: LowresCore[] = [];
   for (let n = 0; n < levels; n++) {
     const f = 2 ** n;

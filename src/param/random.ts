@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '../ops/registerGradients';
 import { fail } from '../errors';
+import { checkBool } from '../validate';
 import { type RandomSource } from '../ops/random';
 import { toValidRgb } from './color';
-import { checkBool, checkOptions, checkSd, checkShape, makeParam, seededRng } from './common';
+import { makeParam, shapedParamArgs } from './common';
 import { spectralCore } from './spatial';
 import type { Param } from './types';
 
@@ -33,23 +34,21 @@ export interface ImageSampleOptions {
  * const a = bg.image(), b = bg.image(); // two different images
  * ```
  * @param shape `[batch, h, w, channels]` (`channels` must be 3 when `decorrelate`), `w ≥ 2`.
- * @param options `{ sd = 0.01, decayPower = 1, decorrelate = true, seed }`.
+ * @param options see {@link ImageSampleOptions} (defaults stated there).
  * @returns a {@link Param} with no variables that owns its constant DFT bases; each image is owned
  *   by the caller.
  *
+ * @remarks
  * Port of `lucid.optvis.param.random.image_sample` (`rand_fft_image` + `to_valid_rgb`); each batch
  * element gets its own spectrum as in Lucid. Random draws come from tfjs's seeded normal generator
  * with seeds from the param's seeded `Rng`.
  */
 export function imageSample(shape: readonly number[], options: ImageSampleOptions = {}): Param<tf.Tensor4D> {
   const FN = 'param.imageSample';
-  checkOptions(FN, options);
-  const s = checkShape(FN, 'shape', shape, [4]);
-  const sd = checkSd(FN, options.sd);
-  const decorrelate = checkBool(FN, 'options.decorrelate', options.decorrelate, true);
+  const { o, shape: s, sd, rng } = shapedParamArgs(FN, shape, [4], options, ['sd', 'decayPower', 'decorrelate', 'seed']);
+  const decorrelate = checkBool(FN, 'options.decorrelate', o.decorrelate, true);
   if (decorrelate && s[3] !== 3) fail(FN, `shape[3] (channels) must be 3 when decorrelate is true, but got ${s[3]}.`);
-  const rng = seededRng(FN, options.seed); // validates the seed before anything is allocated
-  const core = spectralCore(FN, s, options.decayPower ?? 1);
+  const core = spectralCore(FN, s, o.decayPower ?? 1);
   return makeParam<tf.Tensor4D>({
     fn: FN,
     shape: s,

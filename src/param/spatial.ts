@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '../ops/registerGradients';
-import { checkPositive, fail, show } from '../errors';
+import { fail, show } from '../errors';
+import { checkPositive, readNested } from '../validate';
 import { irfft2dBasis, type Irfft2dBasis } from '../ops/irfft2d';
 import { type RandomSource } from '../ops/random';
-import { checkOptions, checkSd, checkShape, makeParam, normalVariable, readInit, variableFrom, seededRng } from './common';
+import { makeParam, normalVariable, shapedParamArgs, variableFrom } from './common';
 import type { Param } from './types';
 
 /** numpy's `fftfreq(n)[i]`: `i/n` for the first `(n−1)//2 + 1` entries, `(i−n)/n` after. */
@@ -27,6 +28,7 @@ function fftfreq(n: number, i: number): number {
  * @param w image width (≥ 1).
  * @returns `h` rows of `w//2 + 1` (even `w`) or `min(w, w//2 + 2)` (odd `w`) plain numbers.
  *
+ * @remarks
  * Port of `lucid.optvis.param.spatial.rfft2d_freqs`.
  */
 export function rfft2dFreqs(h: number, w: number): number[][] {
@@ -69,20 +71,18 @@ export interface PixelImageOptions {
  * const raw = p.image(); // [1, 32, 32, 3], unbounded values
  * ```
  * @param shape `[batch, h, w, channels]`.
- * @param options `{ sd = 0.01, init, seed }`.
+ * @param options see {@link PixelImageOptions} (defaults stated there).
  * @returns a {@link Param} whose `image()` returns the raw variable values (not squashed to [0, 1]);
  *   the caller owns each returned tensor, the param owns its variable.
  *
+ * @remarks
  * Port of `lucid.optvis.param.spatial.pixel_image`. Differences: `sd: 0` means zeros (Lucid's
  * `sd or 0.01` turns 0 into 0.01); giving both `init` and `sd` silently uses `init`.
  */
 export function pixelImage(shape: readonly number[], options: PixelImageOptions = {}): Param<tf.Tensor4D> {
   const FN = 'param.pixelImage';
-  checkOptions(FN, options);
-  const s = checkShape(FN, 'shape', shape, [4]);
-  const sd = checkSd(FN, options.sd);
-  const rng = seededRng(FN, options.seed);
-  const v = options.init !== undefined ? variableFrom(readInit(FN, 'options.init', options.init, s), s) : normalVariable(s, sd, rng);
+  const { o, shape: s, sd, rng } = shapedParamArgs(FN, shape, [4], options, ['sd', 'init', 'seed']);
+  const v = o.init !== undefined ? variableFrom(readNested(FN, 'options.init', o.init, s).data, s) : normalVariable(s, sd, rng);
   return makeParam<tf.Tensor4D>({ fn: FN, shape: s, variables: [v], owned: [], build: () => tf.clone(v) as tf.Tensor4D });
 }
 
@@ -155,7 +155,7 @@ export interface FftImageOptions {
  * pixel-like learning rates work), inverse-transformed as TensorFlow's `irfft2d`, transposed to
  * NHWC, cropped to `w` (odd widths) and divided by 4.
  *
- * The inverse transform is {@link irfft2dBasis} (matrix products with a custom gradient): it runs
+ * The inverse transform is `irfft2dBasis` in src/ops/irfft2d.ts (matrix products with a custom gradient): it runs
  * and differentiates on every backend, including wasm which has no FFT.
  *
  * @example
@@ -165,22 +165,33 @@ export interface FftImageOptions {
  * p.dispose();
  * ```
  * @param shape `[batch, h, w, channels]`, `w ≥ 2`.
- * @param options `{ sd = 0.01, decayPower = 1, seed }`.
+ * @param options see {@link FftImageOptions} (defaults stated there).
  * @returns a {@link Param} returning raw (unsquashed) images; it owns its variable and the constant
  *   DFT bases and scale (freed by `dispose()`); the caller owns each returned image.
  *
+ * @remarks
  * Port of `lucid.optvis.param.spatial.fft_image`. Difference: `sd: 0` means a zero spectrum (Lucid's
  * `sd or 0.01` turns 0 into 0.01).
  */
 export function fftImage(shape: readonly number[], options: FftImageOptions = {}): Param<tf.Tensor4D> {
   const FN = 'param.fftImage';
-  checkOptions(FN, options);
-  const s = checkShape(FN, 'shape', shape, [4]);
-  const sd = checkSd(FN, options.sd);
-  const rng = seededRng(FN, options.seed); // validates the seed before anything is allocated
-  const core = spectralCore(FN, s, options.decayPower ?? 1);
+  const { o, shape: s, sd, rng } = shapedParamArgs(FN, shape, [4], options, ['sd', 'decayPower', 'seed']);
+  const core = spectralCore(FN, s, o.decayPower ?? 1);
   const v = normalVariable(core.spectrumShape, sd, rng);
   return makeParam<tf.Tensor4D>({ fn: FN, shape: s, variables: [v], owned: [core], build: () => core.toImage(v) });
+}
+
+/** `cos` and `sin` of the DFT phases `2π·k·m/n` for `k < rows`, `m < n`, row-major (float64). */
+function dftTable(rows: number, n: number): [Float64Array, Float64Array] {
+  const cos = new Float64Array(rows * n), sin = new Float64Array(rows * n);
+  for (let k = 0; k < rows; k++) {
+    for (let m = 0; m < n; m++) {
+      const ph = (2 * Math.PI * ((k * m) % n)) / n;
+      cos[k * n + m] = Math.cos(ph);
+      sin[k * n + m] = Math.sin(ph);
+    }
+  }
+  return [cos, sin];
 }
 
 /**
@@ -195,22 +206,8 @@ export function spectrumFromImage(core: SpectralCore, shape: readonly number[], 
   const [, , , , wf] = core.spectrumShape;
   const n = core.basis.fftLength;
   const out = new Float32Array(2 * b * ch * h * wf);
-  const cosW = new Float64Array(wf * n), sinW = new Float64Array(wf * n);
-  for (let k = 0; k < wf; k++) {
-    for (let m = 0; m < n; m++) {
-      const ph = (2 * Math.PI * ((k * m) % n)) / n;
-      cosW[k * n + m] = Math.cos(ph);
-      sinW[k * n + m] = Math.sin(ph);
-    }
-  }
-  const cosH = new Float64Array(h * h), sinH = new Float64Array(h * h);
-  for (let k = 0; k < h; k++) {
-    for (let m = 0; m < h; m++) {
-      const ph = (2 * Math.PI * ((k * m) % h)) / h;
-      cosH[k * h + m] = Math.cos(ph);
-      sinH[k * h + m] = Math.sin(ph);
-    }
-  }
+  const [cosW, sinW] = dftTable(wf, n);
+  const [cosH, sinH] = dftTable(h, h);
   const row = new Float64Array(n);
   const rRe = new Float64Array(h * wf), rIm = new Float64Array(h * wf);
   const half = b * ch * h * wf;

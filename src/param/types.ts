@@ -13,6 +13,11 @@ export type ParamOutputs<T extends tf.Tensor = tf.Tensor4D> = { readonly image: 
  * `image()` is called inside each optimization step (inside `tf.tidy`); it returns a new tensor
  * owned by the caller, NHWC with values in [0, 1] for image params (rgb, or rgba with `alpha`).
  * `dispose()` frees the variables and any constant tensors the param owns (e.g. DFT bases).
+ *
+ * Ownership (the library's one rule, see docs/ownership.md): a param owns what it is made of —
+ * its variables, its constants, and the params it was composed from with `param.custom`. You own
+ * the params you create and dispose them, unless you hand them to `param.custom`; a render
+ * session never disposes a param you pass it (it holds the result).
  */
 export interface Param<T extends tf.Tensor = tf.Tensor4D> {
   /** Shape of the tensor `image()` returns. */
@@ -27,6 +32,11 @@ export interface Param<T extends tf.Tensor = tf.Tensor4D> {
    * can read any intermediate tensor of a user-composed param.
    */
   build?(): ParamOutputs<T>;
+  /**
+   * Whether `dispose()` was called (then `image()` throws). Every param of the library has it;
+   * it is optional for params you implement yourself.
+   */
+  readonly disposed?: boolean;
   /** Frees the variables and constants. Calling it twice is harmless. */
   dispose(): void;
 }

@@ -2,6 +2,7 @@
  * The optimization loop (Lucid's `lucid.optvis.render`): {@link renderVis} for the one-call
  * workflow, {@link visSession} for custom loops, and the redirected ReLU gradient they use.
  *
+ * @remarks
  * Port of `lucid.optvis.render` (and `lucid.misc.redirected_relu_grad`).
  *
  * @packageDocumentation

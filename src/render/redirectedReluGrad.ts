@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '../ops/registerGradients';
-import { checkTensor, fail, show } from '../errors';
+import { fail, show } from '../errors';
+import { checkTensor } from '../validate';
 
 /**
  * Lucid keeps the redirected ReLU gradient for the updates whose global step (updates done before
@@ -26,6 +27,7 @@ export const RELU_OVERRIDE_LAST_STEP = 16;
  * @param dy the incoming gradient, same shape as `x`.
  * @returns a new tensor shaped like `x`, owned by the caller.
  *
+ * @remarks
  * Port of `lucid.misc.redirected_relu_grad.redirected_relu_grad` (without the global-step switch:
  * {@link withRedirectedReluGrad} is only installed for the steps that use it). Lucid tests
  * "anything got through" with the L2 norm of the gradient; this uses the max |g|, which is the
@@ -57,6 +59,7 @@ export function redirectedReluGrad(x: tf.Tensor, dy: tf.Tensor): tf.Tensor {
  * @param x the ReLU6's input `[b, ...]`; @param dy the incoming gradient (same shape).
  * @returns a new tensor shaped like `x`, owned by the caller.
  *
+ * @remarks
  * Port of `lucid.misc.redirected_relu_grad.redirected_relu6_grad`.
  *
  * @example
@@ -86,13 +89,42 @@ function choosePerBatch(relu: tf.Tensor, redirected: tf.Tensor): tf.Tensor {
   return tf.where(cond, relu, redirected);
 }
 
+/**
+ * Keras `ReLU(max_value=6)` runs in tfjs-layers as `Relu` followed by `ClipByValue(0, 6)` (TF's
+ * Keras emits one `Relu6` op, which Lucid redirects). To apply Lucid's ReLU6 redirect to that
+ * pattern, the clip's gradient (the ordinary one) is remembered here with the gradient that
+ * reached the clip; when the Relu's gradient then receives exactly that tensor (the relu feeds
+ * only the clip), it computes {@link redirectedRelu6Grad} from the Relu's input and the clip's
+ * incoming gradient. Any other case (a relu with several consumers, a clip after something else)
+ * falls back to the ordinary clip gradient and the ReLU redirect. Plain references: the backward
+ * pass keeps these tensors alive until it ends, and the entries go with the tensors.
+ */
+const clipRelu6Gradients = new WeakMap<tf.Tensor, tf.Tensor>();
+
 const redirectedConfigs: readonly tf.GradConfig[] = [
   {
     kernelName: 'Relu',
     inputsToSave: ['x'],
     gradFunc: (dy, saved) => {
       const [x] = saved;
-      return { x: () => redirectedReluGrad(x, dy as tf.Tensor) };
+      const afterClip = clipRelu6Gradients.get(dy as tf.Tensor);
+      return { x: () => (afterClip ? redirectedRelu6Grad(x, afterClip) : redirectedReluGrad(x, dy as tf.Tensor)) };
+    },
+  },
+  {
+    kernelName: 'ClipByValue',
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved, attrs) => {
+      const [x] = saved;
+      const { clipValueMin, clipValueMax } = attrs as unknown as { clipValueMin: number; clipValueMax: number };
+      return {
+        x: () => {
+          const inside = tf.logicalAnd(tf.greaterEqual(x, clipValueMin), tf.lessEqual(x, clipValueMax));
+          const g = tf.where(inside, dy as tf.Tensor, tf.zerosLike(dy as tf.Tensor));
+          if (clipValueMin === 0 && clipValueMax === 6) clipRelu6Gradients.set(g, dy as tf.Tensor);
+          return g;
+        },
+      };
     },
   },
   {
@@ -108,7 +140,9 @@ const redirectedConfigs: readonly tf.GradConfig[] = [
 /**
  * Runs `fn` with the gradients of tfjs's `Relu` and `Relu6` kernels replaced by Lucid's redirected
  * gradients ({@link redirectedReluGrad}, {@link redirectedRelu6Grad}), then restores the previous
- * gradients in `finally`, even when `fn` throws.
+ * gradients in `finally`, even when `fn` throws. Keras `ReLU(max_value=6)` layers, which
+ * tfjs-layers runs as `Relu` + `ClipByValue(0, 6)` rather than one `Relu6`, get the ReLU6 redirect
+ * too (the clip's gradient is overridden as well, with its ordinary value).
  *
  * Why: Lucid installs the override with `gradient_override_map` around `import_model`, so only
  * the model's ReLUs are affected. tfjs has one global gradient registry, and it binds a kernel's
@@ -118,12 +152,13 @@ const redirectedConfigs: readonly tf.GradConfig[] = [
  * stock one. Calls nest; `fn` must be synchronous (the registry is global, so it must never stay
  * swapped across an `await`).
  *
- * Only kernels named `Relu`/`Relu6` are affected: activations fused into another kernel
+ * Only kernels named `Relu`/`Relu6` (and `Relu` + `ClipByValue(0, 6)`) are redirected: activations fused into another kernel
  * (`_FusedConv2D` with a ReLU) keep their ordinary gradient; the model wrapper unfuses them.
  *
  * @param fn the synchronous work to run (the render session passes the model's forward pass).
  * @returns what `fn` returns.
  *
+ * @remarks
  * Port of the `gradient_override_map({'Relu': redirected_relu_grad, 'Relu6': redirected_relu6_grad})`
  * block in `lucid.optvis.render.make_vis_T`.
  *

@@ -1,7 +1,8 @@
 import { fail, OptvisError, show } from '../errors';
+import { checkOptions } from '../validate';
 import type { VisModel } from '../model/types';
 import type { ImageArray } from '../io/types';
-import { visSession, type ObjectiveSpec, type VisSessionOptions } from './session';
+import { SESSION_KEYS, visSession, type ObjectiveSpec, type VisSessionOptions } from './session';
 
 /** Progress of {@link renderVis}, reported after every update. */
 export interface RenderProgress {
@@ -33,6 +34,9 @@ export interface RenderOptions extends VisSessionOptions {
   /** Log `step loss` with `console.log` at each threshold, as Lucid's `verbose`. Default `false`. */
   verbose?: boolean;
 }
+
+/** The options {@link renderVis} accepts: the session's and its own. */
+const RENDER_KEYS = [...SESSION_KEYS, 'thresholds', 'signal', 'onProgress', 'verbose'] as const;
 
 /** What {@link renderVis} returns: plain numbers, nothing to dispose. */
 export interface RenderResult {
@@ -68,7 +72,7 @@ export class RenderAbortError extends OptvisError {
   /** The losses of the updates done before the abort. */
   readonly losses: number[];
   constructor(steps: number, images: ImageArray[], losses: number[], reason?: unknown) {
-    super('renderVis', `the render was aborted after ${steps} updates.`);
+    super('render.renderVis', `the render was aborted after ${steps} updates.`);
     this.name = 'AbortError';
     this.steps = steps;
     this.images = images;
@@ -82,9 +86,8 @@ export class RenderAbortError extends OptvisError {
  * objective of a model's activations, and returns snapshots of the image at given step counts.
  *
  * Why: this is Lucid's one-call workflow (`render.render_vis(model, "mixed4a_pre_relu:476")`),
- * with its defaults: a 128-px decorrelated FFT image, Lucid's standard transforms, Adam(0.05), a
- * snapshot after 513 updates, and the redirected ReLU gradient for the first updates so that dead
- * neurons can start firing. It runs on a {@link visSession} and awaits the event loop between
+ * with Lucid's defaults (listed on {@link RenderOptions}), including the redirected ReLU gradient
+ * for the first updates so that dead neurons can start firing. It runs on a {@link visSession} and awaits the event loop between
  * updates (never inside one), so an `AbortSignal`, progress callbacks and UIs work.
  *
  * Seeded: with the same `seed` on the same backend (cpu) the images are identical; the seed drives
@@ -97,11 +100,10 @@ export class RenderAbortError extends OptvisError {
  *
  * @param model the model to visualize ({@link VisModel}).
  * @param objective an `Objective`, a number, or a `'layer:n'` string.
- * @param options see {@link RenderOptions}; `param` defaults to `param.image(128)`, `thresholds` to
- *   `[512]`, `reluGradientOverride` to `true`, `optimizer` to `tf.train.adam(0.05)`, `transforms` to
- *   `standardTransforms()` (`[]` means none).
+ * @param options see {@link RenderOptions} and {@link VisSessionOptions} (defaults stated there).
  * @returns a promise of {@link RenderResult} (plain arrays; the caller disposes nothing).
  *
+ * @remarks
  * Port of `lucid.optvis.render.render_vis`. Differences: async with `AbortSignal` instead of
  * KeyboardInterrupt; `verbose` defaults to `false` and logs instead of displaying images;
  * `print_objectives` is left to `visSession().evaluate`; returns losses too.
@@ -114,9 +116,8 @@ export class RenderAbortError extends OptvisError {
  * ```
  */
 export async function renderVis(model: VisModel, objective: ObjectiveSpec, options: RenderOptions = {}): Promise<RenderResult> {
-  const fn = 'renderVis';
-  if (options === null || typeof options !== 'object') fail(fn, `options must be an object, but got ${show(options)}.`);
-  const { thresholds = [512], signal, onProgress, verbose = false, reluGradientOverride = true, ...sessionOptions } = options;
+  const fn = 'render.renderVis';
+  const { thresholds = [512], signal, onProgress, verbose = false, reluGradientOverride = true, ...sessionOptions } = checkOptions(fn, options, RENDER_KEYS);
   if (!Array.isArray(thresholds) || thresholds.length === 0 || !thresholds.every((t) => Number.isInteger(t) && t >= 0)) {
     fail(fn, `thresholds must be a non-empty array of non-negative integers, but got ${show(thresholds)}.`);
   }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '../ops/registerGradients';
 import { didYouMean, fail, OptvisError, show } from '../errors';
+import { checkOptions } from '../validate';
 import { Rng } from '../ops/random';
 import type { Param, ParamOutputs } from '../param/types';
 import type { Transform } from '../transform/types';
@@ -10,16 +11,21 @@ import { asObjectiveValue, INPUT, Objective, type Lookup } from '../objectives/o
 import { asObjective, image as imageParam, compose, standardTransforms, installGradientFixes } from './deps';
 import { RELU_OVERRIDE_LAST_STEP, withRedirectedReluGrad } from './redirectedReluGrad';
 import { variableGradsOrCleanUp } from './tape';
+import { Tf1AdamOptimizer } from './tf1Adam';
 
-const FN = 'visSession';
+const FN = 'render.visSession';
+
+/** The options {@link visSession} accepts (internal). */
+export const SESSION_KEYS = ['param', 'optimizer', 'transforms', 'reluGradientOverride', 'seed'] as const;
 
 /** What to maximise: an {@link Objective}, a constant, or a `'layer:n'` string (a channel objective). */
 export type ObjectiveSpec = Objective | number | string;
 
 /**
  * A tfjs optimizer, or a function that creates one (called once per session). Either way the
- * session owns it and disposes it (its slot variables included) in `dispose()`; pass a fresh one
- * per session. (If `visSession` itself throws, an optimizer instance you passed is left alone.)
+ * optimizer is a part of the session (its slot variables are the session's state): the session
+ * disposes it in `dispose()`, so pass a fresh one per session. If `visSession` throws, an
+ * instance you passed stays yours (see the ownership rule on {@link visSession}).
  */
 export type OptimizerSpec = tf.Optimizer | (() => tf.Optimizer);
 
@@ -27,10 +33,16 @@ export type OptimizerSpec = tf.Optimizer | (() => tf.Optimizer);
 export interface VisSessionOptions {
   /**
    * The image parameterization to optimize. Default: `param.image(128)` (seeded from `seed`),
-   * created and disposed by the session. A param you pass stays yours: dispose it yourself.
+   * created and disposed by the session. A param you pass is lent: it holds the result, so the
+   * session never disposes it; dispose it yourself.
    */
   param?: Param;
-  /** The optimizer; default `tf.train.adam(0.05)`. The session owns and disposes it. */
+  /**
+   * The optimizer, handed over to the session (see {@link OptimizerSpec}). Default: Adam(0.05)
+   * exactly as Lucid's TF1 `tf.train.AdamOptimizer(0.05)` (β₁ 0.9, β₂ 0.999, ε 1e-8 applied as
+   * TF1 does, to the raw second moment); `tf.train.adam(0.05)` differs (ε 1e-7 on the
+   * bias-corrected moment), most where gradients are small.
+   */
   optimizer?: OptimizerSpec;
   /**
    * Random transforms applied to the image before the model sees it, in order. Default
@@ -82,7 +94,7 @@ export interface VisSession {
    * random stream, so evaluating never changes the optimization. The caller owns the result.
    */
   evaluate(name: string): tf.Tensor;
-  /** Frees the optimizer (and its state) and the param if the session created it. Idempotent. */
+  /** Frees what the session is made of: the optimizer (and its state) and the default param if it created one. Idempotent. */
   dispose(): void;
 }
 
@@ -109,11 +121,18 @@ export interface VisSession {
  * per param variable) a step leaves `tf.memory().numTensors` unchanged. If construction throws,
  * everything it allocated is freed.
  *
+ * Ownership — the library's one rule (docs/ownership.md): an object disposes what it is made of,
+ * never what it merely works on. The session is made of its optimizer (instance or factory) and
+ * the default param it creates; `dispose()` frees them. It works on the model and on a `param` you
+ * pass (which holds the result): those stay yours. A hand-over takes effect only when
+ * `visSession` returns; if it throws, everything you passed is still yours.
+ *
  * @param model the model to visualize (a {@link VisModel}, e.g. from `model.visModel(...)`).
  * @param objective an {@link Objective}, a number, or a `'layer:n'` string (channel n of layer).
  * @param options see {@link VisSessionOptions}.
  * @returns a {@link VisSession}; call `dispose()` when done.
  *
+ * @remarks
  * Port of `lucid.optvis.render.make_vis_T`. Differences: an object instead of `T(name)`;
  * `evaluate('loss')` and layers use their own transform draws; `optimizer` takes ownership.
  *
@@ -148,8 +167,7 @@ class Session implements VisSession {
     checkModel(model);
     this.model = model;
     this.objective = toObjective(objective);
-    if (options === null || typeof options !== 'object') fail(FN, `options must be an object, but got ${show(options)}.`);
-    const { param, optimizer, transforms, reluGradientOverride = false, seed } = options;
+    const { param, optimizer, transforms, reluGradientOverride = false, seed } = checkOptions(FN, options, SESSION_KEYS);
     if (seed !== undefined && (typeof seed !== 'number' || !Number.isFinite(seed))) {
       fail(FN, `seed must be a finite number, but got ${show(seed)}.`);
     }
@@ -401,6 +419,7 @@ function checkParam(param: Param): void {
   if (p === null || typeof p !== 'object' || typeof p.image !== 'function' || !Array.isArray(p.variables) || typeof p.dispose !== 'function') {
     fail(FN, `param must be a Param (an object with image(), variables and dispose()), but got ${show(param)}.`);
   }
+  if (p.disposed === true) fail(FN, 'param must not be disposed, but got a disposed param.');
 }
 
 /**
@@ -429,7 +448,7 @@ function checkLayers(model: VisModel, objective: Objective, paramNames: Readonly
 }
 
 function makeOptimizer(spec: OptimizerSpec | undefined): tf.Optimizer {
-  if (spec === undefined) return tf.train.adam(0.05);
+  if (spec === undefined) return new Tf1AdamOptimizer(0.05);
   if (spec instanceof tf.Optimizer) return spec;
   const made = spec();
   if (!(made instanceof tf.Optimizer)) {

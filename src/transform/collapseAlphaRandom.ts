@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkNonNegative, fail } from '../errors';
+import { fail } from '../errors';
 import { imageSample } from '../param/random';
 import type { Transform } from './types';
-import { checkImage, checkOptions } from './checks';
+import { checkImage, checkNonNegative, checkOptions, checkRng } from '../validate';
 
 /** Options of {@link collapseAlphaRandom}. */
 export interface CollapseAlphaRandomOptions {
@@ -37,7 +37,8 @@ export function collapseAlphaRandom(options: CollapseAlphaRandomOptions = {}): T
   checkOptions(fn, options, ['sd']);
   const sd = checkNonNegative(fn, 'sd', options.sd ?? 0.5);
   return (image, rng) => {
-    const [n, h, w, c] = checkImage(fn, image, rng);
+    const [n, h, w, c] = checkImage(fn, image);
+    checkRng(fn, rng);
     if (c !== 4) fail(fn, `image must have 4 channels (RGBA), but got ${c}.`);
     if (w < 2) fail(fn, `image width must be at least 2 px for the random background, but got ${w}.`);
     const background = imageSample([n, h, w, 3], { sd, seed: rng.seed() });

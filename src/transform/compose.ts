@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { fail, show } from '../errors';
 import type { Transform } from './types';
-import { checkImage } from './checks';
+import { checkImage, checkRng } from '../validate';
 
 /**
  * Chains transforms left to right into one: `compose([a, b])(x, rng) = b(a(x, rng), rng)`.
@@ -28,7 +28,8 @@ export function compose(transforms: readonly Transform[]): Transform {
   });
   const list: readonly Transform[] = Object.freeze([...transforms]);
   return (image, rng) => {
-    checkImage(fn, image, rng);
+    checkImage(fn, image);
+    checkRng(fn, rng);
     if (list.length === 0) return tf.clone(image);
     return tf.tidy(() => list.reduce((x, t) => t(x, rng), image));
   };

@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkPositive } from '../errors';
 import type { Transform } from './types';
-import { checkImage } from './checks';
+import { checkImage, checkPositive, checkRng } from '../validate';
 
 /**
  * Centre-crops and/or zero-pads the image to exactly `height x width`.
@@ -27,7 +26,8 @@ export function cropOrPadTo(height: number, width: number): Transform {
   checkPositive(fn, 'height', height);
   checkPositive(fn, 'width', width);
   return (image, rng) => {
-    const [n, h, w, c] = checkImage(fn, image, rng);
+    const [n, h, w, c] = checkImage(fn, image);
+    checkRng(fn, rng);
     return tf.tidy(() => {
       const cropY = Math.max(Math.floor((h - height) / 2), 0);
       const cropX = Math.max(Math.floor((w - width) / 2), 0);

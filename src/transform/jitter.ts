@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkNonNegative, fail } from '../errors';
+import { fail } from '../errors';
 import type { Transform } from './types';
-import { checkImage } from './checks';
+import { checkImage, checkNonNegative, checkRng } from '../validate';
 
 /**
  * Randomly crops `d` pixels off the height and width: the image shrinks to `(H - d) x (W - d)`.
@@ -26,7 +26,8 @@ export function jitter(d: number): Transform {
   const fn = 'transform.jitter';
   checkNonNegative(fn, 'd', d, true);
   return (image, rng) => {
-    const [n, h, w, c] = checkImage(fn, image, rng);
+    const [n, h, w, c] = checkImage(fn, image);
+    checkRng(fn, rng);
     if (h - d < 1 || w - d < 1) {
       fail(fn, `image height and width must be greater than d = ${d} (the crop would be ${h - d}x${w - d} px, below the 1 px limit), but got ${h}x${w}.`);
     }

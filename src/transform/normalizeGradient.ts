@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '../ops/registerGradients';
 import { fail, show } from '../errors';
 import type { Transform } from './types';
-import { checkImage, checkNumberList, checkOptions } from './checks';
+import { checkImage, checkNumberList, checkOptions, checkRng } from '../validate';
 
 /** Options of {@link normalizeGradient}. */
 export interface NormalizeGradientOptions {
@@ -36,7 +36,8 @@ export function normalizeGradient(options: NormalizeGradientOptions = {}): Trans
   checkOptions(fn, options, ['gradScales']);
   const scales = options.gradScales === undefined ? undefined : checkNumberList(fn, 'gradScales', options.gradScales);
   return (image, rng) => {
-    const [n] = checkImage(fn, image, rng);
+    const [n] = checkImage(fn, image);
+    checkRng(fn, rng);
     if (scales !== undefined && scales.length !== n) {
       fail(fn, `gradScales must have one entry per batch item (${n}), but got ${show(scales)}.`);
     }

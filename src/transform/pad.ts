@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkNonNegative, checkOneOf, fail, show } from '../errors';
+import { fail, show } from '../errors';
 import { mirrorPad } from '../ops/mirrorPad';
 import type { Transform } from './types';
-import { checkImage, checkOptions } from './checks';
+import { checkImage, checkNonNegative, checkOneOf, checkOptions, checkRng } from '../validate';
 
 /** How {@link pad} fills the border (TensorFlow's `tf.pad` modes, lower case). */
 export type PadMode = 'reflect' | 'constant' | 'symmetric';
@@ -52,7 +52,8 @@ export function pad(w: number, options: PadOptions = {}): Transform {
     fail(fn, `constantValue must be a finite number or 'uniform', but got ${show(constantValue)}.`);
   }
   return (image, rng) => {
-    const [, h, wd] = checkImage(fn, image, rng);
+    const [, h, wd] = checkImage(fn, image);
+    checkRng(fn, rng);
     if (mode === 'constant') {
       const value = constantValue === 'uniform' ? rng.next() : constantValue;
       return tf.pad(image, [[0, 0], [w, w], [w, w], [0, 0]], value);

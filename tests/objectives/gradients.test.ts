@@ -117,6 +117,27 @@ describe.each(BACKENDS)('objective gradients on %s', (backend) => {
     });
   });
 
+  it('channel − k·totalVariation over a batch: Lucid\'s [N] loss, the channel weighing N times', async () => {
+    await expectNoLeak(() => {
+      const img = ref.randomArr([3, 4, 5, 2], 37, 0, 1);
+      const t = tensorOf(img);
+      const k = 0.01;
+      const obj = objectives.channel('input', 1).sub(objectives.totalVariation().mul(k));
+      // Lucid: loss_i = channel − k·tv_i for each of the N = 3 images; TF minimises Σ_i loss_i.
+      const lucid = (x: ref.Arr): number => 3 * ref.channelMean(x, 1) - k * ref.totalVariation(x);
+      const g = gradOf(obj, { input: t }, 'input');
+      expectGradMatches(g, lucid, img, 24);
+      // Summing each term first (channel − k·Σ tv, this library before) differs by 2·∂channel =
+      // 2/60 on every channel-1 value.
+      const gc = gradOf(objectives.channel('input', 1), { input: t }, 'input');
+      const gtv = gradOf(objectives.totalVariation(), { input: t }, 'input');
+      expect(gc[1]).toBeCloseTo(1 / 60, 6);
+      expect(Math.abs(g[1] - (gc[1] - k * gtv[1]))).toBeGreaterThan(0.03);
+      expect(Math.abs(g[1] - (3 * gc[1] - k * gtv[1]))).toBeLessThan(1e-5);
+      t.dispose();
+    });
+  });
+
   it('totalVariation, diversity, alignment, inputDiff, L2 match finite differences', async () => {
     await expectNoLeak(() => {
       const img = ref.randomArr([2, 4, 3, 2], 36, 0, 1);

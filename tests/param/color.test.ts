@@ -135,7 +135,7 @@ describe.each(BACKENDS)('constrainLInf on %s', (backend) => {
   it('rejects non-tensors and integer tensors', async () => {
     await useBackend(backend);
     await expectNoLeak(() => {
-      expect(() => constrainLInf(3 as unknown as tf.Tensor)).toThrow(/Error in constrainLInf: x must be a tf\.Tensor, but got 3\./);
+      expect(() => constrainLInf(3 as unknown as tf.Tensor)).toThrow(/Error in ops\.constrainLInf: x must be a tf\.Tensor, but got 3\./);
       const i = tf.tensor([1, 2], [2], 'int32');
       expect(() => constrainLInf(i)).toThrow(/x must be a float32 tensor, but got int32\./);
       i.dispose();

@@ -106,6 +106,7 @@ describe.each(BACKENDS)('laplacianPyramid on %s', (backend) => {
     await useBackend(backend);
     await expectNoLeak(() => {
       const shape = [1, 16, 12, 3];
+      // levels is Lucid's n_levels: laplacian_pyramid_image(shape, n_levels=3) sums k = 2**n for n in range(3).
       const p = laplacianPyramid(shape, { levels: 3, sd: 1, seed: 4 });
       expect(p.variables.map((v) => v.shape)).toEqual([
         [1, 16, 12, 3],

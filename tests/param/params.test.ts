@@ -66,8 +66,11 @@ describe.each(BACKENDS)('image on %s', (backend) => {
       expect(maxAbsDiff(img.dataSync(), refSquash(raw, ch, opts.decorrelate))).toBeLessThan(2e-6);
       img.dispose();
       expectFdMatch(p, 21);
+      expect(p.disposed).toBe(false);
       p.dispose();
+      expect(p.disposed).toBe(true);
       p.dispose();
+      expect(() => p.image()).toThrow(/^Error in param\.image: the param must not be disposed/);
     });
   });
 
@@ -106,6 +109,9 @@ describe.each(BACKENDS)('image on %s', (backend) => {
       expect(() => image(1)).toThrow(/w must be at least 2 for the spectral parameterization/);
       expect(() => image(8, { fft: 1 as unknown as boolean })).toThrow(/options\.fft must be a boolean, but got 1\./);
       expect(() => image(8, 'big' as never)).toThrow(/options must be an object, but got "big"\./);
+      expect(() => image(128, { decorelate: false } as never)).toThrow(
+        /^Error in param\.image: options must only have known keys, but got unknown option "decorelate" \(allowed: "h", "batch", "sd", "decorrelate", "fft", "alpha", "channels", "seed"; did you mean "decorrelate"\?\)\.$/,
+      );
     });
   });
 });
@@ -157,7 +163,9 @@ describe.each(BACKENDS)('grayscaleImage on %s', (backend) => {
       img.dispose();
       expectFdMatch(p, 4);
       p.dispose();
-      expect(() => grayscaleImage(6, { alpha: true } as never)).toThrow(/Error in param\.grayscaleImage: options must not set channels or alpha/);
+      expect(() => grayscaleImage(6, { alpha: true } as never)).toThrow(
+        /^Error in param\.grayscaleImage: options must only have known keys, but got unknown option "alpha" \(allowed: "h", "batch", "sd", "fft", "seed"\)\.$/,
+      );
     });
   });
 });
@@ -410,8 +418,11 @@ describe.each(BACKENDS)('custom on %s', (backend) => {
       const { grads, value } = tf.variableGrads(() => tf.sum(p.image()) as tf.Scalar, p.variables as tf.Variable[]);
       for (const v of p.variables) expect(maxAbsDiff(grads[v.name].dataSync(), new Float32Array(v.size))).toBeGreaterThan(0);
       tf.dispose([value, ...Object.values(grads)]);
+      expect([p.disposed, fg.disposed, bg.disposed, extra.disposed]).toEqual([false, false, false, false]);
       p.dispose();
       p.dispose();
+      // Ownership rule: a composite is made of its parts, so disposing it disposes them.
+      expect([p.disposed, fg.disposed, bg.disposed, extra.disposed]).toEqual([true, true, true, true]);
       expect(fg.variables[0].isDisposed).toBe(true);
       expect(extra.variables[0].isDisposed).toBe(true);
       expect(() => p.image()).toThrow(/param must not be disposed/);

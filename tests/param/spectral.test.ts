@@ -102,7 +102,7 @@ describe.each(BACKENDS)('irfft2dBasis on %s', (backend) => {
   it('rejects bad arguments without allocating', async () => {
     await useBackend(backend);
     await expectNoLeak(() => {
-      expect(() => irfft2dBasis(0, 4)).toThrow(/Error in irfft2dBasis: height must be a positive integer, but got 0\./);
+      expect(() => irfft2dBasis(0, 4)).toThrow(/Error in ops\.irfft2dBasis: height must be a positive integer, but got 0\./);
       expect(() => irfft2dBasis(4, 1)).toThrow(/spectrumWidth must be at least 2, but got 1\./);
       expect(() => irfft2dBasis(4, 3, { width: 5 })).toThrow(/options\.width must be at most .* = 4, but got 5\./);
       const basis = irfft2dBasis(4, 3);

@@ -104,7 +104,7 @@ describe('renderVis on the fixture models (cpu)', () => {
     await expectNoLeak(() => {
       const param = image(24, { seed: 1 });
       expect(() => visSession(vm, 'conv4_relu:1', { param, transforms: [jitter(2)] })).toThrow(
-        /Error in visSession: the param image must be 32×32 px after transforms \(the model's fixed input size\), but got 22×22 \(param image 24×24\)\. .*transform\.cropOrPadTo\(32, 32\)/,
+        /Error in render\.visSession: the param image must be 32×32 px after transforms \(the model's fixed input size\), but got 22×22 \(param image 24×24\)\. .*transform\.cropOrPadTo\(32, 32\)/,
       );
       const s = visSession(vm, 'conv4_relu:1', { param, transforms: [jitter(2), cropOrPadTo(32, 32)] });
       expect(Number.isFinite(s.step())).toBe(true);

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
 import { redirectedRelu6Grad, redirectedReluGrad, withRedirectedReluGrad } from '../../src/render/redirectedReluGrad';
 import { Rng } from '../../src/ops/random';
@@ -81,6 +82,33 @@ describe.each(BACKENDS)('redirected ReLU gradients on %s', (backend) => {
     });
     expect(tf.getGradient('Relu')).toBe(stockRelu);
     expect(tf.getGradient('Relu6')).toBe(stockRelu6);
+  });
+
+  it('redirects Keras ReLU(max_value=6), which tfjs-layers runs as Relu + ClipByValue(0, 6), like a Relu6', async () => {
+    await useBackend(backend);
+    const { x, dy, shape } = cases(17);
+    const stockClip = tf.getGradient('ClipByValue');
+    const relu6Layer = tfl.layers.reLU({ maxValue: 6 });
+    await expectNoLeak(() => {
+      const xt = tf.tensor4d(x, shape), c = tf.tensor4d(dy, shape);
+      const gradOf = (act: (v: tf.Tensor) => tf.Tensor) => tf.grad((v: tf.Tensor) => tf.sum(tf.mul(act(v), c)))(xt);
+      const keras6 = (v: tf.Tensor) => relu6Layer.apply(v) as tf.Tensor;
+      const clip5 = (v: tf.Tensor) => tf.clipByValue(tf.relu(v), 0, 5);
+      const [g6, g5] = withRedirectedReluGrad(() => [gradOf(keras6), gradOf(clip5)]);
+      const ref6 = lucidReference(x, dy, 4, true);
+      expect(maxAbsDiff(g6.dataSync(), ref6)).toBeLessThan(1e-6);
+      // Entry 2 (entirely outside [0, 6]) is where the ReLU6 redirect differs from ReLU's + clip's.
+      const reluThenClip = lucidReference(x, x.map((v, i) => (v > 6 ? 0 : dy[i])), 4, false);
+      expect(maxAbsDiff(ref6, reluThenClip)).toBeGreaterThan(0.1);
+      // A clip to another bound is not a ReLU6 (Lucid only redirects Relu6): ReLU redirect + ordinary clip.
+      const ref5 = lucidReference(x, x.map((v, i) => (v > 5 ? 0 : dy[i])), 4, false);
+      expect(maxAbsDiff(g5.dataSync(), ref5)).toBeLessThan(1e-6);
+      // Afterwards: the stock gradients (dy where 0 < x ≤ 6).
+      const after = gradOf(keras6);
+      expect(maxAbsDiff(after.dataSync(), x.map((v, i) => (v > 0 && v <= 6 ? dy[i] : 0)))).toBeLessThan(1e-7);
+      tf.dispose([xt, c, g6, g5, after]);
+    });
+    expect(tf.getGradient('ClipByValue')).toBe(stockClip);
   });
 
   it('binds the gradient when the op is recorded: wrapping the forward pass is enough, ops outside keep the stock one', async () => {

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { pixelImage } from '../../src/param/spatial';
 import { describe, expect, it, vi } from 'vitest';
 import { renderVis, RenderAbortError, visSession, RELU_OVERRIDE_LAST_STEP } from '../../src/render/index';
 import { Objective } from '../../src/objectives/objective';
@@ -59,7 +60,7 @@ describe.each(BACKENDS)('visSession on %s', (backend) => {
       expect(tf.memory().numTensors).toBe(after1);
       s.dispose();
       s.dispose(); // harmless
-      expect(() => s.step()).toThrow(/Error in visSession\.step: the session must not be disposed/);
+      expect(() => s.step()).toThrow(/Error in render\.visSession\.step: the session must not be disposed/);
     });
     expect(param.variables[0].isDisposed).toBe(false); // the caller's param stays alive
     param.dispose();
@@ -207,7 +208,7 @@ describe('visSession reads and errors (cpu)', () => {
       // step() returns the objective before its update (no transforms: the same value).
       expect(s.step()).toBeCloseTo(loss.data[0], 5);
       expect(() => s.evaluate('reluu')).toThrow(
-        /Error in visSession\.evaluate: name must be 'input', 'loss', a named output of the param \(image, fg, t_bg\) or a layer of the model, but got "reluu"\. Did you mean 'relu'/,
+        /Error in render\.visSession\.evaluate: name must be 'input', 'loss', a named output of the param \(image, fg, t_bg\) or a layer of the model, but got "reluu"\. Did you mean 'relu'/,
       );
       s.dispose();
     });
@@ -236,7 +237,7 @@ describe('visSession reads and errors (cpu)', () => {
       both.dispose();
       const bad = new Objective((T) => tf.mean(T('fgg')), 'mean(fgg)', ['fgg']);
       expect(() => visSession(model, bad, { param, transforms: [] })).toThrow(
-        /Error in visSession: the objective's layer must be a layer of the model, but got "fgg"/,
+        /Error in render\.visSession: the objective's layer must be a layer of the model, but got "fgg"/,
       );
     });
     param.dispose();
@@ -310,7 +311,7 @@ describe('visSession reads and errors (cpu)', () => {
       expect(error).toBeInstanceOf(RenderAbortError);
       const e = error as RenderAbortError;
       expect(e.name).toBe('AbortError');
-      expect(e.message).toMatch(/Error in renderVis: the render was aborted after 3 updates\./);
+      expect(e.message).toMatch(/Error in render\.renderVis: the render was aborted after 3 updates\./);
       expect(e.steps).toBe(3);
       expect(e.images).toHaveLength(1);
       expect(e.losses).toHaveLength(3);
@@ -327,7 +328,7 @@ describe('visSession reads and errors (cpu)', () => {
     const nanAt2 = new Objective((T) => tf.mul(tf.mean(T('relu')), T.step === 2 ? NaN : 1), 'channel(relu:0) * maybe NaN', ['relu']);
     await expectNoLeak(async () => {
       await expect(renderVis(model, nanAt2, { param, transforms: [] })).rejects.toThrow(
-        /Error in visSession\.step: the objective must be finite, but got NaN at update 3 \(after 2 updates\) for objective "channel\(relu:0\) \* maybe NaN"/,
+        /Error in render\.visSession\.step: the objective must be finite, but got NaN at update 3 \(after 2 updates\) for objective "channel\(relu:0\) \* maybe NaN"/,
       );
     });
     expect(values(param.variables[0]).every(Number.isFinite)).toBe(true);
@@ -341,30 +342,37 @@ describe('visSession reads and errors (cpu)', () => {
     const param = pixelParam(8, 11);
     const bad = (f: () => unknown, re: RegExp) => expect(f).toThrow(re);
     await expectNoLeak(async () => {
-      bad(() => visSession(model, channelMean('gapp', 0), { param }), /Error in visSession: the objective's layer must be a layer of the model, but got "gapp" \(in "channel\(gapp:0\)"\)\. Did you mean 'gap'/);
+      bad(() => visSession(model, channelMean('gapp', 0), { param }), /Error in render\.visSession: the objective's layer must be a layer of the model, but got "gapp" \(in "channel\(gapp:0\)"\)\. Did you mean 'gap'/);
       bad(() => visSession(model, 'reluu:1', { param }), /must be a layer of the model, but got "reluu".*Did you mean 'relu'/);
       bad(() => visSession(model, 'relu:9', { param }), /out of range/); // the objective's own error, from the trial pass
-      bad(() => visSession(model, {} as unknown as Objective, { param }), /Error in visSession: objective must be an Objective, a number or a 'layer:n' string, but got \[object Object\]\./);
+      bad(() => visSession(model, {} as unknown as Objective, { param }), /Error in render\.visSession: objective must be an Objective, a number or a 'layer:n' string, but got \[object Object\]\./);
       bad(() => visSession(model, null as unknown as Objective, { param }), /objective must be an Objective.*but got null/);
-      bad(() => visSession({} as never, 'relu:0', { param }), /Error in visSession: model must be a VisModel/);
+      bad(() => visSession({} as never, 'relu:0', { param }), /Error in render\.visSession: model must be a VisModel/);
       bad(() => visSession(model, 'relu:0', { param, transforms: 'none' as never }), /transforms must be an array/);
       bad(() => visSession(model, 'relu:0', { param, seed: NaN }), /seed must be a finite number, but got NaN/);
       bad(() => visSession(model, 'relu:0', { param, optimizer: 'adam' as never }), /optimizer must be a tf\.Optimizer/);
       bad(() => visSession(model, 'relu:0', { param: { image: 1 } as unknown as Param }), /param must be a Param/);
       const fixed = tinyModel({ fixedSize: 32 });
-      bad(() => visSession(fixed, 'relu:0', { param, transforms: [] }), /Error in visSession: the param image must be 32×32 px after transforms \(the model's fixed input size\), but got 8×8/);
+      bad(() => visSession(fixed, 'relu:0', { param, transforms: [] }), /Error in render\.visSession: the param image must be 32×32 px after transforms \(the model's fixed input size\), but got 8×8/);
       fixed.dispose();
       const small = tinyModel({ minSize: 10 });
-      bad(() => visSession(small, 'relu:0', { param, transforms: [randomCrop] }), /Error in visSession: the param image must have a size the model can take, but got \[1, 6, 6, 3\] after transforms/);
+      bad(() => visSession(small, 'relu:0', { param, transforms: [randomCrop] }), /Error in render\.visSession: the param image must have a size the model can take, but got \[1, 6, 6, 3\] after transforms/);
       small.dispose();
       const rgba: Param = { ...param, shape: [1, 8, 8, 4], image: () => tf.concat([param.image(), tf.ones([1, 8, 8, 1])], 3) as tf.Tensor4D };
       bad(() => visSession(model, 'relu:0', { param: rgba, transforms: [] }), /must have 3 channels \(the model's input\) after transforms, but got 4 \(an alpha channel/);
       const s = visSession(model, 3, { param, transforms: [] });
-      bad(() => s.step(), /Error in visSession\.step: objective must depend on the param's variables, but got "3\.0"/);
+      bad(() => s.step(), /Error in render\.visSession\.step: objective must depend on the param's variables, but got "3\.0"/);
       s.dispose();
-      await expect(renderVis(model, 'relu:0', { param, thresholds: [] })).rejects.toThrow(/Error in renderVis: thresholds must be a non-empty array of non-negative integers, but got \[\]/);
+      await expect(renderVis(model, 'relu:0', { param, thresholds: [] })).rejects.toThrow(/Error in render\.renderVis: thresholds must be a non-empty array of non-negative integers, but got \[\]/);
       await expect(renderVis(model, 'relu:0', { param, thresholds: [1.5] })).rejects.toThrow(/thresholds must be/);
       await expect(renderVis(model, 'rel:0', { param })).rejects.toThrow(/Did you mean 'relu'/);
+      // Unknown option keys name the allowed ones and the closest.
+      bad(() => visSession(model, 'relu:0', { param, seeed: 1 } as never), /^Error in render\.visSession: options must only have known keys, but got unknown option "seeed" \(allowed: "param", "optimizer", "transforms", "reluGradientOverride", "seed"; did you mean "seed"\?\)\.$/);
+      await expect(renderVis(model, 'relu:0', { param, onProgres: () => undefined } as never)).rejects.toThrow(/^Error in render\.renderVis: options must only have known keys, but got unknown option "onProgres" \(allowed: .*; did you mean "onProgress"\?\)\.$/);
+      // A disposed param is refused (every library param has a `disposed` flag).
+      const gone = pixelImage([1, 8, 8, 3], { sd: 0.1, seed: 1 });
+      gone.dispose();
+      bad(() => visSession(model, 'relu:0', { param: gone, transforms: [] }), /^Error in render\.visSession: param must not be disposed, but got a disposed param\.$/);
     });
     param.dispose();
     model.dispose();

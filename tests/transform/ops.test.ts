@@ -55,7 +55,7 @@ describe.each(BACKENDS)('transform ops on %s', (backend) => {
     await expectNoLeak(() => {
       const x = tf.ones([1, 2, 2, 1]) as tf.Tensor4D;
       expect(() => bilinearSample(x, { height: 2, width: 2, ys: [0], xs: [0] })).toThrow(
-        /^Error in bilinearSample: grid\.ys and grid\.xs must have height \* width = 4 entries, but got 1 and 1\.$/,
+        /^Error in ops\.bilinearSample: grid\.ys and grid\.xs must have height \* width = 4 entries, but got 1 and 1\.$/,
       );
       expect(() => bilinearSample(x, { height: 0, width: 2, ys: [], xs: [] })).toThrow(/grid size must be positive integers, but got 0x2/);
       x.dispose();
