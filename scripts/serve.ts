@@ -17,6 +17,18 @@
  * field maps it away (as tfjs does for `fs`, `worker_threads`, ...).
  *
  * Run it with `npm run playground` (options: `--port N`, default 8080; `--host`, default 127.0.0.1).
+ *
+ * Hardening (the page is reachable by any web page the user opens, through the browser):
+ * - malformed requests (`GET /%zz`, `GET //[`) get a 400 and the server keeps serving; a handler
+ *   error gives a 500, never a crash; the 404 does not echo the path;
+ * - only loopback host names are answered (`localhost`, `*.localhost`, `127.0.0.1`, `[::1]`, and the
+ *   `--host` given): any other `Host` header gets a 421, so a DNS-rebinding page cannot read it;
+ * - every response carries `X-Content-Type-Options: nosniff`, a Content-Security-Policy (scripts
+ *   and wasm from this origin only), and `Cross-Origin-Opener-Policy: same-origin` +
+ *   `Cross-Origin-Embedder-Policy: require-corp` (cross-origin isolation, which also lets the
+ *   browser use SharedArrayBuffer and wasm threads);
+ * - run as a script, it stops on SIGTERM/SIGINT/SIGHUP and when its parent process dies, so killing
+ *   `npm run playground` by its PID stops the server.
  */
 import * as http from 'node:http';
 import * as fs from 'node:fs';
@@ -42,6 +54,10 @@ export interface ServeOptions {
   minify?: boolean;
   /** Inline source maps (handy in devtools, slower to build and load). Default false; the CLI turns them on. */
   sourcemap?: boolean;
+  /** Serve the default model under `/models/default/`. Default true (false starts faster, for tests). */
+  defaultModel?: boolean;
+  /** Other entry points (name → file) instead of the page's; for tests of the server itself. */
+  entries?: Record<string, string>;
 }
 
 /** A running server. */
@@ -171,6 +187,50 @@ export async function defaultModelFiles(): Promise<{ files: Map<string, Asset>; 
   }
 }
 
+/**
+ * Headers sent with every response. The CSP allows scripts and wasm only from this origin and
+ * from blob: URLs (`'wasm-unsafe-eval'` compiles the tfjs wasm binaries; with cross-origin isolation
+ * tfjs runs threaded wasm, whose workers are blob: URLs that `importScripts` a blob: copy of the
+ * glue code), inline styles (the page's `<style>`), and the page's one inline handler by its hash.
+ * No `'unsafe-eval'`, no `'unsafe-inline'` scripts, no plugins, no framing.
+ */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'x-content-type-options': 'nosniff',
+  'content-security-policy': [
+    "default-src 'self'",
+    // 'unsafe-hashes' + hash: only the form's onsubmit="return false" in playground/index.html.
+    "script-src 'self' blob: 'wasm-unsafe-eval' 'unsafe-hashes' 'sha256-GZIcz60Uwd6wT3vaYke/atSr53TehbYAPepOa3d03Vw='",
+    "worker-src 'self' blob:",
+    "img-src 'self' data: blob:",
+    "style-src 'self' 'unsafe-inline'",
+    "connect-src 'self' blob: data:",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join('; '),
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-embedder-policy': 'require-corp',
+  'cross-origin-resource-policy': 'same-origin',
+  'referrer-policy': 'no-referrer',
+});
+
+/**
+ * Which `Host` headers the server answers: loopback names (and `listenHost` itself when it is a
+ * specific name or address), any port. Blocks DNS rebinding (a foreign name resolving to 127.0.0.1).
+ */
+export function hostAllowed(listenHost: string): (hostHeader: string | undefined) => boolean {
+  const extra = listenHost === '0.0.0.0' || listenHost === '::' ? null : listenHost.toLowerCase().replace(/^\[|\]$/g, '');
+  return (header) => {
+    if (!header) return false;
+    const m = /^(\[[0-9a-f:.]+\]|[^:\[\]]+)(?::\d{1,5})?$/i.exec(header.trim());
+    if (!m) return false;
+    const name = m[1].toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');
+    if (name === 'localhost' || name.endsWith('.localhost') || name === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name)) return true;
+    return extra !== null && name === extra;
+  };
+}
+
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -186,30 +246,41 @@ export async function startServer(options: ServeOptions = {}): Promise<Playgroun
   const bundles = await buildBundles(options);
   const assets = new Map<string, Asset>();
   for (const [p, text] of bundles) assets.set(p, { body: text, type: TYPES['.js'] });
-  const model = await defaultModelFiles();
+  const model = options.defaultModel === false ? { files: new Map<string, Asset>() } : await defaultModelFiles();
   for (const [name, a] of model.files) assets.set(`/models/default/${name}`, a);
   if (model.reason) console.warn(`playground: no default model (${model.reason}); users can still pick model files.`);
 
+  const allowedHost = hostAllowed(host);
   const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const p = decodeURIComponent(url.pathname);
     const send = (status: number, body: Uint8Array | string, type: string): void => {
-      res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
+      res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': type, 'cache-control': 'no-store' });
       res.end(req.method === 'HEAD' ? undefined : body);
     };
-    if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'method not allowed', 'text/plain');
-    const asset = assets.get(p);
-    if (asset) return send(200, asset.body, asset.type);
-    const testPage = /^\/test\/([\w-]+)\.html$/.exec(p);
-    if (testPage && assets.has(`/test/${testPage[1]}.js`)) {
-      return send(200, `<!doctype html><meta charset="utf-8"><title>${testPage[1]}</title><link rel="icon" href="data:,"><script type="module" src="/test/${testPage[1]}.js"></script>`, TYPES['.html']);
+    try {
+      if (!allowedHost(req.headers.host)) return send(421, 'misdirected request: this server answers only to localhost', 'text/plain; charset=utf-8');
+      let p: string;
+      try {
+        p = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
+      } catch {
+        return send(400, 'bad request', 'text/plain; charset=utf-8');
+      }
+      if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'method not allowed', 'text/plain; charset=utf-8');
+      const asset = assets.get(p);
+      if (asset) return send(200, asset.body, asset.type);
+      const testPage = /^\/test\/([\w-]+)\.html$/.exec(p);
+      if (testPage && assets.has(`/test/${testPage[1]}.js`)) {
+        return send(200, `<!doctype html><meta charset="utf-8"><title>${testPage[1]}</title><link rel="icon" href="data:,"><script type="module" src="/test/${testPage[1]}.js"></script>`, TYPES['.html']);
+      }
+      let file: string | undefined;
+      if (p === '/' || p === '/index.html') file = path.join(ROOT, 'playground', 'index.html');
+      else if (/^\/wasm\/[\w-]+\.wasm$/.test(p)) file = path.join(WASM_DIR, path.basename(p));
+      else if (/^\/[\w-]+\.(css|png)$/.test(p)) file = path.join(ROOT, 'playground', path.basename(p));
+      if (file && fs.existsSync(file)) return send(200, fs.readFileSync(file), TYPES[path.extname(file)] ?? 'application/octet-stream');
+      return send(404, 'not found', 'text/plain; charset=utf-8');
+    } catch {
+      if (!res.headersSent) return send(500, 'internal error', 'text/plain; charset=utf-8');
+      res.destroy();
     }
-    let file: string | undefined;
-    if (p === '/' || p === '/index.html') file = path.join(ROOT, 'playground', 'index.html');
-    else if (/^\/wasm\/[\w-]+\.wasm$/.test(p)) file = path.join(WASM_DIR, path.basename(p));
-    else if (/^\/[\w-]+\.(css|png)$/.test(p)) file = path.join(ROOT, 'playground', path.basename(p));
-    if (file && fs.existsSync(file)) return send(200, fs.readFileSync(file), TYPES[path.extname(file)] ?? 'application/octet-stream');
-    return send(404, `not found: ${p}`, 'text/plain');
   });
   const sockets = new Set<import('node:net').Socket>();
   server.on('connection', (s) => {
@@ -254,9 +325,33 @@ function parseArgs(argv: readonly string[]): ServeOptions {
   return opts;
 }
 
+/**
+ * Stops the server (and the process) on SIGTERM, SIGINT and SIGHUP, and when the parent process
+ * goes away (its pid changes: `npm run playground` killed, even with SIGKILL).
+ */
+function stopWithParent(server: PlaygroundServer): void {
+  let stopping = false;
+  const stop = (why: string): void => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`tfjs-optvis playground: stopping (${why}).`);
+    const force = setTimeout(() => process.exit(0), 2000);
+    force.unref();
+    void server.close().then(() => process.exit(0));
+  };
+  for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => stop(sig));
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) stop('parent process exited');
+  }, 500).unref();
+}
+
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   startServer(parseArgs(process.argv.slice(2))).then(
-    (s) => console.log(`tfjs-optvis playground: ${s.url}  (Ctrl+C to stop)`),
+    (s) => {
+      stopWithParent(s);
+      console.log(`tfjs-optvis playground: ${s.url}  (Ctrl+C to stop)`);
+    },
     (e: unknown) => {
       console.error(e instanceof Error ? e.message : e);
       process.exit(1);

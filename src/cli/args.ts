@@ -1,12 +1,26 @@
-import { parseArgs } from 'node:util';
+import { closestNames } from '../errors';
 
-/** A command-line mistake: printed as one line, exit code 2. */
+/** A command-line mistake: printed as one line, exit code {@link EXIT.usage}. */
 export class UsageError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'UsageError';
   }
 }
+
+/**
+ * The CLI's exit codes: 0 done; 1 the work failed (model files unreadable or invalid, a render or
+ * write error); 2 the command line is wrong (unknown or repeated flag, a bad value, a --model path
+ * that does not exist, a --layer the model lacks, an -o path that cannot be written);
+ * 130 interrupted (Ctrl-C), nothing written.
+ */
+export const EXIT = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as const;
+
+/** Largest `--size`: memory grows with size², and a render keeps many image-sized tensors. */
+export const MAX_SIZE = 2048;
+
+/** Largest `--steps`. */
+export const MAX_STEPS = 1_000_000;
 
 /** What `tfjs-optvis render` was asked to do. */
 export interface RenderCommand {
@@ -22,7 +36,10 @@ export interface RenderCommand {
   readonly seed: number;
   readonly backend: 'wasm' | 'cpu';
   readonly alpha: boolean;
+  /** File to write, or `'-'` for stdout. */
   readonly output: string;
+  /** Output format, from the output's extension (`.jpg`/`.jpeg` → JPEG, otherwise PNG). */
+  readonly format: 'png' | 'jpeg';
   readonly quiet: boolean;
 }
 
@@ -39,8 +56,8 @@ export interface LayersCommand {
 export type Command = RenderCommand | LayersCommand | { readonly command: 'help'; readonly topic?: string } | { readonly command: 'version' };
 
 export const USAGE = `Usage:
-  tfjs-optvis render [--layer <name> --channel <n>] [--model <dir|model.json>] -o <out.png> [options]
-  tfjs-optvis layers [--model <dir|model.json>]
+  tfjs-optvis render [--layer <name> --channel <n>] [--model <dir|model.json|name>] -o <out.png> [options]
+  tfjs-optvis layers [--model <dir|model.json|name>]
 
 Renders a feature visualization (Lucid's render_vis): an image that maximises the mean activation
 of one channel of a layer. Without --model, the embedded default model is used (MobileNetV2 from
@@ -49,27 +66,180 @@ the nsfwjs package, input [0,1]) and, without --layer/--channel, its channel blo
 Render options:
   --layer <name>          layer to visualize (see "tfjs-optvis layers")
   --channel <n>           channel index in that layer
-  --model <path>          tfjs model directory or model.json (LayersModel or GraphModel)
-  --input-range <lo,hi>   pixel value range the model expects (default 0,1 for --model)
+  --model <path|name>     tfjs model directory or model.json (LayersModel or GraphModel), or an
+                          embedded model: mobilenet-v2 (the default) or inception-v3
+  --input-range <lo,hi>   pixel value range the model was trained on: required with a model
+                          directory (e.g. 0,1 or -1,1 or 0,255); a wrong range gives meaningless images
   --cut-at <layer>        load only the network up to this layer
   --no-strict             load even if weight shards are missing (with --cut-at before them)
-  --size <px>             image size (default 128)
+  --size <px>             image size, 1..${MAX_SIZE} (default 128)
   --steps <n>             optimization steps (default 512)
   --seed <n>              random seed (default 0)
   --backend <wasm|cpu>    tfjs backend (default wasm, faster in Node)
   --alpha                 optimize a transparent (RGBA) image, PNG keeps the alpha
-  -o, --output <file>     PNG to write (required)
+  -o, --output <file>     image to write: .png (default) or .jpg/.jpeg; "-" writes PNG to stdout.
+                          Written like cp: an existing file keeps its mode, a symlink's target is
+                          replaced, a FIFO or device is written into
   -q, --quiet             no progress bar
   -h, --help              this help
-  -v, --version           version`;
+  -v, --version           version
 
-function int(name: string, raw: string | undefined, dflt: number, min: number): number {
+Exit codes: 0 done; 1 the work failed (unreadable model files, render or write error);
+2 the command line is wrong (unknown or repeated flag, bad value, missing model path, unknown
+layer, unwritable output); 130 interrupted by Ctrl-C (nothing written).`;
+
+/** How a flag is spelled and whether it takes a value. */
+export interface FlagSpec {
+  /** Takes a value (`--size 64`, `--size=64`); otherwise a switch. */
+  readonly value: boolean;
+  /** One-letter alias, e.g. `'o'` for `-o`. */
+  readonly short?: string;
+}
+
+/** Flags and positionals as typed; `spelled` keeps how each flag was written (for messages). */
+export interface ParsedFlags {
+  readonly values: Map<string, string | true>;
+  readonly spelled: Map<string, string>;
+  readonly positionals: string[];
+}
+
+const RENDER_FLAGS: Record<string, FlagSpec> = {
+  layer: { value: true },
+  channel: { value: true },
+  model: { value: true },
+  'input-range': { value: true },
+  'cut-at': { value: true },
+  'no-strict': { value: false },
+  size: { value: true },
+  steps: { value: true },
+  seed: { value: true },
+  backend: { value: true },
+  alpha: { value: false },
+  output: { value: true, short: 'o' },
+  quiet: { value: false, short: 'q' },
+  help: { value: false, short: 'h' },
+  version: { value: false, short: 'v' },
+};
+
+const LAYERS_FLAGS = ['model', 'input-range', 'cut-at', 'no-strict', 'backend', 'help', 'version'];
+
+/** `--size`, or `-o/--output` for a flag with a one-letter alias. */
+function flagName(name: string, spec: Record<string, FlagSpec>): string {
+  const short = spec[name]?.short;
+  return short ? `-${short}/--${name}` : `--${name}`;
+}
+
+/**
+ * Splits `argv` into flags and positionals by `spec`. Fails with one line naming what was typed:
+ * an unknown flag (with the closest known flag), a flag given twice, a value missing or given to a
+ * switch. A value may start with `-` when it is a number or range (`--input-range -1,1`) or is
+ * exactly `-` (`-o -`).
+ */
+export function parseFlags(argv: readonly string[], spec: Record<string, FlagSpec>): ParsedFlags {
+  const values = new Map<string, string | true>();
+  const spelled = new Map<string, string>();
+  const positionals: string[] = [];
+  const shorts = new Map(Object.entries(spec).flatMap(([name, s]) => (s.short ? [[s.short, name] as const] : [])));
+  const known = [...Object.keys(spec).map((n) => `--${n}`), ...[...shorts.keys()].map((s) => `-${s}`)];
+  const unknown = (typed: string): never => {
+    const flag = typed.split('=')[0];
+    const [best] = closestNames(flag.replace(/^-+/, '').length === 1 ? flag : flag.replace(/^-+/, '--'), known, 1);
+    throw new UsageError(`unknown flag ${JSON.stringify(flag)}${best ? `; did you mean ${best}?` : '.'} Run "tfjs-optvis --help" for the flags.`);
+  };
+  const set = (name: string, typed: string, value: string | true): void => {
+    if (values.has(name)) {
+      const prev = spelled.get(name);
+      throw new UsageError(`${flagName(name, spec)} was given twice (${prev} and ${typed}); give it once.`);
+    }
+    values.set(name, value);
+    spelled.set(name, typed);
+  };
+  const looksLikeValue = (v: string | undefined): v is string => v !== undefined && (v === '-' || !v.startsWith('-') || /^-[\d.]/.test(v));
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    let name: string;
+    let inline: string | undefined;
+    let typed: string;
+    if (a.startsWith('--')) {
+      const eq = a.indexOf('=');
+      name = eq < 0 ? a.slice(2) : a.slice(2, eq);
+      inline = eq < 0 ? undefined : a.slice(eq + 1);
+      typed = eq < 0 ? a : a.slice(0, eq);
+      if (!Object.prototype.hasOwnProperty.call(spec, name)) unknown(a);
+    } else if (a.startsWith('-') && a.length > 1 && !/^-[\d.]/.test(a)) {
+      const long = shorts.get(a[1]);
+      if (long === undefined) unknown(a.slice(0, 2));
+      name = long as string;
+      typed = a.slice(0, 2);
+      if (a.length > 2) {
+        if (spec[name].value) inline = a[2] === '=' ? a.slice(3) : a.slice(2);
+        else {
+          // -qh: a group of switches.
+          for (const c of a.slice(1)) {
+            const n = shorts.get(c);
+            if (n === undefined || spec[n].value) unknown(`-${c}`);
+            set(n as string, `-${c}`, true);
+          }
+          continue;
+        }
+      }
+    } else {
+      positionals.push(a);
+      continue;
+    }
+    if (!spec[name].value) {
+      if (inline !== undefined) throw new UsageError(`${typed} takes no value, but got ${JSON.stringify(a)}.`);
+      set(name, typed, true);
+      continue;
+    }
+    let value = inline;
+    if (value === undefined) {
+      const next = argv[i + 1];
+      if (!looksLikeValue(next)) {
+        throw new UsageError(`${typed} needs a value${next === undefined ? ', but it is the last argument' : `, but is followed by the flag ${JSON.stringify(next)}`}.`);
+      }
+      value = next;
+      i++;
+    }
+    set(name, `${typed} ${JSON.stringify(value)}`, value);
+  }
+  return { values, spelled, positionals };
+}
+
+function int(name: string, raw: string | undefined, dflt: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (raw === undefined) return dflt;
   const v = Number(raw);
   if (!/^[-+]?\d+$/.test(raw.trim()) || !Number.isSafeInteger(v) || v < min) {
+    if (/^\+?\d+$/.test(raw.trim()) && v > max) return tooBig(name, raw, max);
     throw new UsageError(`--${name} must be ${min === 1 ? 'a positive' : 'a non-negative'} integer, but got ${JSON.stringify(raw)}.`);
   }
+  if (v > max) return tooBig(name, raw, max);
   return v;
+}
+
+function tooBig(name: string, raw: string, max: number): never {
+  if (name === 'size') {
+    const n = Number(raw);
+    throw new UsageError(
+      `--size must be at most ${max}, but got ${raw}: one ${raw}×${raw} RGB image alone needs ${bytes(n * n * 3 * 4)} as float32, and a render keeps many such tensors.`,
+    );
+  }
+  throw new UsageError(`--${name} must be at most ${max}, but got ${raw}.`);
+}
+
+function bytes(n: number): string {
+  const units = ['bytes', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB'];
+  let v = n;
+  let u = 0;
+  while (v >= 1000 && u < units.length - 1) {
+    v /= 1000;
+    u++;
+  }
+  return u === 0 ? `${v} bytes` : `${v >= 100 ? Math.round(v) : v.toPrecision(2)} ${units[u]}`;
 }
 
 function range(raw: string | undefined): readonly [number, number] | undefined {
@@ -88,81 +258,68 @@ function backend(raw: string | undefined): 'wasm' | 'cpu' {
   return raw;
 }
 
-const VALUE_OPTIONS = new Set(['layer', 'channel', 'model', 'input-range', 'cut-at', 'size', 'steps', 'seed', 'backend', 'output']);
+const UNSUPPORTED_IMAGE_TYPES = /\.(gif|webp|bmp|tiff?|avif|heic|heif|svg|ico)$/i;
+
+/** The output format from the `-o` value: JPEG for `.jpg`/`.jpeg`, PNG otherwise (and for stdout). */
+function outputFormat(file: string, alpha: boolean): 'png' | 'jpeg' {
+  const ext = UNSUPPORTED_IMAGE_TYPES.exec(file);
+  if (ext) throw new UsageError(`-o/--output must end with .png, .jpg or .jpeg (other image types are not written), but got ${JSON.stringify(file)}.`);
+  const jpeg = file !== '-' && /\.jpe?g$/i.test(file);
+  if (jpeg && alpha) throw new UsageError(`--alpha needs a PNG output (JPEG has no alpha channel), but -o is ${JSON.stringify(file)}.`);
+  return jpeg ? 'jpeg' : 'png';
+}
 
 /** Parses the command line (without `node` and the script). Throws {@link UsageError}. */
 export function parseCommand(argv: readonly string[]): Command {
-  // Let option values start with '-' when they are numbers ("--steps -3", "--input-range -1,1"),
-  // so that the checks below can say what is wrong with them.
-  const args: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const next = argv[i + 1];
-    if (/^--[a-z-]+$/.test(a) && VALUE_OPTIONS.has(a.slice(2)) && next !== undefined && /^-[\d.]/.test(next)) {
-      args.push(`${a}=${next}`);
-      i++;
-    } else args.push(a);
-  }
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        layer: { type: 'string' },
-        channel: { type: 'string' },
-        model: { type: 'string' },
-        'input-range': { type: 'string' },
-        'cut-at': { type: 'string' },
-        'no-strict': { type: 'boolean' },
-        size: { type: 'string' },
-        steps: { type: 'string' },
-        seed: { type: 'string' },
-        backend: { type: 'string' },
-        alpha: { type: 'boolean' },
-        output: { type: 'string', short: 'o' },
-        quiet: { type: 'boolean', short: 'q' },
-        help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean', short: 'v' },
-      },
-    });
-  } catch (e) {
-    // parseArgs messages are one line already ("Unknown option '--foo'...").
-    throw new UsageError(`${(e as Error).message.split('\n')[0]} Run "tfjs-optvis --help" for usage.`);
-  }
-  const { values: o, positionals } = parsed;
-  if (o.version) return { command: 'version' };
+  const { values, spelled, positionals } = parseFlags(argv, RENDER_FLAGS);
+  const str = (name: string): string | undefined => {
+    const v = values.get(name);
+    return typeof v === 'string' ? v : undefined;
+  };
+  if (values.has('version')) return { command: 'version' };
   const cmd = positionals[0];
-  if (o.help || cmd === undefined || cmd === 'help') return { command: 'help', topic: positionals[1] };
+  if (values.has('help') || cmd === undefined || cmd === 'help') return { command: 'help', topic: positionals[1] };
+  if (cmd !== 'render' && cmd !== 'layers') {
+    const [best] = closestNames(cmd, ['render', 'layers'], 1);
+    throw new UsageError(`unknown command ${JSON.stringify(cmd)}; did you mean "${best}"? The commands are "render" and "layers".`);
+  }
   if (positionals.length > 1) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[1])}. Run "tfjs-optvis --help" for usage.`);
-  if (o.model !== undefined && o.model === '') throw new UsageError('--model must be a model directory or model.json path, but got "".');
+  if (cmd === 'layers') {
+    for (const name of values.keys()) {
+      if (!LAYERS_FLAGS.includes(name)) {
+        throw new UsageError(`${spelled.get(name)?.split(' ')[0]} does not apply to "tfjs-optvis layers" (its flags: ${LAYERS_FLAGS.slice(0, 5).map((f) => `--${f}`).join(', ')}).`);
+      }
+    }
+  }
+  const model = str('model');
+  if (model !== undefined && model === '') throw new UsageError('--model must be a model directory, a model.json path or an embedded model name, but got "".');
   const common = {
-    model: o.model,
-    inputRange: range(o['input-range']),
-    cutAt: o['cut-at'],
-    strict: !o['no-strict'],
-    backend: backend(o.backend),
+    model,
+    inputRange: range(str('input-range')),
+    cutAt: str('cut-at'),
+    strict: !values.has('no-strict'),
+    backend: backend(str('backend')),
   };
   if (cmd === 'layers') return { command: 'layers', ...common };
-  if (cmd !== 'render') throw new UsageError(`unknown command ${JSON.stringify(cmd)}: use "render" or "layers". Run "tfjs-optvis --help" for usage.`);
-  if (o.output === undefined || o.output === '') throw new UsageError('-o/--output must name the PNG file to write, but it is missing.');
-  if ((o.layer === undefined) !== (o.channel === undefined)) {
-    throw new UsageError(`--layer and --channel go together, but only ${o.layer === undefined ? '--channel' : '--layer'} was given.`);
+  const output = str('output');
+  if (output === undefined || output === '') throw new UsageError('-o/--output must name the image file to write (or "-" for stdout), but it is missing.');
+  const layer = str('layer');
+  const channel = str('channel');
+  if ((layer === undefined) !== (channel === undefined)) {
+    throw new UsageError(`--layer and --channel go together, but only ${layer === undefined ? '--channel' : '--layer'} was given.`);
   }
-  if (o.model !== undefined && o.layer === undefined) {
-    throw new UsageError('--layer and --channel are required with --model (list layers with "tfjs-optvis layers --model ...").');
-  }
+  const alpha = values.has('alpha');
   return {
     command: 'render',
     ...common,
-    layer: o.layer,
-    channel: o.channel === undefined ? undefined : int('channel', o.channel, 0, 0),
-    size: int('size', o.size, 128, 1),
-    steps: int('steps', o.steps, 512, 1),
-    seed: int('seed', o.seed, 0, 0),
-    alpha: o.alpha ?? false,
-    output: o.output,
-    quiet: o.quiet ?? false,
+    layer,
+    channel: channel === undefined ? undefined : int('channel', channel, 0, 0),
+    size: int('size', str('size'), 128, 1, MAX_SIZE),
+    steps: int('steps', str('steps'), 512, 1, MAX_STEPS),
+    seed: int('seed', str('seed'), 0, 0),
+    alpha,
+    output,
+    format: outputFormat(output, alpha),
+    quiet: values.has('quiet'),
   };
 }

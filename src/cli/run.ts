@@ -1,64 +1,127 @@
-import { promises as fs, constants as fsConstants } from 'node:fs';
-import * as path from 'node:path';
+import { promises as fs } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
-import { OptvisError } from '../errors';
-import { writePng } from '../io/node/files';
+import { OptvisError, closestNames, didYouMean, editDistance } from '../errors';
+import { resolveOutput, toJpeg, writeOutputFile } from '../io/node/files';
+import { toPng } from '../io/png';
 import { loadDefaultModel, loadModel } from '../model/loadNode';
-import { DEFAULT_MODEL_INFO, DEFAULT_TARGET } from '../model/defaultModel';
+import { EMBEDDED_MODELS, EMBEDDED_MODEL_NAMES, type EmbeddedModelInfo, type EmbeddedModelName } from '../model/embeddedModels';
 import type { VisModel } from '../model/types';
 import { channel } from '../objectives/index';
 import { Objective } from '../objectives/objective';
 import { collapseAlphaRandom, standardTransforms } from '../transform/index';
 import { image } from '../param/index';
-import { renderVis } from '../render/index';
-import { parseCommand, UsageError, USAGE, type LayersCommand, type RenderCommand } from './args';
+import { RenderAbortError, renderVis } from '../render/index';
+import { EXIT, parseCommand, UsageError, USAGE, type LayersCommand, type RenderCommand } from './args';
 import { progressReporter } from './progress';
 import pkg from '../../package.json';
 
-/** Where the CLI writes: injectable for tests. */
+/** Where the CLI writes, and what interrupts it: injectable for tests. */
 export interface CliStreams {
-  readonly stdout: { write(s: string): unknown; isTTY?: boolean };
+  readonly stdout: { write(s: string | Uint8Array): unknown; isTTY?: boolean };
   readonly stderr: { write(s: string): unknown; isTTY?: boolean };
+  /** Aborts a running command (the `tfjs-optvis` binary wires Ctrl-C / SIGINT to it). */
+  readonly signal?: AbortSignal;
+}
+
+/** Ctrl-C: printed as one line, exit code {@link EXIT.interrupted}. */
+class Interrupted extends Error {
+  constructor(readonly step: number) {
+    super(`interrupted at step ${step}; nothing written`);
+    this.name = 'Interrupted';
+  }
+}
+
+/** A failure of the work itself (exit code 1), already worded for the command line. */
+class CliFailure extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CliFailure';
+  }
+}
+
+/**
+ * The body of a library error, in the command line's words: without `Error in <function>:` and
+ * with option names replaced by the flags the user typed.
+ */
+function cliWording(e: unknown): string {
+  const raw = e instanceof Error ? e.message : String(e);
+  return raw
+    .replace(/^Error in [\w.]+: /, '')
+    .replace(/\boptions\.cutAt\b|\bcutAt\b/g, '--cut-at')
+    .replace(/\boptions\.inputRange\b|\binputRange\b/g, '--input-range')
+    .replace(/Pass strict: false/g, 'Pass --no-strict')
+    .replace(/\bstrict: false\b/g, '--no-strict')
+    .replace(/\s*\n\s*/g, ' ');
 }
 
 async function setBackend(name: 'wasm' | 'cpu'): Promise<void> {
   // tfjs prints a "use tfjs-node" banner on first use in Node; the CLI's stderr is for progress and errors.
   tf.env().set('PROD', true);
-  if (!(await tf.setBackend(name))) throw new UsageError(`--backend ${name} failed to initialise.`);
+  if (!(await tf.setBackend(name))) throw new CliFailure(`--backend ${name} failed to initialise.`);
   await tf.ready();
 }
 
-async function openModel(cmd: RenderCommand | LayersCommand): Promise<VisModel> {
-  if (cmd.model === undefined) {
-    if (cmd.inputRange !== undefined || cmd.cutAt !== undefined || !cmd.strict) {
-      throw new UsageError('--input-range, --cut-at and --no-strict need --model (the default model has its own settings).');
-    }
-    return loadDefaultModel();
-  }
-  return loadModel(cmd.model, { inputRange: cmd.inputRange ?? [0, 1], cutAt: cmd.cutAt, strict: cmd.strict });
+/** What `--model` names: an embedded model or a path on disk. */
+type ModelChoice = { readonly kind: 'embedded'; readonly info: EmbeddedModelInfo } | { readonly kind: 'path'; readonly path: string };
+
+async function chooseModel(cmd: RenderCommand | LayersCommand): Promise<ModelChoice> {
+  if (cmd.model === undefined) return { kind: 'embedded', info: EMBEDDED_MODELS['mobilenet-v2'] };
+  const exists = await fs.stat(cmd.model).then(
+    () => true,
+    () => false,
+  );
+  if (exists) return { kind: 'path', path: cmd.model };
+  if ((EMBEDDED_MODEL_NAMES as readonly string[]).includes(cmd.model)) return { kind: 'embedded', info: EMBEDDED_MODELS[cmd.model as EmbeddedModelName] };
+  const typed = cmd.model;
+  const near = closestNames(typed, EMBEDDED_MODEL_NAMES, 1).filter((n) => editDistance(n, typed.toLowerCase()) <= 3);
+  throw new UsageError(
+    `--model must be a model directory, a model.json file or an embedded model (${EMBEDDED_MODEL_NAMES.join(', ')}), but ${JSON.stringify(cmd.model)} does not exist.${near.length ? ` Did you mean ${near[0]}?` : ''}`,
+  );
 }
 
-/** Fails early (before a long render) when the output cannot be written. */
-async function checkWritable(file: string): Promise<void> {
-  const dir = path.dirname(path.resolve(file));
-  try {
-    const st = await fs.stat(file).catch(() => null);
-    if (st?.isDirectory()) throw new UsageError(`-o/--output must be a file path, but ${JSON.stringify(file)} is a directory.`);
-    await fs.access(dir, fsConstants.W_OK);
-  } catch (e) {
-    if (e instanceof UsageError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
+async function openModel(cmd: RenderCommand | LayersCommand, choice: ModelChoice): Promise<VisModel> {
+  if (choice.kind === 'embedded') {
+    const id = choice.info.id;
+    if (cmd.inputRange !== undefined) {
+      throw new UsageError(`--input-range applies to model directories; the embedded model ${id} has its own (${choice.info.inputRange.join(',')}).`);
+    }
+    if (!cmd.strict) throw new UsageError(`--no-strict applies to model directories; the embedded model ${id} is always complete.`);
+    try {
+      return await loadDefaultModel({ name: id, cutAt: cmd.cutAt });
+    } catch (e) {
+      throw loadError(`the embedded model ${id}`, e);
+    }
+  }
+  if (cmd.inputRange === undefined && cmd.command === 'render') {
     throw new UsageError(
-      `-o/--output must be a writable path, but got ${JSON.stringify(file)} (${code === 'ENOENT' ? 'its directory does not exist' : 'permission denied'}).`,
+      `--input-range is required with --model ${JSON.stringify(choice.path)}: the pixel range the model was trained on (e.g. 0,1 or -1,1 or 0,255) is not stored in its files, and a wrong range silently gives meaningless images.`,
     );
   }
+  try {
+    // `layers` only lists names and shapes, which do not depend on the input range.
+    return await loadModel(choice.path, { inputRange: cmd.inputRange ?? [0, 1], cutAt: cmd.cutAt, strict: cmd.strict });
+  } catch (e) {
+    throw loadError(`--model ${JSON.stringify(choice.path)}`, e);
+  }
+}
+
+/** A loading error: a usage error (exit 2) when it is about the --cut-at typed, a failure otherwise. */
+function loadError(what: string, e: unknown): Error {
+  const body = cliWording(e);
+  if (/^--cut-at must name a layer/.test(body)) return new UsageError(`for ${what}, ${body}`);
+  return new CliFailure(`cannot load ${what}: ${body}`);
+}
+
+function checkAborted(signal: AbortSignal | undefined, step = 0): void {
+  if (signal?.aborted) throw new Interrupted(step);
 }
 
 async function runLayers(cmd: LayersCommand, io: CliStreams): Promise<void> {
+  const choice = await chooseModel(cmd);
   await setBackend(cmd.backend);
-  const vm = await openModel(cmd);
+  const vm = await openModel(cmd, choice);
   try {
     const rows = vm.layers.map((l) => [l.name, `[${l.shape.map((d) => (d === null ? '?' : d)).join(', ')}]`, l.kind]);
     const w0 = Math.max(5, ...rows.map((r) => r[0].length));
@@ -70,38 +133,90 @@ async function runLayers(cmd: LayersCommand, io: CliStreams): Promise<void> {
   }
 }
 
-async function runRender(cmd: RenderCommand, io: CliStreams): Promise<void> {
-  await checkWritable(cmd.output);
-  await setBackend(cmd.backend);
-  const vm = await openModel(cmd);
+/** Checks `-o` before anything slow happens (a directory, a missing folder, `-o -` on a terminal). */
+async function checkOutput(cmd: RenderCommand, io: CliStreams): Promise<void> {
+  if (cmd.output === '-') {
+    if (io.stdout.isTTY) throw new UsageError('-o - writes PNG bytes to stdout, but stdout is a terminal; redirect it (e.g. -o - > out.png) or name a file.');
+    return;
+  }
   try {
-    const layer = cmd.layer ?? DEFAULT_TARGET.layer;
-    const ch = cmd.channel ?? DEFAULT_TARGET.channel;
-    const info = vm.layer(layer); // unknown names throw with suggestions
+    await resolveOutput('render', cmd.output);
+  } catch (e) {
+    throw new UsageError(cliWording(e).replace(/^file /, '-o/--output '));
+  }
+}
+
+async function runRender(cmd: RenderCommand, io: CliStreams): Promise<void> {
+  const signal = io.signal;
+  await checkOutput(cmd, io);
+  const choice = await chooseModel(cmd);
+  if (choice.kind === 'path' && cmd.layer === undefined) {
+    throw new UsageError(`--layer and --channel are required with --model ${JSON.stringify(choice.path)} (list its layers with "tfjs-optvis layers --model ${choice.path}").`);
+  }
+  if (choice.kind === 'embedded' && cmd.size < choice.info.minSize) {
+    throw new UsageError(`--size must be at least ${choice.info.minSize} for the embedded model ${choice.info.id} (its convolutions shrink the image), but got ${cmd.size}.`);
+  }
+  checkAborted(signal);
+  await setBackend(cmd.backend);
+  const vm = await openModel(cmd, choice);
+  try {
+    checkAborted(signal);
+    const target = choice.kind === 'embedded' ? choice.info.target : undefined;
+    const layer = cmd.layer ?? (target as { layer: string }).layer;
+    const ch = cmd.channel ?? (target as { channel: number }).channel;
+    const names = vm.layers.map((l) => l.name);
+    if (!names.includes(layer)) {
+      const modelText = choice.kind === 'embedded' ? `the embedded model ${choice.info.id}` : `--model ${JSON.stringify(choice.path)}`;
+      const listHint = choice.kind === 'embedded' ? `tfjs-optvis layers${cmd.model ? ` --model ${choice.info.id}` : ''}` : `tfjs-optvis layers --model ${choice.path}`;
+      throw new UsageError(`--layer ${JSON.stringify(layer)} is not a layer of ${modelText}.${didYouMean(layer, names)} List them with "${listHint}".`);
+    }
+    const info = vm.layer(layer);
     if (info.depth !== null && ch >= info.depth) {
       throw new UsageError(`--channel must be in [0, ${info.depth - 1}] for layer ${JSON.stringify(layer)} (${info.depth} channels), but got ${ch}.`);
     }
     const param = image(cmd.size, { alpha: cmd.alpha, seed: cmd.seed });
     const bar = cmd.quiet ? null : progressReporter(io.stderr);
-    if (!cmd.quiet) io.stderr.write(`rendering ${layer}:${ch} on ${cmd.model ?? DEFAULT_MODEL_INFO.name}, ${cmd.size}px, ${cmd.steps} steps, ${cmd.backend}\n`);
+    const modelName = choice.kind === 'embedded' ? choice.info.id : choice.path;
+    if (!cmd.quiet) io.stderr.write(`rendering ${layer}:${ch} on ${modelName}, ${cmd.size}px, ${cmd.steps} steps, ${cmd.backend}\n`);
+    let bytes: Uint8Array;
     try {
       // With --alpha, the RGBA image is composited over a new random background each step (so only
       // opaque pixels can drive the channel) and its mean opacity is pulled towards 1/4, as in
       // Lucid's transparency experiments; otherwise the whole image would simply turn opaque.
       const objective = cmd.alpha ? channel(layer, ch).add(alphaMeanPenalty(0.25, 1e4)) : channel(layer, ch);
-      const result = await renderVis(vm, objective, {
-        param,
-        transforms: cmd.alpha ? [collapseAlphaRandom(), ...standardTransforms()] : undefined,
-        seed: cmd.seed,
-        thresholds: [cmd.steps - 1],
-        onProgress: bar ? (p) => bar.update(p.step, p.totalSteps, p.loss, p.stepsPerSecond, p.etaSeconds) : undefined,
-      });
-      bar?.done();
-      await writePng(cmd.output, result.images[0]);
-      if (!cmd.quiet) io.stderr.write(`wrote ${cmd.output}\n`);
+      let result;
+      try {
+        result = await renderVis(vm, objective, {
+          param,
+          transforms: cmd.alpha ? [collapseAlphaRandom(), ...standardTransforms()] : undefined,
+          seed: cmd.seed,
+          thresholds: [cmd.steps - 1],
+          signal,
+          onProgress: bar ? (p) => bar.update(p.step, p.totalSteps, p.loss, p.stepsPerSecond, p.etaSeconds) : undefined,
+        });
+      } catch (e) {
+        if (e instanceof RenderAbortError) throw new Interrupted(e.steps);
+        if (e instanceof UsageError) throw e;
+        throw new CliFailure(`render failed: ${cliWording(e)}`);
+      } finally {
+        bar?.done();
+      }
+      bytes = cmd.format === 'jpeg' ? toJpeg('render', result.images[0]) : toPng(result.images[0]);
     } finally {
       param.dispose();
     }
+    checkAborted(signal, cmd.steps);
+    if (cmd.output === '-') {
+      io.stdout.write(bytes);
+      if (!cmd.quiet) io.stderr.write(`wrote ${bytes.length} bytes of PNG to stdout\n`);
+      return;
+    }
+    try {
+      await writeOutputFile('render', cmd.output, bytes);
+    } catch (e) {
+      throw new CliFailure(cliWording(e).replace(/^file /, '-o/--output '));
+    }
+    if (!cmd.quiet) io.stderr.write(`wrote ${cmd.output}\n`);
   } finally {
     vm.dispose();
   }
@@ -121,9 +236,11 @@ function alphaMeanPenalty(target: number, weight: number): Objective {
 }
 
 /**
- * Runs the command line `argv` (without `node` and the script name) and returns the exit code:
- * 0 on success, 1 when the work failed (bad model, unknown layer, ...), 2 on usage errors. Errors are
- * one line on stderr, without a stack trace (set `TFJS_OPTVIS_DEBUG=1` to see it).
+ * Runs the command line `argv` (without `node` and the script name) and returns the exit code
+ * ({@link EXIT}): 0 on success, 1 when the work failed (unreadable model files, render or write
+ * error), 2 when the command line is wrong, 130 when `io.signal` aborted it (Ctrl-C; nothing is
+ * written). Errors are one line on stderr naming the flag and value typed, without a stack trace
+ * (set `TFJS_OPTVIS_DEBUG=1` to see it).
  */
 export async function runCli(argv: readonly string[], io: CliStreams = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   try {
@@ -132,13 +249,16 @@ export async function runCli(argv: readonly string[], io: CliStreams = { stdout:
     else if (cmd.command === 'help') io.stdout.write(`${USAGE}\n`);
     else if (cmd.command === 'layers') await runLayers(cmd, io);
     else await runRender(cmd, io);
-    return 0;
+    return EXIT.ok;
   } catch (e) {
     const err = e as Error;
-    const message = (err instanceof OptvisError || err instanceof UsageError ? err.message : `${err?.name ?? 'Error'}: ${err?.message ?? String(e)}`)
-      .replace(/\s*\n\s*/g, ' ');
-    io.stderr.write(`tfjs-optvis: ${message}\n`);
+    let message: string;
+    if (err instanceof UsageError || err instanceof CliFailure || err instanceof Interrupted) message = err.message;
+    else if (err instanceof OptvisError) message = cliWording(err);
+    else message = `${err?.name ?? 'Error'}: ${err?.message ?? String(e)}`;
+    io.stderr.write(`tfjs-optvis: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
     if (process.env.TFJS_OPTVIS_DEBUG && err?.stack) io.stderr.write(`${err.stack}\n`);
-    return e instanceof UsageError ? 2 : 1;
+    if (e instanceof Interrupted) return EXIT.interrupted;
+    return e instanceof UsageError ? EXIT.usage : EXIT.failure;
   }
 }

@@ -6,7 +6,7 @@
  */
 export type { ImageArray } from './types';
 export { toPng, fromPng } from './png';
-export type { ToPngOptions } from './png';
+export type { ToPngOptions, FromPngOptions } from './png';
 export { toImageData, drawToCanvas } from './canvas';
 export type { CanvasOptions } from './canvas';
 export { hstack, vstack, grid } from './stack';

@@ -1,7 +1,8 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { decode, encode } from 'fast-png';
 import { fail, show } from '../errors';
-import { imageAt } from './image';
+import { checkOptions } from '../validate';
+import { DEFAULT_MAX_PIXELS, checkPixelCount, imageAt, imageHeader } from './image';
 import type { ImageArray } from './types';
 
 /** Options of {@link toPng}. */
@@ -31,7 +32,7 @@ export interface ToPngOptions {
  */
 export function toPng(image: ImageArray | tf.Tensor, options: ToPngOptions = {}): Uint8Array {
   const fn = 'io.toPng';
-  const view = imageAt(fn, 'image', image, options.index ?? 0);
+  const view = imageAt(fn, 'image', image, checkOptions(fn, options, ['index']).index ?? 0);
   const bytes = new Uint8Array(view.data.length);
   for (let i = 0; i < bytes.length; i++) bytes[i] = to8bit(view.data[i]);
   return encode({ width: view.width, height: view.height, data: bytes, channels: view.channels, depth: 8 });
@@ -42,6 +43,15 @@ export function to8bit(v: number): number {
   if (!(v > 0)) return 0;
   if (v >= 1) return 255;
   return Math.round(v * 255);
+}
+
+/** Options of {@link fromPng}. */
+export interface FromPngOptions {
+  /**
+   * Largest image accepted, in pixels (width × height), checked from the PNG header before
+   * decoding. Default 40,000,000.
+   */
+  readonly maxPixels?: number;
 }
 
 /**
@@ -56,10 +66,14 @@ export function to8bit(v: number): number {
  * const img = io.fromPng(io.toPng({ shape: [2, 2, 3], data: new Float32Array(12) }));
  * img.shape; // [2, 2, 3]
  * ```
+ * The image size is read from the header first: an image of more than `maxPixels` pixels is
+ * refused before anything is allocated for it.
+ *
  * @param bytes the PNG file's bytes.
+ * @param options `{ maxPixels = 40_000_000 }`.
  * @returns a new `ImageArray` (plain numbers, nothing to dispose).
  */
-export function fromPng(bytes: Uint8Array | ArrayBuffer): ImageArray {
+export function fromPng(bytes: Uint8Array | ArrayBuffer, options: FromPngOptions = {}): ImageArray {
   const fn = 'io.fromPng';
   if (!(bytes instanceof Uint8Array) && !(bytes instanceof ArrayBuffer)) {
     fail(fn, `bytes must be a Uint8Array or ArrayBuffer, but got ${show(bytes)}.`);
@@ -69,6 +83,13 @@ export function fromPng(bytes: Uint8Array | ArrayBuffer): ImageArray {
   if (u8.length < 8 || signature.some((b, i) => u8[i] !== b)) {
     fail(fn, `bytes must be a PNG file (starting with the PNG signature), but got ${u8.length} bytes without it.`);
   }
+  if (options === null || typeof options !== 'object') fail(fn, `options must be an object, but got ${show(options)}.`);
+  const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
+  if (typeof maxPixels !== 'number' || !Number.isSafeInteger(maxPixels) || maxPixels < 1) {
+    fail(fn, `options.maxPixels must be a positive integer, but got ${show(maxPixels)}.`);
+  }
+  const header = imageHeader(u8);
+  if (header && header.width > 0 && header.height > 0) checkPixelCount(fn, 'the PNG', header, maxPixels, 'options.maxPixels');
   let png: ReturnType<typeof decode>;
   try {
     png = decode(u8);

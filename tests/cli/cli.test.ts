@@ -84,16 +84,16 @@ describe('tfjs-optvis render (end to end, default model)', () => {
 describe('tfjs-optvis bad input: one line on stderr, non-zero exit, no file', () => {
   const out = () => join(dir, `out-${Math.random().toString(36).slice(2)}.png`);
   const cases: [string, () => string[], RegExp, number][] = [
-    ['missing model directory', () => ['render', '--model', join(dir, 'no-such-model'), '--layer', 'x', '--channel', '0', '-o', out()],
-      /^tfjs-optvis: Error in fileHandler: source must be an existing model directory or model\.json file, but got ".*no-such-model" \(no such file or directory\)\.\n$/, 1],
+    ['missing model directory', () => ['render', '--model', join(dir, 'no-such-model'), '--input-range', '0,1', '--layer', 'x', '--channel', '0', '-o', out()],
+      /^tfjs-optvis: --model must be a model directory, a model\.json file or an embedded model \(mobilenet-v2, inception-v3\), but ".*no-such-model" does not exist\.\n$/, 2],
     ['unreadable model.json', () => {
       const m = join(dir, 'badjson');
       mkdirSync(m, { recursive: true });
       writeFileSync(join(m, 'model.json'), '{ not json');
-      return ['render', '--model', m, '--layer', 'x', '--channel', '0', '-o', out()];
-    }, /^tfjs-optvis: Error in fileHandler: model\.json must be valid JSON, but ".*model\.json" has a syntax error: .*\n$/, 1],
+      return ['render', '--model', m, '--input-range', '0,1', '--layer', 'x', '--channel', '0', '-o', out()];
+    }, /^tfjs-optvis: cannot load --model ".*badjson": model\.json must be valid JSON, but ".*model\.json" has a syntax error: .*\n$/, 1],
     ['unknown layer', () => ['render', '--layer', 'block_6_expand_rellu', '--channel', '0', '--backend', 'cpu', '-o', out()],
-      /^tfjs-optvis: Error in VisModel\.layer: .*"block_6_expand_rellu".*Did you mean .*'block_6_expand_relu'.*\?\n$/, 1],
+      /^tfjs-optvis: --layer "block_6_expand_rellu" is not a layer of the embedded model mobilenet-v2\. Did you mean .*'block_6_expand_relu'.*\? List them with "tfjs-optvis layers"\.\n$/, 2],
     ['channel out of range', () => ['render', '--layer', 'block_6_expand_relu', '--channel', '192', '--backend', 'cpu', '-o', out()],
       /^tfjs-optvis: --channel must be in \[0, 191\] for layer "block_6_expand_relu" \(192 channels\), but got 192\.\n$/, 2],
     ['size not a positive integer', () => ['render', '--size', '12.5', '-o', out()], /^tfjs-optvis: --size must be a positive integer, but got "12\.5"\.\n$/, 2],
@@ -102,13 +102,31 @@ describe('tfjs-optvis bad input: one line on stderr, non-zero exit, no file', ()
       /^tfjs-optvis: -o\/--output must be a writable path, but got ".*x\.png" \(its directory does not exist\)\.\n$/, 2],
     ['bad input range', () => ['render', '--model', dir, '--layer', 'x', '--channel', '0', '--input-range', '1,0', '-o', out()],
       /^tfjs-optvis: --input-range must be two numbers "lo,hi" with lo < hi .* but got "1,0"\.\n$/, 2],
-    ['unknown option', () => ['render', '--sise', '3', '-o', out()], /^tfjs-optvis: Unknown option '--sise'.*\n$/, 2],
+    ['unknown flag', () => ['render', '--sise', '3', '-o', out()], /^tfjs-optvis: unknown flag "--sise"; did you mean --size\? Run "tfjs-optvis --help" for the flags\.\n$/, 2],
+    ['unknown flag with a value', () => ['render', '--chanel=3', '-o', out()], /^tfjs-optvis: unknown flag "--chanel"; did you mean --channel\?/, 2],
+    ['unknown short flag', () => ['render', '-O', out()], /^tfjs-optvis: unknown flag "-O"; did you mean -o\?/, 2],
+    ['duplicate flag', () => ['render', '--size', '64', '--size', '128', '-o', out()], /^tfjs-optvis: --size was given twice \(--size "64" and --size "128"\); give it once\.\n$/, 2],
+    ['duplicate flag, short and long', () => ['render', '-o', out(), '--output', out()], /^tfjs-optvis: -o\/--output was given twice \(-o ".*" and --output ".*"\); give it once\.\n$/, 2],
+    ['duplicate switch', () => ['render', '--alpha', '--alpha', '-o', out()], /^tfjs-optvis: --alpha was given twice/, 2],
+    ['--model directory without --input-range', () => ['render', '--model', dir, '--layer', 'x', '--channel', '0', '-o', out()],
+      /^tfjs-optvis: --input-range is required with --model ".*": the pixel range the model was trained on \(e\.g\. 0,1 or -1,1 or 0,255\) is not stored in its files, and a wrong range silently gives meaningless images\.\n$/, 2],
+    ['embedded model name, too small for it', () => ['render', '--model', 'inception-v3', '--size', '32', '-o', out()],
+      /^tfjs-optvis: --size must be at least 75 for the embedded model inception-v3 .* but got 32\.\n$/, 2],
+    ['embedded model name with --input-range', () => ['render', '--model', 'mobilenet-v2', '--input-range', '0,1', '-o', out()],
+      /^tfjs-optvis: --input-range applies to model directories; the embedded model mobilenet-v2 has its own \(0,1\)\.\n$/, 2],
+    ['misspelt embedded model name', () => ['render', '--model', 'inception_v3', '-o', out()], /does not exist\. Did you mean inception-v3\?\n$/, 2],
+    ['flag without its value', () => ['render', '-o', out(), '--steps'], /^tfjs-optvis: --steps needs a value, but it is the last argument\.\n$/, 2],
+    ['flag of another command', () => ['layers', '--size', '3'], /^tfjs-optvis: --size does not apply to "tfjs-optvis layers"/, 2],
+    ['unknown --cut-at layer', () => ['render', '--cut-at', 'block_3_add', '--backend', 'cpu', '-o', out()],
+      /^tfjs-optvis: for the embedded model mobilenet-v2, --cut-at must name a layer of the model, but got "block_3_add"\. Did you mean .*'block_2_add'.*\?\n$/, 2],
   ];
   it.each(cases)('%s', async (_name, args, message, code) => {
     const before = new Set(readdirSync(dir));
     const r = await inProcess(args());
     expect(r.stderr).toMatch(message);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    // Messages name what the user typed, never the library's internals.
+    expect(r.stderr).not.toMatch(/Error in |VisModel|fileHandler|options\.|inputRange|cutAt/);
     expect(r.code).toBe(code);
     expect(readdirSync(dir).filter((f) => !before.has(f) && f.endsWith('.png'))).toEqual([]);
     noPartialFiles();
@@ -123,13 +141,87 @@ describe('argument parsing and progress formatting', () => {
     });
     expect(parseCommand([])).toEqual({ command: 'help', topic: undefined });
     expect(() => parseCommand(['render', '--layer', 'x', '-o', 'a.png'])).toThrow(/--layer and --channel go together, but only --layer was given/);
-    expect(() => parseCommand(['render', '--model', 'm', '-o', 'a.png'])).toThrow(/--layer and --channel are required with --model/);
-    expect(() => parseCommand(['render'])).toThrow(/-o\/--output must name the PNG file to write, but it is missing/);
+    expect(parseCommand(['render', '--model', 'm', '-o', 'a.png'])).toMatchObject({ model: 'm', layer: undefined }); // checked once the model is known
+    expect(parseCommand(['render', '-o', '-', '-qv'])).toEqual({ command: 'version' });
+    expect(parseCommand(['render', '--input-range=-1,1', '--model', 'm', '-o=-'])).toMatchObject({ inputRange: [-1, 1], output: '-', format: 'png' });
+    expect(parseCommand(['render', '-o', 'a.JPEG'])).toMatchObject({ format: 'jpeg' });
+    expect(() => parseCommand(['render'])).toThrow(/-o\/--output must name the image file to write \(or "-" for stdout\), but it is missing/);
   });
   it('formats progress lines', () => {
     expect(progressLine(5, 10, 1.23456, 2.5, 2, 10)).toBe('[=====>    ]  5/10  loss 1.235  2.5 steps/s  ETA 0:02');
     expect(progressLine(10, 10, -4, 3, 0, 4)).toBe('[====] 10/10  loss -4.000  3.0 steps/s  ETA 0:00');
     expect(formatDuration(3725)).toBe('1:02:05');
     expect(formatDuration(Infinity)).toBe('--:--');
+  });
+});
+
+describe('Ctrl-C and exit codes', () => {
+  it('SIGINT aborts the render: one line "interrupted at step N; nothing written", exit 130, no file', async () => {
+    const out = join(dir, 'interrupted.png');
+    const child = spawn(process.execPath, [BIN, 'render', '--size', '32', '--steps', '100000', '--backend', 'cpu', '-o', out], {
+      cwd: dir,
+      env: { ...process.env, TFJS_OPTVIS_DEBUG: '' },
+    });
+    let stderr = '';
+    let sent = false;
+    const killer = setTimeout(() => child.kill('SIGKILL'), 90_000); // never outlive the test
+    const code = await new Promise<number | null>((done) => {
+      child.stderr.on('data', (d) => {
+        stderr += d;
+        // Interrupt once the render is under way (a progress line is out).
+        if (!sent && /\] +\d+\/100000/.test(stderr)) {
+          sent = true;
+          child.kill('SIGINT');
+        }
+      });
+      child.on('close', (c) => done(c));
+    });
+    clearTimeout(killer);
+    expect(sent).toBe(true);
+    expect(code).toBe(130);
+    expect(stderr).toMatch(/\ntfjs-optvis: interrupted at step \d+; nothing written\n$/);
+    expect(stderr.match(/interrupted/g)).toHaveLength(1);
+    expect(existsSync(out)).toBe(false);
+    noPartialFiles();
+  });
+
+  it('on a terminal, the progress line is ended with a newline before the interrupt message', async () => {
+    const controller = new AbortController();
+    let stderr = '';
+    const out = join(dir, 'tty-interrupted.png');
+    const code = await runCli(['render', '--size', '32', '--steps', '1000', '--backend', 'cpu', '-o', out], {
+      stdout: { write: () => true },
+      stderr: {
+        isTTY: true,
+        write: (s: string) => {
+          stderr += s;
+          if (s.startsWith('\r[')) controller.abort(); // a redrawn progress line: "press Ctrl-C"
+          return true;
+        },
+      },
+      signal: controller.signal,
+    });
+    expect(code).toBe(130);
+    expect(stderr).toMatch(/\r\[[=> ]+\] +\d+\/1000 .*\x1b\[K\ntfjs-optvis: interrupted at step \d+; nothing written\n$/);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('an abort before the render starts writes nothing and exits 130', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    let stderr = '';
+    const code = await runCli(['render', '--size', '32', '--backend', 'cpu', '-o', join(dir, 'never.png')], {
+      stdout: { write: () => true },
+      stderr: { write: (s: string) => (stderr += s) },
+      signal: controller.signal,
+    });
+    expect(code).toBe(130);
+    expect(stderr).toBe('tfjs-optvis: interrupted at step 0; nothing written\n');
+  });
+
+  it('--help documents the exit codes 0, 1, 2 and 130', async () => {
+    const r = await inProcess(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Exit codes: 0 done; 1 the work failed .*\n2 the command line is wrong .*\n.*130 interrupted by Ctrl-C \(nothing written\)\./);
   });
 });

@@ -128,3 +128,32 @@ describe('writePng / readImage (Node)', () => {
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 });
+
+describe('imageHeader (size from the header, without decoding)', () => {
+  it('reads PNG IHDR and JPEG SOF sizes, skipping APP segments', async () => {
+    const { imageHeader } = await import('../../src/io/image');
+    const png = encode({ width: 7, height: 5, data: new Uint8Array(7 * 5 * 4), channels: 4, depth: 8 });
+    expect(imageHeader(png)).toMatchObject({ format: 'png', width: 7, height: 5, channels: 4, sampleBytes: 1 });
+    const jpg = new Uint8Array(jpeg.encode({ width: 33, height: 17, data: new Uint8Array(33 * 17 * 4).fill(90) }, 80).data);
+    // blocks = ceil(33/8)·ceil(17/8) = 5·3 = 15 → at least 2 bytes.
+    expect(imageHeader(jpg)).toMatchObject({ format: 'jpeg', width: 33, height: 17, minBytes: 2 });
+    // An APP1 segment of 3000 bytes inserted right after SOI is skipped.
+    const app1 = new Uint8Array(3002 + 2);
+    app1.set([0xff, 0xe1, (3002 >> 8) & 255, 3002 & 255]);
+    const withApp = new Uint8Array(jpg.length + app1.length);
+    withApp.set(jpg.subarray(0, 2));
+    withApp.set(app1, 2);
+    withApp.set(jpg.subarray(2), 2 + app1.length);
+    expect(imageHeader(withApp)).toMatchObject({ width: 33, height: 17 });
+    expect((await import('jpeg-js')).default.decode(withApp, { useTArray: true }).width).toBe(33); // still a valid JPEG
+    expect(imageHeader(jpg.subarray(0, 20))).toMatchObject({ format: 'jpeg', width: 0, height: 0 }); // cut before the frame header
+    expect(imageHeader(new TextEncoder().encode('hello'))).toBeNull();
+  });
+
+  it('readImage refuses a JPEG whose header is cut short', async () => {
+    const jpg = new Uint8Array(jpeg.encode({ width: 8, height: 8, data: new Uint8Array(256) }, 80).data);
+    const file = join(dir, 'cut.jpg');
+    writeFileSync(file, jpg.subarray(0, 20));
+    await expect(readImage(file)).rejects.toThrow(/^Error in readImage: file must be a valid JPEG image, but ".*cut\.jpg" has no readable image size in its header\.$/);
+  });
+});
