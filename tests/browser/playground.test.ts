@@ -19,11 +19,12 @@ import type { Page } from 'playwright-core';
 import { ROOT, startServer, type PlaygroundServer } from '../../scripts/serve';
 import { makeTestGraphModelArtifacts, makeTestLayersModel } from '../fixtures/models';
 import { HAS_CHROMIUM, IN_CI, NO_CHROMIUM_MESSAGE, launchChromium, type Chromium } from './chromium';
+import { recordSkip } from '../helpers/skips';
 import type { GradcheckRequest, GradcheckResult } from './gradcheck.entry';
 
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
 
-if (!HAS_CHROMIUM && !IN_CI) console.warn(`[skip] tests/browser/playground.test.ts: ${NO_CHROMIUM_MESSAGE}`);
+if (!HAS_CHROMIUM && !IN_CI) recordSkip('tests/browser/playground.test.ts (Chromium)', NO_CHROMIUM_MESSAGE);
 
 /** The fixture LayersModel saved as the files a user would pick: model.json + one shard. */
 async function fixtureFiles(seed: number): Promise<{ name: string; mimeType: string; buffer: Buffer }[]> {

@@ -13,10 +13,11 @@ import { channel } from '../../src/objectives/index';
 import { renderVis } from '../../src/render/index';
 import { image } from '../../src/param/index';
 import { useBackend } from '../helpers/tf';
+import { recordSkip } from '../helpers/skips';
 
 const SHARED = resolve(__dirname, '../../../shared/models');
 const hasShared = existsSync(resolve(SHARED, 'darknet_tiny/model.json'));
-if (!hasShared) console.warn(`tests/realmodels: ${SHARED} is absent; skipping the Darknet-tiny and MobileNet v1 tests.`);
+if (!hasShared) recordSkip('tests/realmodels/activation.test.ts (Darknet-tiny, MobileNet v1)', `${SHARED} is absent`);
 
 /** Mean activation of `layer[:, :, :, ch]` on an image batch with values in [0, 1]. */
 function channelMean(vm: VisModel, images: tf.Tensor4D, layer: string, ch: number): number {

@@ -1,0 +1,32 @@
+// ES module using both entry points of the installed package (tests/consumer).
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-wasm';
+import * as main from 'tfjs-optvis';
+import * as nodeApi from 'tfjs-optvis/node';
+
+await tf.setBackend('wasm');
+const tensorsBefore = tf.memory().numTensors;
+const model = await nodeApi.loadDefaultModel();
+const objective = main.objectives.channel('block_13_expand_relu', 100); // from the browser entry
+const img = main.param.image(16, { seed: 0 });
+const { images, losses } = await nodeApi.renderVis(model, objective, { param: img, thresholds: [2], seed: 0 }); // from the node entry
+await nodeApi.writePng('esm.png', images[0]);
+let errorCrossesEntries = false;
+try {
+  nodeApi.param.image(-1);
+} catch (e) {
+  errorCrossesEntries = e instanceof main.OptvisError;
+}
+img.dispose();
+model.dispose();
+console.log(
+  JSON.stringify({
+    losses,
+    shape: images[0].shape,
+    sameClasses: main.OptvisError === nodeApi.OptvisError && main.Objective === nodeApi.Objective,
+    errorCrossesEntries,
+    objectiveCrossesEntries: objective instanceof nodeApi.Objective,
+    tensorsBefore,
+    tensorsAfter: tf.memory().numTensors,
+  }),
+);
