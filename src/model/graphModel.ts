@@ -6,7 +6,8 @@ import { distinctOutputs } from './distinctOutputs';
 import { layerIndex } from './layerIndex';
 import { parseCommonOptions, toModelInput } from './inputRange';
 import { PREACT_SUFFIX, sizeError } from './layersModel';
-import type { InputRange, LayerInfo, VisModel } from './types';
+import { graphModelFromArtifacts } from './loadArtifacts';
+import type { GraphModelLike, InputRange, LayerInfo, VisModel } from './types';
 
 /** Options of {@link fromGraphModel}. */
 export interface GraphModelOptions {
@@ -189,7 +190,7 @@ async function captureArtifacts(model: tfc.GraphModel): Promise<tf.io.ModelArtif
  * @param options `{ inputRange (required), inputName, channelOrder = 'RGB', labels, probeSize = [64, 64] }`.
  * @returns a VisModel; its `dispose()` frees the unfused copy of the graph (never `model`).
  */
-export async function fromGraphModel(model: tfc.GraphModel, options: GraphModelOptions): Promise<VisModel> {
+export async function fromGraphModel(model: GraphModelLike, options: GraphModelOptions): Promise<VisModel> {
   const fn = 'fromGraphModel';
   if (!(model instanceof tfc.GraphModel)) {
     fail(fn, `model must be a tf.GraphModel (from tf.loadGraphModel), but got ${show(model)}.`);
@@ -226,9 +227,19 @@ export async function fromGraphModel(model: tfc.GraphModel, options: GraphModelO
   let topoNodes: GraphNode[] = [];
   let internal = new Set<string>();
   const topo = artifacts?.modelTopology as { node?: GraphNode[] } | undefined;
+  let unfused: ReturnType<typeof unfuseGraphTopology> | undefined;
+  let rebuilt: tfc.GraphModel | undefined;
   if (artifacts && topo && Array.isArray(topo.node) && artifacts.weightData !== undefined) {
-    const unfused = unfuseGraphTopology(topo);
-    const rebuilt = tfc.loadGraphModelSync(tf.io.fromMemorySync({ ...artifacts, modelTopology: unfused.topology }));
+    try {
+      unfused = unfuseGraphTopology(topo);
+      // Frees the decoded weights if the rebuilt graph cannot be loaded.
+      rebuilt = graphModelFromArtifacts({ ...artifacts, modelTopology: unfused.topology });
+    } catch {
+      // A graph tfjs loads but whose split form it cannot (malformed node inputs): use it as it is.
+      rebuilt = undefined;
+    }
+  }
+  if (rebuilt && unfused) {
     owned = rebuilt;
     exec = rebuilt;
     topoNodes = unfused.topology.node;

@@ -5,7 +5,7 @@ import { fail, OptvisError, show } from '../errors';
 import { distinctOutputs } from './distinctOutputs';
 import { layerIndex } from './layerIndex';
 import { parseCommonOptions, toModelInput } from './inputRange';
-import type { InputRange, LayerInfo, VisModel } from './types';
+import type { InputRange, LayerInfo, LayersModelLike, VisModel } from './types';
 
 /** Options of {@link fromLayersModel}. */
 export interface LayersModelOptions {
@@ -190,7 +190,7 @@ function toShape(s: tfl.Shape | tfl.Shape[]): (number | null)[] {
  * @param options `{ inputRange (required), channelOrder = 'RGB', labels }`.
  * @returns a VisModel that reads the model's weights; its `dispose()` frees nothing of the model.
  */
-export function fromLayersModel(model: tfl.LayersModel, options: LayersModelOptions): VisModel {
+export function fromLayersModel(model: LayersModelLike, options: LayersModelOptions): VisModel {
   const fn = 'fromLayersModel';
   if (!(model instanceof tfl.LayersModel)) {
     fail(fn, `model must be a tf.LayersModel (from tf.loadLayersModel, tf.model or tf.sequential), but got ${show(model)}.`);

@@ -2,9 +2,10 @@
  * Browser-safe `loadModel`: a URL or any `tf.io` handler → a {@link VisModel}.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { fail, show } from '../errors';
+import { fail, OptvisError, show } from '../errors';
 import { visModel, type VisModelOptions } from './visModel';
-import { modelFromArtifacts, type TopologyOptions } from './loadArtifacts';
+import { parseInputRange } from './inputRange';
+import { ensureBackend, modelFromArtifacts, type TopologyOptions } from './loadArtifacts';
 import type { VisModel } from './types';
 
 /** Options of {@link loadModel}: how to read and cut the model, then how to see it. */
@@ -34,7 +35,12 @@ export type LoadModelOptions = TopologyOptions & VisModelOptions;
  * @returns a VisModel that owns the loaded tfjs model: `dispose()` frees its weights.
  */
 export async function loadModel(source: string | tf.io.IOHandler, options: LoadModelOptions): Promise<VisModel> {
-  const fn = 'loadModel';
+  return loadModelAs('model.loadModel', source, options);
+}
+
+/** {@link loadModel} reporting errors under `fn` (the Node loader's name for URLs and handlers). @internal */
+export async function loadModelAs(fn: string, source: string | tf.io.IOHandler, options: LoadModelOptions): Promise<VisModel> {
+  checkLoadOptions(fn, options);
   let handler: tf.io.IOHandler;
   if (typeof source === 'string') {
     if (source === '') fail(fn, 'source must be a model.json URL or a tf.io handler, but got "".');
@@ -45,6 +51,7 @@ export async function loadModel(source: string | tf.io.IOHandler, options: LoadM
   } else {
     return fail(fn, `source must be a model.json URL or a tf.io handler with load(), but got ${show(source)}.`);
   }
+  await ensureBackend(fn);
   let artifacts: tf.io.ModelArtifacts;
   try {
     artifacts = await (handler.load as () => Promise<tf.io.ModelArtifacts>)();
@@ -55,8 +62,24 @@ export async function loadModel(source: string | tf.io.IOHandler, options: LoadM
   return wrapArtifacts(fn, artifacts, options);
 }
 
+/**
+ * Checks what a loader can check before reading anything: `options` is an object and its
+ * `inputRange` is valid (so a forgotten range is reported by the loader the user called, before
+ * any file is read). @internal
+ */
+export function checkLoadOptions(fn: string, options: unknown): void {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    fail(fn, `options must be an object with at least { inputRange }, e.g. { inputRange: [-1, 1] }, but got ${show(options)}.`);
+  }
+  parseInputRange(fn, (options as { inputRange?: unknown }).inputRange);
+}
+
+/** Adapter functions whose argument errors are reported under the loader's name instead. */
+const ADAPTERS = new Set(['fromLayersModel', 'fromGraphModel', 'visModel', 'model.visModel']);
+
 /** Builds the tfjs model from artifacts and wraps it; the VisModel owns the tfjs model. @internal */
 export async function wrapArtifacts(fn: string, artifacts: tf.io.ModelArtifacts, options: LoadModelOptions): Promise<VisModel> {
+  checkLoadOptions(fn, options);
   const { cutAt, relaxInputShape, ...visOptions } = options;
   const loaded = await modelFromArtifacts(fn, artifacts, { cutAt, relaxInputShape });
   let vm: VisModel;
@@ -64,6 +87,8 @@ export async function wrapArtifacts(fn: string, artifacts: tf.io.ModelArtifacts,
     vm = await visModel(loaded.model, visOptions);
   } catch (e) {
     loaded.model.dispose();
+    // The user called the loader, not the adapter: name the loader.
+    if (e instanceof OptvisError && ADAPTERS.has(e.fn)) throw new OptvisError(fn, e.message.slice(`Error in ${e.fn}: `.length));
     throw e;
   }
   return ownModel(vm, loaded.model);

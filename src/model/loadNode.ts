@@ -2,13 +2,13 @@
  * Node-only model loading from the file system (exported from `tfjs-optvis/node` only, so the
  * main entry stays free of Node built-ins).
  */
-import { promises as fs } from 'node:fs';
+import { constants as fsConstants, promises as fs, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import type * as tf from '@tensorflow/tfjs-core';
-import { fail, show } from '../errors';
-import { concatBytes, MISSING_WEIGHTS, weightByteSize } from './loadArtifacts';
-import { defaultModelArtifacts, DEFAULT_MODEL_INFO } from './defaultModel';
-import { loadModel as loadModelFromHandler, wrapArtifacts, type LoadModelOptions } from './loadModel';
+import { fail, OptvisError, show } from '../errors';
+import { checkJsonDepth, checkWeightSpecs, concatBytes, ensureBackend, LOADER_LIMITS, MISSING_WEIGHTS, weightByteSize } from './loadArtifacts';
+import { loadEmbedded, type EmbeddedModelName } from './embeddedModels';
+import { checkLoadOptions, loadModelAs, wrapArtifacts, type LoadModelOptions } from './loadModel';
 import type { VisModel } from './types';
 
 /** Options of {@link fileHandler}. */
@@ -16,9 +16,15 @@ export interface FileHandlerOptions {
   /**
    * `true` (default): every weight shard listed in model.json must exist. `false`: missing shards
    * are skipped together with the weights they hold; loading then fails only if a layer that is
-   * kept (see `cutAt`) needs one of them.
+   * kept (see `cutAt`) needs one of them. Shards that lead outside the model folder, or that are
+   * not regular files, are refused either way.
    */
   readonly strict?: boolean;
+  /**
+   * Largest model.json read, in bytes (checked with `stat` before reading). Default 32 MiB;
+   * real model.json files are well under 1 MB (MobileNet v1: 54 KB). Raise it for a huge graph.
+   */
+  readonly maxModelJsonBytes?: number;
 }
 
 /** Resolves a directory or model.json path to the model.json path, with clear errors. */
@@ -35,11 +41,156 @@ async function modelJsonPath(fn: string, source: string): Promise<string> {
   if (!stat.isDirectory()) return source;
   const file = path.join(source, 'model.json');
   try {
-    await fs.access(file);
+    await fs.lstat(file);
   } catch {
     return fail(fn, `source must be a directory containing model.json, but got ${show(source)} (no model.json in it).`);
   }
   return file;
+}
+
+/** What a non-regular file is, for messages. */
+function fileKind(st: Stats): string {
+  if (st.isDirectory()) return 'a directory';
+  if (st.isFIFO()) return 'a FIFO (named pipe)';
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
+  if (st.isSocket()) return 'a socket';
+  if (st.isSymbolicLink()) return 'a symbolic link';
+  return 'not a regular file';
+}
+
+/** Open flags: never block on a FIFO swapped in after the check, never follow a last-moment symlink. */
+const OPEN_FLAGS = fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0);
+
+/**
+ * Reads exactly `expected.size` bytes of a regular file into `into` at `offset`. The file is opened
+ * without blocking and its identity (device, inode, size) compared with `expected`, so a file
+ * swapped for a FIFO, a device or another file between the check and the read is refused.
+ */
+async function readExactly(fn: string, file: string, expected: Stats, into: Uint8Array, offset: number, noFollow: boolean, label: string): Promise<void> {
+  const handle = await fs.open(file, OPEN_FLAGS | (noFollow ? (fsConstants.O_NOFOLLOW ?? 0) : 0));
+  try {
+    const st = await handle.stat();
+    if (!st.isFile() || st.ino !== expected.ino || st.dev !== expected.dev || st.size !== expected.size) {
+      fail(fn, `${label} must not change while it is read, but it was replaced or resized between the check and the read.`);
+    }
+    let done = 0;
+    while (done < expected.size) {
+      const { bytesRead } = await handle.read(into, offset + done, expected.size - done, done);
+      if (bytesRead === 0) fail(fn, `${label} must not change while it is read, but it ended after ${done} of ${expected.size} bytes.`);
+      done += bytesRead;
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Reads model.json: a regular file no larger than `maxBytes` (checked with `stat` before
+ * reading), valid JSON, nested at most {@link LOADER_LIMITS}.maxJsonDepth levels.
+ */
+async function readModelJson(fn: string, file: string, maxBytes: number): Promise<tf.io.ModelJSON> {
+  let st: Stats;
+  try {
+    st = await fs.stat(file);
+  } catch (e) {
+    return fail(fn, `model.json must be readable, but reading ${show(file)} failed (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}).`);
+  }
+  if (!st.isFile()) fail(fn, `model.json must be a regular file, but ${show(file)} is ${fileKind(st)}.`);
+  if (st.size > maxBytes) {
+    fail(fn, `model.json must be at most ${maxBytes} bytes (raise the limit with the maxModelJsonBytes option), but ${show(file)} has ${st.size} bytes.`);
+  }
+  const bytes = new Uint8Array(st.size);
+  try {
+    await readExactly(fn, file, st, bytes, 0, false, `model.json ${show(file)}`);
+  } catch (e) {
+    if (e instanceof OptvisError) throw e;
+    return fail(fn, `model.json must be readable, but reading ${show(file)} failed (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}).`);
+  }
+  let json: tf.io.ModelJSON;
+  try {
+    json = JSON.parse(new TextDecoder().decode(bytes)) as tf.io.ModelJSON;
+  } catch (e) {
+    return fail(fn, `model.json must be valid JSON, but ${show(file)} has a syntax error: ${(e as Error).message}.`);
+  }
+  checkJsonDepth(fn, json, `model.json ${show(file)}`);
+  return json;
+}
+
+/** Checks the weights manifest's structure; returns each group's declared byte size. */
+function checkManifest(fn: string, manifest: unknown[], file: string): number[] {
+  const seen = new Set<string>();
+  return manifest.map((group, g) => {
+    const where = `weightsManifest[${g}]`;
+    if (group === null || typeof group !== 'object' || Array.isArray(group)) {
+      fail(fn, `${where} must be a weights group { paths, weights }, but ${show(file)} has ${show(group)}.`);
+    }
+    const { paths, weights } = group as { paths?: unknown; weights?: unknown };
+    if (!Array.isArray(paths) || paths.length === 0) {
+      fail(fn, `${where}.paths must be a non-empty array of shard file names, but ${show(file)} has ${Array.isArray(paths) ? '[]' : show(paths)}.`);
+    }
+    paths.forEach((p, i) => {
+      if (typeof p !== 'string' || p === '' || p.includes('\0')) {
+        fail(fn, `${where}.paths[${i}] must be a shard file name, but ${show(file)} has ${show(p)}.`);
+      }
+    });
+    return checkWeightSpecs(fn, weights, `${where}.weights`, seen);
+  });
+}
+
+/** Where a shard path leads, resolved inside the model folder only. */
+type ShardPlace =
+  | { readonly kind: 'file'; readonly real: string; readonly stat: Stats }
+  | { readonly kind: 'missing' }
+  | { readonly kind: 'outside' }
+  | { readonly kind: 'special'; readonly what: string };
+
+const isInside = (root: string, p: string): boolean => p === root || p.startsWith(root.endsWith(path.sep) ? root : root + path.sep);
+
+/**
+ * Resolves `rel` (a manifest path) inside `root` (a real path) one component at a time with
+ * `lstat`, following symbolic links only while their targets stay inside `root`: nothing outside
+ * the folder is ever touched (not even stat'ed), so error messages cannot reveal anything about it.
+ */
+async function resolveShard(root: string, rel: string): Promise<ShardPlace> {
+  if (path.isAbsolute(rel) || path.win32.isAbsolute(rel)) return { kind: 'outside' };
+  // Lexically outside (e.g. "a/../../x"): refused before anything is looked up.
+  if (!isInside(root, path.resolve(root, rel.replace(/\\/g, '/')))) return { kind: 'outside' };
+  let parts = rel.split(/[/\\]+/);
+  let cur = root;
+  let links = 0;
+  let last: Stats | undefined;
+  while (parts.length > 0) {
+    const part = parts.shift() as string;
+    if (part === '' || part === '.') continue;
+    if (part === '..') {
+      if (cur === root) return { kind: 'outside' };
+      cur = path.dirname(cur);
+      last = undefined;
+      continue;
+    }
+    const next = path.join(cur, part);
+    let st: Stats;
+    try {
+      st = await fs.lstat(next);
+    } catch {
+      return { kind: 'missing' };
+    }
+    if (st.isSymbolicLink()) {
+      if (++links > LOADER_LIMITS.maxSymlinks) return { kind: 'special', what: `a chain of more than ${LOADER_LIMITS.maxSymlinks} symbolic links` };
+      const target = path.resolve(cur, await fs.readlink(next));
+      if (!isInside(root, target)) return { kind: 'outside' };
+      parts = [...path.relative(root, target).split(path.sep), ...parts];
+      cur = root;
+      last = undefined;
+      continue;
+    }
+    if (parts.length > 0 && !st.isDirectory()) return { kind: 'missing' };
+    cur = next;
+    last = st;
+  }
+  if (last === undefined) return { kind: 'special', what: 'the model folder itself' };
+  if (!last.isFile()) return { kind: 'special', what: fileKind(last) };
+  return { kind: 'file', real: cur, stat: last };
 }
 
 /**
@@ -50,96 +201,127 @@ async function modelJsonPath(fn: string, source: string): Promise<string> {
  * model.json), and returns the concatenated weights. Errors name the file at fault: missing
  * directory, unreadable or invalid model.json, missing shard.
  *
+ * Nothing in the folder is trusted (see docs/security.md): model.json must be a regular file
+ * under `maxModelJsonBytes`; every shard path must stay inside the model folder (also through
+ * symbolic links) and name a regular file whose size, checked before reading, is what the
+ * manifest declares; manifest entries must be well formed.
+ *
  * @example
  * ```ts
  * import * as tfl from '@tensorflow/tfjs-layers';
  * const net = await tfl.loadLayersModel(fileHandler('models/darknet_tiny'));
  * ```
  * @param source a directory holding model.json, or the model.json path itself.
- * @param options `{ strict = true }`: see {@link FileHandlerOptions}.
+ * @param options `{ strict = true, maxModelJsonBytes = 32 MiB }`: see {@link FileHandlerOptions}.
  */
 export function fileHandler(source: string, options: FileHandlerOptions = {}): tf.io.IOHandler {
   const fn = 'fileHandler';
   return {
     load: async (): Promise<tf.io.ModelArtifacts> => {
+      const maxBytes = options?.maxModelJsonBytes ?? LOADER_LIMITS.maxModelJsonBytes;
+      if (typeof maxBytes !== 'number' || !Number.isSafeInteger(maxBytes) || maxBytes <= 0) {
+        fail(fn, `maxModelJsonBytes must be a positive integer (bytes), but got ${show(maxBytes)}.`);
+      }
       const file = await modelJsonPath(fn, source);
-      let text: string;
-      try {
-        text = await fs.readFile(file, 'utf8');
-      } catch (e) {
-        return fail(fn, `model.json must be readable, but reading ${show(file)} failed (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}).`);
-      }
-      let json: tf.io.ModelJSON;
-      try {
-        json = JSON.parse(text) as tf.io.ModelJSON;
-      } catch (e) {
-        return fail(fn, `model.json must be valid JSON, but ${show(file)} has a syntax error: ${(e as Error).message}.`);
-      }
-      if (json === null || typeof json !== 'object' || json.modelTopology === undefined || !Array.isArray(json.weightsManifest)) {
+      const json = await readModelJson(fn, file, maxBytes);
+      if (json === null || typeof json !== 'object' || Array.isArray(json) || json.modelTopology === undefined || !Array.isArray(json.weightsManifest)) {
         fail(fn, `model.json must have "modelTopology" and "weightsManifest", but ${show(file)} has keys ${show(json && typeof json === 'object' ? Object.keys(json) : [])}.`);
       }
-      return artifactsFromJson(fn, json, path.dirname(file), options.strict ?? true);
+      const sizes = checkManifest(fn, json.weightsManifest, file);
+      return artifactsFromJson(fn, json, path.dirname(file), sizes, options?.strict ?? true);
     },
   };
 }
 
-async function artifactsFromJson(fn: string, json: tf.io.ModelJSON, dir: string, strict: boolean): Promise<tf.io.ModelArtifacts> {
+async function artifactsFromJson(fn: string, json: tf.io.ModelJSON, dir: string, groupSizes: readonly number[], strict: boolean): Promise<tf.io.ModelArtifacts> {
   const specs: tf.io.WeightsManifestEntry[] = [];
   const chunks: Uint8Array[] = [];
   const missing = new Map<string, string>();
-  for (const group of json.weightsManifest) {
-    const shards: (Uint8Array | null)[] = [];
+  let root: string;
+  try {
+    root = await fs.realpath(dir);
+  } catch (e) {
+    return fail(fn, `the model folder must be readable, but resolving ${show(dir)} failed (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}).`);
+  }
+  for (const [g, group] of json.weightsManifest.entries()) {
+    const holds = show(group.weights.map((w) => w.name).slice(0, 3));
+    // Locate and stat every shard of the group before reading any of them.
+    const places: (ShardPlace & { kind: 'file' } | null)[] = [];
     for (const p of group.paths) {
-      try {
-        shards.push(new Uint8Array(await fs.readFile(path.join(dir, p))));
-      } catch {
+      const place = await resolveShard(root, p);
+      if (place.kind === 'outside') {
+        fail(fn, `weight shard ${show(p)} must be a file inside the model folder ${show(dir)}, but it leads outside it (an absolute or ".." path, or a symbolic link out of the folder); shards outside the folder are never read.`);
+      }
+      if (place.kind === 'special') fail(fn, `weight shard ${show(p)} must be a regular file, but in ${show(dir)} it is ${place.what}; it was not opened.`);
+      if (place.kind === 'missing') {
         if (strict) {
           fail(
             fn,
-            `weight shard ${show(p)} must exist next to model.json, but it is missing from ${show(dir)} (it holds ${show(group.weights.map((w) => w.name).slice(0, 3))}). Pass strict: false (with cutAt before those layers) to load without it.`,
+            `weight shard ${show(p)} must exist next to model.json, but it is missing from ${show(dir)} (it holds ${holds}). Pass strict: false (with cutAt before those layers) to load without it.`,
           );
         }
-        shards.push(null);
+        places.push(null);
+        continue;
       }
+      places.push(place);
     }
     // A shard of the wrong size (e.g. an empty file left by an interrupted download) counts as missing.
-    const expected = group.weights.reduce((n, w) => n + weightByteSize(w), 0);
-    const got = shards.reduce((n, x) => n + (x?.length ?? 0), 0);
-    if (Number.isFinite(expected) && !shards.includes(null) && got !== expected) {
-      const bad = shards.length === 1 ? [0] : shards.flatMap((x, i) => (x !== null && x.length === 0 ? [i] : []));
-      const badIdx = bad.length > 0 ? bad : shards.map((_, i) => i);
+    const expected = groupSizes[g];
+    const got = places.reduce((n, x) => n + (x?.stat.size ?? 0), 0);
+    if (!places.includes(null) && got !== expected) {
+      const bad = places.length === 1 ? [0] : places.flatMap((x, i) => (x !== null && x.stat.size === 0 ? [i] : []));
+      const badIdx = bad.length > 0 ? bad : places.map((_, i) => i);
       if (strict) {
         fail(
           fn,
-          `weight shard ${show(group.paths[badIdx[0]])} must hold ${expected} bytes${shards.length > 1 ? ' with the rest of its group' : ''}, but ${show(dir)} has ${got} (it holds ${show(group.weights.map((w) => w.name).slice(0, 3))}). Pass strict: false (with cutAt before those layers) to load without it.`,
+          `weight shard ${show(group.paths[badIdx[0]])} must hold ${expected} bytes${places.length > 1 ? ' with the rest of its group' : ''}, but ${show(dir)} has ${got} (it holds ${holds}). Pass strict: false (with cutAt before those layers) to load without it.`,
         );
       }
-      for (const i of badIdx) shards[i] = null;
+      for (const i of badIdx) places[i] = null;
+    } else if (got > expected) {
+      // Some shards are missing and the others already exceed the group: nothing of it can be right.
+      for (let i = 0; i < places.length; i++) places[i] = null;
     }
-    // Weights are laid out back to back over the concatenated shards of the group.
-    const starts: number[] = [];
-    let total = 0;
-    for (let i = 0; i < group.paths.length; i++) {
-      starts.push(total);
-      total += shards[i]?.length ?? NaN;
-    }
-    const present = shards.every((s) => s !== null);
-    if (present) {
-      const all = new Uint8Array(total);
-      shards.forEach((s, i) => all.set(s as Uint8Array, starts[i]));
+    const read = async (i: number, into: Uint8Array, offset: number): Promise<void> => {
+      const place = places[i] as ShardPlace & { kind: 'file' };
+      try {
+        await readExactly(fn, place.real, place.stat, into, offset, true, `weight shard ${show(group.paths[i])}`);
+      } catch (e) {
+        if (e instanceof OptvisError) throw e;
+        fail(fn, `weight shard ${show(group.paths[i])} must be readable, but reading it from ${show(dir)} failed (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}).`);
+      }
+    };
+    if (places.every((s) => s !== null)) {
+      // Weights are laid out back to back over the concatenated shards of the group.
+      const all = new Uint8Array(expected);
+      let offset = 0;
+      for (let i = 0; i < places.length; i++) {
+        await read(i, all, offset);
+        offset += (places[i] as ShardPlace & { kind: 'file' }).stat.size;
+      }
       specs.push(...group.weights);
       chunks.push(all);
       continue;
     }
     // A shard is missing: keep only the weights that lie in shards we have. Sizes of missing shards
     // are unknown, so walk the weights with their computed sizes from the start of the group.
+    const shards: (Uint8Array | null)[] = [];
+    for (let i = 0; i < places.length; i++) {
+      const place = places[i];
+      if (place === null) {
+        shards.push(null);
+        continue;
+      }
+      const buf = new Uint8Array(place.stat.size);
+      await read(i, buf, 0);
+      shards.push(buf);
+    }
     const fullShard = shards.slice(0, -1).find((x) => x !== null)?.length ?? 4 * 1024 * 1024;
     let offset = 0;
     let shardIndex = 0;
     let shardStart = 0;
     for (const w of group.weights) {
       const size = weightByteSize(w);
-      if (!Number.isFinite(size)) fail(fn, `weight shard layout must be computable to skip a missing shard, but ${show(w.name)} has dtype ${show(w.dtype)}.`);
       // Advance to the shard containing `offset`. The converter cuts a group into equal shards (all but
       // the last), so a missing shard's size is that of a present non-last one (else tfjs's 4 MB default).
       const sizeOf = (i: number) => shards[i]?.length ?? fullShard;
@@ -169,15 +351,9 @@ async function artifactsFromJson(fn: string, json: tf.io.ModelJSON, dir: string,
           }
         }
       }
-      if (ok) {
+      if (ok && parts.reduce((n, part) => n + part.length, 0) === size) {
         specs.push(w);
-        const merged = new Uint8Array(size);
-        let o = 0;
-        for (const part of parts) {
-          merged.set(part, o);
-          o += part.length;
-        }
-        chunks.push(merged);
+        chunks.push(concatBytes(parts));
       } else {
         missing.set(w.name, group.paths[s < group.paths.length ? s : group.paths.length - 1]);
         if (shards[shardIndex] === null) missing.set(w.name, group.paths[shardIndex]);
@@ -202,13 +378,13 @@ async function artifactsFromJson(fn: string, json: tf.io.ModelJSON, dir: string,
   return artifacts;
 }
 
-/** Options of the Node {@link loadModel}: the browser loader's plus `strict` for missing shards. */
+/** Options of the Node {@link loadModel}: the browser loader's plus those of {@link fileHandler}. */
 export type NodeLoadModelOptions = LoadModelOptions & FileHandlerOptions;
 
 /**
  * Loads a tfjs model from disk (a directory or model.json path), a URL, or any `tf.io` handler, and
  * wraps it as a {@link VisModel}. Node version of `model.loadModel`: paths are read with
- * {@link fileHandler}; `http(s)://` URLs and handlers go through tfjs.
+ * {@link fileHandler} (see it for what is refused); `http(s)://` URLs and handlers go through tfjs.
  *
  * Why: tfjs in Node has no working `file://` loader without the native tfjs-node package, and
  * real-world model folders are sometimes incomplete (`strict: false` + `cutAt`).
@@ -221,48 +397,59 @@ export type NodeLoadModelOptions = LoadModelOptions & FileHandlerOptions;
  * vm.dispose();
  * ```
  * @param source directory, model.json path, `http(s)://` URL or `tf.io.IOHandler`.
- * @param options `{ inputRange, cutAt, strict = true, relaxInputShape = true, ... }` plus every `visModel` option.
+ * @param options `{ inputRange, cutAt, strict = true, maxModelJsonBytes = 32 MiB, relaxInputShape = true, ... }` plus every `visModel` option.
  * @returns a VisModel that owns the loaded tfjs model (`dispose()` frees it).
  */
 export async function loadModel(source: string | tf.io.IOHandler, options: NodeLoadModelOptions): Promise<VisModel> {
-  const { strict, ...rest } = options ?? ({} as NodeLoadModelOptions);
+  const fn = 'loadModel';
+  checkLoadOptions(fn, options);
+  const { strict, maxModelJsonBytes, ...rest } = options;
   if (typeof source === 'string' && !/^[a-z][a-z0-9+.-]*:\/\//i.test(source)) {
-    const artifacts = await (fileHandler(source, { strict }).load as () => Promise<tf.io.ModelArtifacts>)();
-    return wrapArtifacts('loadModel', artifacts, rest);
+    await ensureBackend(fn);
+    const artifacts = await (fileHandler(source, { strict, maxModelJsonBytes }).load as () => Promise<tf.io.ModelArtifacts>)();
+    return wrapArtifacts(fn, artifacts, rest);
   }
-  return loadModelFromHandler(source, rest);
+  return loadModelAs(fn, source, rest);
 }
 
 /** Options of {@link loadDefaultModel}. */
 export interface DefaultModelOptions {
-  /** Cut the network at this layer instead of `out_relu` (earlier = faster). */
+  /**
+   * Which embedded model: `'mobilenet-v2'` (default) or `'inception-v3'`. See
+   * {@link EMBEDDED_MODELS} for their licence, provenance and layer guides.
+   */
+  readonly name?: EmbeddedModelName;
+  /** Cut the network at this layer instead of the end of the backbone (`out_relu` / `mixed10`); earlier = less memory. */
   readonly cutAt?: string;
 }
 
 /**
- * Loads the embedded default model, ready to render: the ImageNet-pretrained MobileNetV2 backbone
- * that the `nsfwjs` package (MIT) ships inside its JavaScript files, read from disk (no network),
- * cut at `out_relu` (nsfwjs's own 5-class head is never used) with input range [0, 1].
+ * Loads an embedded model, ready to render: by default the ImageNet-pretrained MobileNetV2
+ * backbone that the `nsfwjs` package (MIT) ships inside its JavaScript files; with
+ * `{ name: 'inception-v3' }` nsfwjs's InceptionV3 backbone (the seed notebook's family). Read from
+ * disk (no network), every file checked against its SHA-256 (nsfwjs 4.4.0), input shape relaxed
+ * (any image size), cut at the end of the backbone (`out_relu` / `mixed10`: nsfwjs's own 5-class
+ * head is never used), input range [0, 1].
  *
  * Why: no npm package ships plain ImageNet classifier weights, and a CLI or tutorial needs a model
  * that works right after `npm install`. `nsfwjs` is an optional peer dependency of this library
  * (a devDependency of the repository); install it to use this function. See
- * {@link DEFAULT_LAYERS} for layers and channels that render well.
+ * {@link DEFAULT_LAYERS} and {@link INCEPTION_V3_LAYERS} for layers and channels that render well.
  *
  * @example
  * ```ts
- * import { loadDefaultModel, render, io } from 'tfjs-optvis/node';
+ * import { loadDefaultModel, render } from 'tfjs-optvis/node';
  * const vm = await loadDefaultModel();
  * const { images } = await render.renderVis(vm, 'block_6_expand_relu:40');
  * vm.dispose();
+ * const v3 = await loadDefaultModel({ name: 'inception-v3' });
+ * await render.renderVis(v3, 'mixed4:100');
+ * v3.dispose();
  * ```
- * @param options `{ cutAt = 'out_relu' }`.
- * @returns a VisModel that owns the network (`dispose()` frees its weights, ~2.6 MB).
+ * @param options `{ name = 'mobilenet-v2', cutAt = 'out_relu' | 'mixed10' }`.
+ * @returns a VisModel that owns the network (`dispose()` frees its weights: ~9 MB for MobileNetV2, ~87 MB for InceptionV3 in float32).
  */
 export async function loadDefaultModel(options: DefaultModelOptions = {}): Promise<VisModel> {
-  const artifacts = await defaultModelArtifacts('loadDefaultModel');
-  return wrapArtifacts('loadDefaultModel', artifacts, {
-    cutAt: options.cutAt ?? DEFAULT_MODEL_INFO.cutAt,
-    inputRange: DEFAULT_MODEL_INFO.inputRange,
-  } as LoadModelOptions);
+  return loadEmbedded(options);
 }
+

@@ -44,3 +44,38 @@ export interface VisModel {
   /** Frees what the wrapper allocated (not the user's model). */
   dispose(): void;
 }
+
+/**
+ * A tfjs-layers `LayersModel` as the library's signatures name it: every `tf.LayersModel` (from
+ * `@tensorflow/tfjs-layers` or `@tensorflow/tfjs`: `tf.loadLayersModel`, `tf.model`, `tf.sequential`)
+ * is one.
+ *
+ * Why structural: naming tfjs-layers' class in the library's declarations would make every
+ * application's type-check read tfjs-layers' own `.d.ts` files, which do not compile under `strict`
+ * without `skipLibCheck`. The functions taking a model still check at run time that it is a real
+ * `LayersModel` of the tfjs-layers copy the library uses.
+ */
+export interface LayersModelLike {
+  /** The model's name. */
+  readonly name: string;
+  /** The model's layers, in graph order. */
+  readonly layers: readonly unknown[];
+  /** Runs the model forward (tfjs-layers' `LayersModel.predict`). */
+  predict(x: tf.Tensor | tf.Tensor[], args?: object): tf.Tensor | tf.Tensor[];
+  /** Frees the model's weights. */
+  dispose(): unknown;
+}
+
+/**
+ * A tfjs-converter `GraphModel` as the library's signatures name it: every `tf.GraphModel` (from
+ * `@tensorflow/tfjs-converter` or `@tensorflow/tfjs`: `tf.loadGraphModel`) is one. Structural for
+ * the same reason as {@link LayersModelLike}; checked at run time.
+ */
+export interface GraphModelLike {
+  /** The TensorFlow version the graph was converted from. */
+  readonly modelVersion: string;
+  /** Runs the graph up to the named nodes (tfjs-converter's `GraphModel.execute`). */
+  execute(inputs: tf.Tensor | tf.Tensor[] | tf.NamedTensorMap, outputs?: string | string[]): tf.Tensor | tf.Tensor[];
+  /** Frees the model's weights. */
+  dispose(): void;
+}

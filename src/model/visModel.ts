@@ -3,7 +3,7 @@ import * as tfc from '@tensorflow/tfjs-converter';
 import { fail, show } from '../errors';
 import { fromGraphModel, type GraphModelOptions } from './graphModel';
 import { fromLayersModel, type LayersModelOptions } from './layersModel';
-import type { VisModel } from './types';
+import type { GraphModelLike, LayersModelLike, VisModel } from './types';
 
 /** Options of {@link visModel}: those of {@link fromLayersModel} and {@link fromGraphModel}. */
 export type VisModelOptions = LayersModelOptions & Omit<GraphModelOptions, keyof LayersModelOptions>;
@@ -28,7 +28,7 @@ export type VisModelOptions = LayersModelOptions & Omit<GraphModelOptions, keyof
  * @param options `{ inputRange (required), channelOrder = 'RGB', labels, inputName (GraphModel), probeSize (GraphModel) }`.
  * @returns a VisModel whose `dispose()` frees what the wrapper allocated (never the model).
  */
-export async function visModel(model: tfl.LayersModel | tfc.GraphModel, options: VisModelOptions): Promise<VisModel> {
+export async function visModel(model: LayersModelLike | GraphModelLike, options: VisModelOptions): Promise<VisModel> {
   if (model instanceof tfl.LayersModel) {
     const { inputName, probeSize, ...rest } = (options ?? {}) as VisModelOptions;
     if (inputName !== undefined || probeSize !== undefined) {

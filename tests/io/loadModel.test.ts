@@ -149,7 +149,7 @@ describe('fileHandler + modelFromArtifacts', () => {
       gvm.dispose();
     });
     await expect(loadModelFromHandler(42 as never, { inputRange: [0, 1] })).rejects.toThrow(
-      /^Error in loadModel: source must be a model\.json URL or a tf\.io handler with load\(\), but got 42\.$/,
+      /^Error in model\.loadModel: source must be a model\.json URL or a tf\.io handler with load\(\), but got 42\.$/,
     );
   });
 
