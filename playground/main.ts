@@ -14,7 +14,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-webgl';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { io, objectives, param, render, transform, type ImageArray, type VisModel, type Transform } from '../src/index';
+import { gallery, io, objectives, param, render, transform, type ImageArray, type VisModel, type Transform } from '../src/index';
 import { defaultModelInfo, loadVisModel, prepareBackend, type ModelSource } from './library';
 
 /** Where the dev server serves the wasm binaries and the default model. */
@@ -51,6 +51,12 @@ const ui = {
   readout: $<HTMLDivElement>('readout'),
   status: $<HTMLDivElement>('status'),
   error: $<HTMLDivElement>('error'),
+  layerChannels: $<HTMLInputElement>('layer-channels'),
+  layerBatch: $<HTMLInputElement>('layer-batch'),
+  renderLayer: $<HTMLButtonElement>('render-layer'),
+  layerView: $<HTMLElement>('layer-view'),
+  layerTitle: $<HTMLElement>('layer-title'),
+  layerGrid: $<HTMLDivElement>('layer-grid'),
 };
 
 let vm: VisModel | undefined;
@@ -64,6 +70,7 @@ function setState(state: State, status?: string): void {
   const rendering = state === 'rendering';
   const loading = state === 'loading' || state === 'starting';
   ui.render.disabled = rendering || loading || !vm;
+  ui.renderLayer.disabled = rendering || loading || !vm;
   ui.stop.disabled = !rendering;
   ui.backend.disabled = rendering || loading;
   ui.loadDefault.disabled = rendering || loading;
@@ -203,6 +210,81 @@ function transformsFor(kind: string, alpha: boolean): Transform[] {
   return alpha ? [transform.collapseAlphaRandom(), ...chosen] : chosen;
 }
 
+let layerAbort: AbortController | undefined;
+
+/**
+ * The layer view: every listed channel of the layer with `gallery.renderLayer` (several channels
+ * per forward pass, on the page's backend); each finished channel is drawn into the grid.
+ */
+async function renderLayerView(): Promise<void> {
+  if (!vm || busy) return;
+  const model = vm;
+  busy = true;
+  ui.error.textContent = '';
+  layerAbort = new AbortController();
+  try {
+    const layer = ui.layer.value;
+    const depth = Number(ui.layer.selectedOptions[0]?.dataset.depth ?? 1);
+    const channels = gallery.parseChannels(ui.layerChannels.value, depth);
+    const batch = readInt(ui.layerBatch, 'batch', 1, 64);
+    const size = readInt(ui.size, 'image size', 16, 512);
+    const steps = readInt(ui.steps, 'steps', 1, 10000);
+    const seed = readInt(ui.seed, 'seed', 0, 2 ** 31 - 1);
+    ui.layerView.hidden = false;
+    ui.layerTitle.textContent = `${layer}: ${channels.length} channels, ${size} px, ${steps} steps, batch ${batch}`;
+    const cells = new Map<number, HTMLCanvasElement>();
+    ui.layerGrid.replaceChildren(
+      ...channels.map((c) => {
+        const fig = document.createElement('figure');
+        const canvas = document.createElement('canvas');
+        canvas.width = size;
+        canvas.height = size;
+        const cap = document.createElement('figcaption');
+        cap.textContent = `${c}`;
+        fig.append(canvas, cap);
+        fig.dataset.channel = String(c);
+        cells.set(c, canvas);
+        return fig;
+      }),
+    );
+    setState('rendering', `Rendering ${channels.length} channels of ${layer} on ${tf.getBackend()}…`);
+    await new Promise((r) => setTimeout(r, 0));
+    const t0 = performance.now();
+    let done = 0;
+    await gallery.renderLayer(model, layer, {
+      channels, size, steps, seed, batch,
+      alpha: ui.alpha.checked,
+      signal: layerAbort.signal,
+      onChannel: (r) => {
+        io.drawToCanvas(r.image, cells.get(r.channel) as HTMLCanvasElement);
+        const fig = cells.get(r.channel)?.parentElement;
+        if (fig) {
+          fig.dataset.done = 'true';
+          (fig.querySelector('figcaption') as HTMLElement).textContent = `${r.channel} · ${r.objective.toPrecision(3)}`;
+        }
+        done++;
+        const perMin = (done / ((performance.now() - t0) / 60000)).toFixed(1);
+        ui.readout.textContent = `${done}/${channels.length} channels  ${perMin} channels/min  ${tf.getBackend()}`;
+      },
+      onProgress: (p) => {
+        ui.status.textContent = `Rendering ${layer}: ${p.channelsDone}/${p.channelsTotal} channels, batch step ${p.step}/${p.steps}…`;
+      },
+    });
+    setState('done', `Done: ${channels.length} channels of ${layer}.`);
+  } catch (e) {
+    if (layerAbort.signal.aborted) setState('stopped', 'Stopped: the finished channels stay in the grid.');
+    else {
+      showError(e);
+      setState('error', 'Layer render failed.');
+    }
+  } finally {
+    busy = false;
+    layerAbort = undefined;
+    if (document.body.dataset.state === 'rendering') setState('ready');
+    else setState(document.body.dataset.state as State);
+  }
+}
+
 async function renderLoop(): Promise<void> {
   if (!vm || busy) return;
   const model = vm;
@@ -287,8 +369,10 @@ ui.files.addEventListener('change', () => {
 });
 ui.layer.addEventListener('change', onLayerChange);
 ui.render.addEventListener('click', () => void renderLoop());
+ui.renderLayer.addEventListener('click', () => void renderLayerView());
 ui.stop.addEventListener('click', () => {
   stopRequested = true;
+  layerAbort?.abort();
   ui.stop.disabled = true;
 });
 

@@ -1,0 +1,212 @@
+/**
+ * `tfjs-optvis gallery` end to end on the fixture model (saved to a temp directory), 32 px, 4 steps:
+ * - layout independence: one process (1 worker, batch 1), two shard processes into one directory
+ *   (batch 3), and 2 workers × batch 2 give the same PNG, index.html and contact-sheet bytes;
+ * - resume (skips finished channels, re-renders a deleted one identically), refusal of other
+ *   settings, Ctrl-C (exit 130, finished channels kept, nothing partial), usage errors;
+ * - the page in Chromium from file:// (skipped with a message when Chromium is absent).
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runGalleryCli } from '../../src/cli/gallery';
+import { fromPng } from '../../src/io/index';
+import type { GalleryManifest } from '../../src/gallery/index';
+import { makeTestLayersModel } from '../fixtures/models';
+import { HAS_CHROMIUM, IN_CI, NO_CHROMIUM_MESSAGE, launchChromium } from '../browser/chromium';
+
+const ROOT = resolve(__dirname, '../..');
+const ENTRY = resolve(__dirname, 'cliEntry.ts');
+const tmp = mkdtempSync(join(tmpdir(), 'optvis-gallery-'));
+const modelDir = join(tmp, 'model');
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const CHANNELS = [0, 1, 2, 3, 4, 5];
+const common = (dir: string) => ['--model', modelDir, '--input-range', '-1,1', '--layer', 'conv4', '--channels', '0-5', '--size', '32', '--steps', '4', '--seed', '3', '-o', dir];
+
+/** Runs the gallery command as its own process. */
+function gallery(args: string[]): { done: Promise<{ code: number | null; stderr: string }>; kill(sig: NodeJS.Signals): void } {
+  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, ...args], { cwd: ROOT, env: { ...process.env, TFJS_OPTVIS_DEBUG: '' } });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  child.stdout.resume();
+  return { done: new Promise((r) => child.on('close', (code) => r({ code, stderr }))), kill: (sig) => child.kill(sig) };
+}
+
+/** Runs the gallery command in this process (worker threads still do the rendering). */
+async function inProcess(args: string[]): Promise<{ code: number; stderr: string }> {
+  let stderr = '';
+  const code = await runGalleryCli(args, { stdout: { write: () => true }, stderr: { write: (s: string) => (stderr += s) } });
+  return { code, stderr };
+}
+
+const read = (dir: string, f: string) => readFileSync(join(dir, f));
+const manifest = (dir: string) => JSON.parse(read(dir, 'manifest.json').toString()) as GalleryManifest;
+const leftovers = (dir: string) =>
+  [...readdirSync(dir), ...readdirSync(join(dir, 'channels'))].filter((f) => f.endsWith('.tmp') || f === '.lock');
+const png = (c: number) => `channels/${String(c).padStart(4, '0')}.png`;
+
+/** Asserts two gallery directories hold byte-identical PNGs, page and contact sheet, and equal objective values. */
+function expectSameGallery(a: string, b: string): void {
+  for (const c of CHANNELS) expect(read(b, png(c)).equals(read(a, png(c))), `channel ${c}`).toBe(true);
+  expect(read(b, 'index.html').toString()).toBe(read(a, 'index.html').toString());
+  expect(read(b, 'contact-sheet.png').equals(read(a, 'contact-sheet.png'))).toBe(true);
+  const values = (d: string) => Object.values(manifest(d).channels).map((r) => [r.channel, r.objective]);
+  expect(values(b)).toEqual(values(a));
+}
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  const net = makeTestLayersModel(1);
+  mkdirSync(modelDir);
+  await net.save(
+    tf.io.withSaveHandler(async (art) => {
+      const json = { format: 'layers-model', modelTopology: art.modelTopology, weightsManifest: [{ paths: ['weights.bin'], weights: art.weightSpecs }] };
+      writeFileSync(join(modelDir, 'model.json'), JSON.stringify(json));
+      writeFileSync(join(modelDir, 'weights.bin'), Buffer.from(art.weightData as ArrayBuffer));
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
+  net.dispose();
+});
+
+describe('tfjs-optvis gallery', () => {
+  const single = join(tmp, 'single');
+  const sharded = join(tmp, 'sharded');
+
+  it('renders the same bytes in one process, as two shard processes into one directory, and with 2 workers × batch 2', async () => {
+    const [one, s0, s1] = await Promise.all([
+      gallery([...common(single), '--workers', '1', '--batch', '1']).done,
+      gallery([...common(sharded), '--workers', '1', '--batch', '3', '--shard', '0/2', '-q']).done,
+      gallery([...common(sharded), '--workers', '1', '--batch', '3', '--shard', '1/2', '-q']).done,
+    ]);
+    expect(one.code, one.stderr).toBe(0);
+    expect(s0.code, s0.stderr).toBe(0);
+    expect(s1.code, s1.stderr).toBe(0);
+    expect(s0.stderr + s1.stderr).toBe(''); // -q
+    expect(one.stderr).toMatch(/conv4 \[=+\] 6\/6 channels {2}\d+\.\d ch\/min {2}ETA 0:00\n/);
+    expect(one.stderr).toMatch(/rendered 6 channel\(s\), skipped 0 finished before; .* has 6 of 32 channels; open .*index\.html/);
+    expectSameGallery(single, sharded);
+    const m = manifest(single);
+    expect(m).toMatchObject({ format: 'tfjs-optvis-gallery', model: modelDir, layer: 'conv4', depth: 32, options: { size: 32, steps: 4, seed: 3, alpha: false, backend: 'wasm', inputRange: [-1, 1] } });
+    expect(Object.keys(m.channels)).toEqual(CHANNELS.map(String));
+    expect(Object.values(m.channels).every((r) => Number.isFinite(r.objective) && r.seconds > 0 && !Number.isNaN(Date.parse(r.finishedAt)))).toBe(true);
+    expect(fromPng(read(single, 'contact-sheet.png')).shape).toEqual([2 * 32 + 3 * 2, 3 * 32 + 4 * 2, 3]); // 2 rows × 3 columns of 32-px tiles, 2-px gaps
+    expect(leftovers(single)).toEqual([]);
+    expect(leftovers(sharded)).toEqual([]);
+
+    const pooled = join(tmp, 'pooled');
+    const r = await inProcess([...common(pooled), '--workers', '2', '--batch', '2', '-q']);
+    expect(r.code, r.stderr).toBe(0);
+    expectSameGallery(single, pooled);
+  });
+
+  it('resumes: skips finished channels, re-renders a deleted one identically, refuses other settings', async () => {
+    const before = statSync(join(single, png(0))).mtimeMs;
+    const again = await inProcess(common(single));
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(/rendered 0 channel\(s\), skipped 6 finished before/);
+    expect(statSync(join(single, png(0))).mtimeMs).toBe(before);
+
+    const kept = read(single, png(2));
+    rmSync(join(single, png(2)));
+    rmSync(join(single, 'channels/0002.json'));
+    const redo = await inProcess([...common(single), '--workers', '1', '-q']);
+    expect(redo.code, redo.stderr).toBe(0);
+    expect(read(single, png(2)).equals(kept)).toBe(true);
+    expect(Object.keys(manifest(single).channels)).toHaveLength(6);
+
+    const other = await inProcess([...common(single), '--steps', '5']);
+    expect(other.code).toBe(1);
+    expect(other.stderr).toMatch(/^tfjs-optvis: Error in buildGallery: the directory ".*single" must hold a gallery with the same settings to resume it, but it has steps 4 \(asked 5\)\. Use another output directory/m);
+  });
+
+  it('stops on Ctrl-C (exit 130), keeping finished channels and leaving nothing partial; a rerun completes the job', async () => {
+    const dir = join(tmp, 'interrupted');
+    const args = [...common(dir).map((a) => (a === '0-5' ? '0-7' : a)), '--workers', '1', '--batch', '1'];
+    const run = gallery(args);
+    const deadline = Date.now() + 60_000;
+    while (!(existsSync(join(dir, 'channels')) && readdirSync(join(dir, 'channels')).some((f) => f.endsWith('.json'))) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    run.kill('SIGINT');
+    const r = await run.done;
+    expect(r.code, r.stderr).toBe(130);
+    expect(r.stderr).toMatch(/tfjs-optvis: Error in buildGallery: the gallery was aborted: \d+ channels? finished in this run, \d+ in flight lost\. Run the same command again to resume\.\n$/);
+    const done = readdirSync(join(dir, 'channels')).filter((f) => f.endsWith('.json'));
+    expect(done.length).toBeGreaterThan(0);
+    expect(done.length).toBeLessThan(8);
+    expect(leftovers(dir)).toEqual([]);
+    expect(Object.keys(manifest(dir).channels).length).toBe(done.length);
+    for (const f of done) expect(existsSync(join(dir, 'channels', f.replace('.json', '.png')))).toBe(true);
+
+    const rest = await inProcess([...args, '-q']);
+    expect(rest.code, rest.stderr).toBe(0);
+    expect(Object.keys(manifest(dir).channels)).toHaveLength(8);
+    for (const c of CHANNELS) expect(read(dir, png(c)).equals(read(single, png(c))), `channel ${c}`).toBe(true);
+  });
+
+  it('rebuilds the page on demand and reports usage errors and a bad layer in one line', async () => {
+    rmSync(join(single, 'index.html'));
+    const rebuilt = await inProcess(['--rebuild', '-o', single]);
+    expect(rebuilt.code, rebuilt.stderr).toBe(0);
+    expect(rebuilt.stderr).toBe(`rebuilt ${single}: 6 of 32 channels of conv4\n`);
+    expect(read(single, 'index.html').toString()).toBe(read(sharded, 'index.html').toString());
+    const cases: [string[], RegExp, number][] = [
+      [[...common(join(tmp, 'x')), '--shard', '2/2'], /^tfjs-optvis: --shard must be i\/n with 0 <= i < n \(e\.g\. 0\/4 … 3\/4\), but got "2\/2"\.\n$/, 2],
+      [['-o', join(tmp, 'x')], /^tfjs-optvis: --layer must name the layer to render, but it is missing/, 2],
+      [['--layer', 'conv4'], /^tfjs-optvis: -o\/--output must name the gallery directory, but it is missing\.\n$/, 2],
+      [['--rebuild', '-o', join(tmp, 'empty')], /^tfjs-optvis: Error in rebuildGallery: dir must be a gallery directory \(holding manifest\.json\), but ".*empty" has none\.\n$/, 1],
+      [[...common(join(tmp, 'y')), '--workers', '0'], /^tfjs-optvis: --workers must be a positive integer, but got "0"\.\n$/, 2],
+      [[...common(join(tmp, 'z')).map((a) => (a === 'conv4' ? 'conv44' : a)), '--workers', '1', '-q'], /^tfjs-optvis: Error in VisModel\.layer: .*"conv44".*Did you mean .*conv4.*\n$/, 1],
+    ];
+    for (const [args, message, code] of cases) {
+      const r = await inProcess(args);
+      expect(r.stderr).toMatch(message);
+      expect(r.code).toBe(code);
+    }
+    expect(existsSync(join(tmp, 'z')), 'a failed start leaves no directory').toBe(false);
+  });
+});
+
+if (!HAS_CHROMIUM && !IN_CI) console.warn(`[skip] tests/gallery/cli.test.ts (page in Chromium): ${NO_CHROMIUM_MESSAGE}`);
+
+describe.runIf(HAS_CHROMIUM || IN_CI)('the gallery page in Chromium (file://)', () => {
+  it('shows one lazily loaded tile per channel with its number and value, and enlarges on click', async () => {
+    const dir = join(tmp, 'single');
+    const browser = await launchChromium();
+    try {
+      const page = await browser.context.newPage();
+      await page.goto(pathToFileURL(join(dir, 'index.html')).href);
+      const tiles = await page.$$eval('.tile', (ts) =>
+        ts.map((t) => ({ channel: t.querySelector('.ch')?.textContent, value: t.querySelector('.val')?.textContent, lazy: t.querySelector('img')?.getAttribute('loading') })),
+      );
+      const m = manifest(dir);
+      expect(tiles.map((t) => Number(t.channel))).toEqual(CHANNELS);
+      expect(tiles.every((t) => t.lazy === 'lazy')).toBe(true);
+      expect(tiles.map((t) => Number(t.value))).toEqual(CHANNELS.map((c) => Number(m.channels[String(c)].objective.toPrecision(4))));
+      await page.waitForFunction(() => Array.from(document.images).filter((i) => i.closest('.tile')).every((i) => i.complete && i.naturalWidth === 32));
+      await page.click('.tile[data-channel="3"]');
+      const viewer = await page.evaluate(() => ({
+        open: getComputedStyle(document.getElementById('viewer')!).display !== 'none',
+        src: (document.getElementById('big') as HTMLImageElement).getAttribute('src'),
+        caption: document.getElementById('caption')!.textContent,
+      }));
+      expect(viewer).toEqual({ open: true, src: 'channels/0003.png', caption: `channel 3 · objective ${Number(m.channels['3'].objective.toPrecision(4))}` });
+      await page.waitForFunction(() => (document.getElementById('big') as HTMLImageElement).naturalWidth === 32);
+      const box = await page.locator('#big').boundingBox();
+      expect(box!.width).toBeGreaterThan(300); // enlarged from the 32-px thumbnail
+      await page.keyboard.press('ArrowRight');
+      expect(await page.getAttribute('#big', 'src')).toBe('channels/0004.png');
+      await page.keyboard.press('Escape');
+      expect(await page.evaluate(() => getComputedStyle(document.getElementById('viewer')!).display)).toBe('none');
+    } finally {
+      await browser.close();
+    }
+  });
+});
