@@ -53,15 +53,47 @@ export interface LayersCommand {
   readonly backend: 'wasm' | 'cpu';
 }
 
-export type Command = RenderCommand | LayersCommand | { readonly command: 'help'; readonly topic?: string } | { readonly command: 'version' };
+/** What `tfjs-optvis gallery` was asked to do: render a layer's channels into a directory, or `--rebuild` its page. */
+export type GalleryCommand =
+  | {
+      readonly command: 'gallery';
+      readonly rebuild: false;
+      readonly layer: string;
+      /** `'all'` or a list such as `'0-63'` (checked against the layer's depth when the model is loaded). */
+      readonly channels: string;
+      readonly model?: string;
+      readonly inputRange?: readonly [number, number];
+      readonly size: number;
+      readonly steps: number;
+      readonly seed: number;
+      readonly backend: 'wasm' | 'cpu';
+      readonly alpha: boolean;
+      /** Worker threads; `undefined`: one per core. */
+      readonly workers?: number;
+      readonly batch: number;
+      /** `[index, count]` of `--shard i/n`. */
+      readonly shard?: readonly [number, number];
+      /** Gallery directory. */
+      readonly output: string;
+      readonly quiet: boolean;
+    }
+  | { readonly command: 'gallery'; readonly rebuild: true; readonly output: string; readonly quiet: boolean };
+
+export type Command = RenderCommand | LayersCommand | GalleryCommand | { readonly command: 'help'; readonly topic?: string } | { readonly command: 'version' };
+
+/** The commands, for dispatch and suggestions. */
+export const COMMANDS = ['render', 'layers', 'gallery'] as const;
 
 export const USAGE = `Usage:
   tfjs-optvis render [--layer <name> --channel <n>] [--model <dir|model.json|name>] -o <out.png> [options]
   tfjs-optvis layers [--model <dir|model.json|name>]
+  tfjs-optvis gallery --layer <name> -o <dir> [--channels <list>] [--workers <n>] [--batch <n>] [--shard <i/n>] [options]
 
 Renders a feature visualization (Lucid's render_vis): an image that maximises the mean activation
 of one channel of a layer. Without --model, the embedded default model is used (MobileNetV2 from
 the nsfwjs package, input [0,1]) and, without --layer/--channel, its channel block_13_expand_relu:100.
+"gallery" renders every channel of a layer into a directory with an index.html (resumable,
+shardable); see "tfjs-optvis gallery --help".
 
 Render options:
   --layer <name>          layer to visualize (see "tfjs-optvis layers")
@@ -121,6 +153,65 @@ const RENDER_FLAGS: Record<string, FlagSpec> = {
   version: { value: false, short: 'v' },
 };
 
+const GALLERY_FLAGS: Record<string, FlagSpec> = {
+  layer: { value: true },
+  channels: { value: true },
+  model: { value: true },
+  'input-range': { value: true },
+  size: { value: true },
+  steps: { value: true },
+  seed: { value: true },
+  backend: { value: true },
+  alpha: { value: false },
+  workers: { value: true },
+  batch: { value: true },
+  shard: { value: true },
+  rebuild: { value: false },
+  output: { value: true, short: 'o' },
+  quiet: { value: false, short: 'q' },
+  help: { value: false, short: 'h' },
+  version: { value: false, short: 'v' },
+};
+
+/** Largest `--workers` and `--batch`. */
+export const MAX_WORKERS = 256;
+export const MAX_BATCH = 256;
+
+/** Help text of `tfjs-optvis gallery`. */
+export const GALLERY_USAGE = `Usage:
+  tfjs-optvis gallery --layer <name> -o <dir> [options]
+  tfjs-optvis gallery --rebuild -o <dir>
+
+Renders every channel of a layer (or --channels) into <dir>: channels/NNNN.png, manifest.json,
+contact-sheet.png and index.html (open it from disk). Rerunning the same command resumes: finished
+channels are skipped. A channel's image does not depend on --workers, --batch or --shard.
+Without --model, the embedded default model (MobileNetV2, input [0,1]) is used.
+
+Gallery options:
+  --layer <name>          layer whose channels to render (see "tfjs-optvis layers")
+  --channels <list>       all (default), or a list such as 0-63 or 0-15,32,40-47
+  --model <path|name>     tfjs model directory or model.json (LayersModel or GraphModel), or an
+                          embedded model: mobilenet-v2 (the default) or inception-v3
+  --input-range <lo,hi>   pixel value range the model was trained on: required with a model
+                          directory (e.g. 0,1 or -1,1 or 0,255); a wrong range gives meaningless images
+  --size <px>             image size, 1..${MAX_SIZE} (default 128)
+  --steps <n>             optimization steps per channel (default 512)
+  --seed <n>              random seed (default 0)
+  --backend <wasm|cpu>    tfjs backend of every worker (default wasm)
+  --alpha                 transparent (RGBA) images
+  --workers <n>           worker threads, each with its own backend and model (default: one per core)
+  --batch <n>             channels per forward pass (default 4)
+  --shard <i/n>           render only shard i (0-based) of n; shards may share <dir>
+  --rebuild               only rebuild manifest.json, contact-sheet.png and index.html of <dir>
+  -o, --output <dir>      gallery directory (created if missing)
+  -q, --quiet             no progress line
+  -h, --help              this help
+
+Exit codes: 0 done; 1 the work failed (unreadable model files, render or write error, a
+directory holding a gallery with other settings); 2 the command line is wrong (unknown or repeated
+flag, bad value, missing model path, unknown layer, channels outside the layer); 130 interrupted by
+Ctrl-C (finished channels are kept: rerun the same command to resume).`;
+
 const LAYERS_FLAGS = ['model', 'input-range', 'cut-at', 'no-strict', 'backend', 'help', 'version'];
 
 /** `--size`, or `-o/--output` for a flag with a one-letter alias. */
@@ -135,7 +226,7 @@ function flagName(name: string, spec: Record<string, FlagSpec>): string {
  * switch. A value may start with `-` when it is a number or range (`--input-range -1,1`) or is
  * exactly `-` (`-o -`).
  */
-export function parseFlags(argv: readonly string[], spec: Record<string, FlagSpec>): ParsedFlags {
+export function parseFlags(argv: readonly string[], spec: Record<string, FlagSpec>, help = 'tfjs-optvis --help'): ParsedFlags {
   const values = new Map<string, string | true>();
   const spelled = new Map<string, string>();
   const positionals: string[] = [];
@@ -144,7 +235,7 @@ export function parseFlags(argv: readonly string[], spec: Record<string, FlagSpe
   const unknown = (typed: string): never => {
     const flag = typed.split('=')[0];
     const [best] = closestNames(flag.replace(/^-+/, '').length === 1 ? flag : flag.replace(/^-+/, '--'), known, 1);
-    throw new UsageError(`unknown flag ${JSON.stringify(flag)}${best ? `; did you mean ${best}?` : '.'} Run "tfjs-optvis --help" for the flags.`);
+    throw new UsageError(`unknown flag ${JSON.stringify(flag)}${best ? `; did you mean ${best}?` : '.'} Run "${help}" for the flags.`);
   };
   const set = (name: string, typed: string, value: string | true): void => {
     if (values.has(name)) {
@@ -210,7 +301,8 @@ export function parseFlags(argv: readonly string[], spec: Record<string, FlagSpe
   return { values, spelled, positionals };
 }
 
-function int(name: string, raw: string | undefined, dflt: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+/** @internal shared by the commands. */
+export function int(name: string, raw: string | undefined, dflt: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (raw === undefined) return dflt;
   const v = Number(raw);
   if (!/^[-+]?\d+$/.test(raw.trim()) || !Number.isSafeInteger(v) || v < min) {
@@ -242,7 +334,8 @@ function bytes(n: number): string {
   return u === 0 ? `${v} bytes` : `${v >= 100 ? Math.round(v) : v.toPrecision(2)} ${units[u]}`;
 }
 
-function range(raw: string | undefined): readonly [number, number] | undefined {
+/** @internal shared by the commands. */
+export function range(raw: string | undefined): readonly [number, number] | undefined {
   if (raw === undefined) return undefined;
   const parts = raw.split(',').map((s) => s.trim());
   const nums = parts.map(Number);
@@ -252,7 +345,8 @@ function range(raw: string | undefined): readonly [number, number] | undefined {
   return [nums[0], nums[1]];
 }
 
-function backend(raw: string | undefined): 'wasm' | 'cpu' {
+/** @internal shared by the commands. */
+export function backend(raw: string | undefined): 'wasm' | 'cpu' {
   if (raw === undefined) return 'wasm';
   if (raw !== 'wasm' && raw !== 'cpu') throw new UsageError(`--backend must be 'wasm' or 'cpu', but got ${JSON.stringify(raw)}.`);
   return raw;
@@ -269,8 +363,90 @@ function outputFormat(file: string, alpha: boolean): 'png' | 'jpeg' {
   return jpeg ? 'jpeg' : 'png';
 }
 
+/**
+ * The command named on the command line: its first argument that is neither a flag nor a flag's
+ * value (`tfjs-optvis -q gallery …` names `gallery`), or `undefined`.
+ */
+export function findCommand(argv: readonly string[]): string | undefined {
+  const specs = [RENDER_FLAGS, GALLERY_FLAGS];
+  const takesValue = (name: string) => specs.some((s) => s[name]?.value === true);
+  const shortTakesValue = (c: string) => specs.some((s) => Object.values(s).some((f) => f.short === c && f.value));
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') return argv[i + 1];
+    if (a.startsWith('--')) {
+      if (!a.includes('=') && takesValue(a.slice(2))) i++;
+    } else if (a.startsWith('-') && a.length > 1 && !/^-[\d.]/.test(a)) {
+      if (a.length === 2 && shortTakesValue(a[1])) i++;
+    } else return a;
+  }
+  return undefined;
+}
+
+/** `--model` as typed (empty is refused). */
+function modelFlag(raw: string | undefined): string | undefined {
+  if (raw !== undefined && raw === '') throw new UsageError('--model must be a model directory, a model.json path or an embedded model name, but got "".');
+  return raw;
+}
+
+const CHANNEL_LIST = /^(all|\d+(-\d+)?(,\d+(-\d+)?)*)$/;
+
+/** Parses `tfjs-optvis gallery …` (the whole command line). Throws {@link UsageError}. */
+function parseGallery(argv: readonly string[]): Command {
+  const { values, spelled, positionals } = parseFlags(argv, GALLERY_FLAGS, 'tfjs-optvis gallery --help');
+  const str = (name: string): string | undefined => {
+    const v = values.get(name);
+    return typeof v === 'string' ? v : undefined;
+  };
+  if (values.has('version')) return { command: 'version' };
+  if (values.has('help')) return { command: 'help', topic: 'gallery' };
+  const extra = positionals.slice(positionals.indexOf('gallery') + 1);
+  if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}. Run "tfjs-optvis gallery --help" for usage.`);
+  const output = str('output');
+  if (output === undefined || output === '') throw new UsageError('-o/--output must name the gallery directory, but it is missing.');
+  const quiet = values.has('quiet');
+  if (values.has('rebuild')) {
+    const other = [...values.keys()].find((k) => !['rebuild', 'output', 'quiet'].includes(k));
+    if (other !== undefined) throw new UsageError(`--rebuild takes only -o <dir> (and -q), but got ${spelled.get(other)?.split(' ')[0]}.`);
+    return { command: 'gallery', rebuild: true, output, quiet };
+  }
+  const layer = str('layer');
+  if (layer === undefined || layer === '') throw new UsageError('--layer must name the layer to render, but it is missing (list layers with "tfjs-optvis layers").');
+  const channels = (str('channels') ?? 'all').replace(/\s+/g, '');
+  if (!CHANNEL_LIST.test(channels)) throw new UsageError(`--channels must be all or a list such as 0-63 or 0-15,32,40-47, but got ${JSON.stringify(str('channels'))}.`);
+  let shard: [number, number] | undefined;
+  const rawShard = str('shard');
+  if (rawShard !== undefined) {
+    const m = /^(\d+)\/(\d+)$/.exec(rawShard.trim());
+    if (!m || Number(m[2]) < 1 || Number(m[1]) >= Number(m[2]) || !Number.isSafeInteger(Number(m[2]))) {
+      throw new UsageError(`--shard must be i/n with 0 <= i < n (e.g. 0/4 … 3/4), but got ${JSON.stringify(rawShard)}.`);
+    }
+    shard = [Number(m[1]), Number(m[2])];
+  }
+  const workers = str('workers');
+  return {
+    command: 'gallery',
+    rebuild: false,
+    layer,
+    channels,
+    model: modelFlag(str('model')),
+    inputRange: range(str('input-range')),
+    size: int('size', str('size'), 128, 1, MAX_SIZE),
+    steps: int('steps', str('steps'), 512, 1, MAX_STEPS),
+    seed: int('seed', str('seed'), 0, 0),
+    backend: backend(str('backend')),
+    alpha: values.has('alpha'),
+    workers: workers === undefined ? undefined : int('workers', workers, 1, 1, MAX_WORKERS),
+    batch: int('batch', str('batch'), 4, 1, MAX_BATCH),
+    shard,
+    output,
+    quiet,
+  };
+}
+
 /** Parses the command line (without `node` and the script). Throws {@link UsageError}. */
 export function parseCommand(argv: readonly string[]): Command {
+  if (findCommand(argv) === 'gallery') return parseGallery(argv);
   const { values, spelled, positionals } = parseFlags(argv, RENDER_FLAGS);
   const str = (name: string): string | undefined => {
     const v = values.get(name);
@@ -280,8 +456,8 @@ export function parseCommand(argv: readonly string[]): Command {
   const cmd = positionals[0];
   if (values.has('help') || cmd === undefined || cmd === 'help') return { command: 'help', topic: positionals[1] };
   if (cmd !== 'render' && cmd !== 'layers') {
-    const [best] = closestNames(cmd, ['render', 'layers'], 1);
-    throw new UsageError(`unknown command ${JSON.stringify(cmd)}; did you mean "${best}"? The commands are "render" and "layers".`);
+    const [best] = closestNames(cmd, COMMANDS, 1);
+    throw new UsageError(`unknown command ${JSON.stringify(cmd)}; did you mean "${best}"? The commands are "render", "layers" and "gallery".`);
   }
   if (positionals.length > 1) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[1])}. Run "tfjs-optvis --help" for usage.`);
   if (cmd === 'layers') {
@@ -291,10 +467,8 @@ export function parseCommand(argv: readonly string[]): Command {
       }
     }
   }
-  const model = str('model');
-  if (model !== undefined && model === '') throw new UsageError('--model must be a model directory, a model.json path or an embedded model name, but got "".');
   const common = {
-    model,
+    model: modelFlag(str('model')),
     inputRange: range(str('input-range')),
     cutAt: str('cut-at'),
     strict: !values.has('no-strict'),

@@ -1,103 +1,32 @@
-import { promises as fs } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
-import { OptvisError, closestNames, didYouMean, editDistance } from '../errors';
+import { OptvisError, didYouMean } from '../errors';
 import { resolveOutput, toJpeg, writeOutputFile } from '../io/node/files';
 import { toPng } from '../io/png';
 import { loadDefaultModel, loadModel } from '../model/loadNode';
-import { EMBEDDED_MODELS, EMBEDDED_MODEL_NAMES, type EmbeddedModelInfo, type EmbeddedModelName } from '../model/embeddedModels';
 import type { VisModel } from '../model/types';
 import { channel } from '../objectives/index';
 import { Objective } from '../objectives/objective';
 import { collapseAlphaRandom, standardTransforms } from '../transform/index';
 import { image } from '../param/index';
 import { RenderAbortError, renderVis } from '../render/index';
-import { EXIT, parseCommand, UsageError, USAGE, type LayersCommand, type RenderCommand } from './args';
+import { EXIT, GALLERY_USAGE, parseCommand, UsageError, USAGE, type LayersCommand, type RenderCommand } from './args';
+import { checkModelFlags, chooseModel, CliFailure, cliWording, Interrupted, layersHint, modelText, setBackend, type CliStreams, type ModelChoice } from './common';
+import { runGallery } from './gallery';
 import { progressReporter } from './progress';
 import pkg from '../../package.json';
 
-/** Where the CLI writes, and what interrupts it: injectable for tests. */
-export interface CliStreams {
-  readonly stdout: { write(s: string | Uint8Array): unknown; isTTY?: boolean };
-  readonly stderr: { write(s: string): unknown; isTTY?: boolean };
-  /** Aborts a running command (the `tfjs-optvis` binary wires Ctrl-C / SIGINT to it). */
-  readonly signal?: AbortSignal;
-}
-
-/** Ctrl-C: printed as one line, exit code {@link EXIT.interrupted}. */
-class Interrupted extends Error {
-  constructor(readonly step: number) {
-    super(`interrupted at step ${step}; nothing written`);
-    this.name = 'Interrupted';
-  }
-}
-
-/** A failure of the work itself (exit code 1), already worded for the command line. */
-class CliFailure extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'CliFailure';
-  }
-}
-
-/**
- * The body of a library error, in the command line's words: without `Error in <function>:` and
- * with option names replaced by the flags the user typed.
- */
-function cliWording(e: unknown): string {
-  const raw = e instanceof Error ? e.message : String(e);
-  return raw
-    .replace(/^Error in [\w.]+: /, '')
-    .replace(/\boptions\.cutAt\b|\bcutAt\b/g, '--cut-at')
-    .replace(/\boptions\.inputRange\b|\binputRange\b/g, '--input-range')
-    .replace(/Pass strict: false/g, 'Pass --no-strict')
-    .replace(/\bstrict: false\b/g, '--no-strict')
-    .replace(/\s*\n\s*/g, ' ');
-}
-
-async function setBackend(name: 'wasm' | 'cpu'): Promise<void> {
-  // tfjs prints a "use tfjs-node" banner on first use in Node; the CLI's stderr is for progress and errors.
-  tf.env().set('PROD', true);
-  if (!(await tf.setBackend(name))) throw new CliFailure(`--backend ${name} failed to initialise.`);
-  await tf.ready();
-}
-
-/** What `--model` names: an embedded model or a path on disk. */
-type ModelChoice = { readonly kind: 'embedded'; readonly info: EmbeddedModelInfo } | { readonly kind: 'path'; readonly path: string };
-
-async function chooseModel(cmd: RenderCommand | LayersCommand): Promise<ModelChoice> {
-  if (cmd.model === undefined) return { kind: 'embedded', info: EMBEDDED_MODELS['mobilenet-v2'] };
-  const exists = await fs.stat(cmd.model).then(
-    () => true,
-    () => false,
-  );
-  if (exists) return { kind: 'path', path: cmd.model };
-  if ((EMBEDDED_MODEL_NAMES as readonly string[]).includes(cmd.model)) return { kind: 'embedded', info: EMBEDDED_MODELS[cmd.model as EmbeddedModelName] };
-  const typed = cmd.model;
-  const near = closestNames(typed, EMBEDDED_MODEL_NAMES, 1).filter((n) => editDistance(n, typed.toLowerCase()) <= 3);
-  throw new UsageError(
-    `--model must be a model directory, a model.json file or an embedded model (${EMBEDDED_MODEL_NAMES.join(', ')}), but ${JSON.stringify(cmd.model)} does not exist.${near.length ? ` Did you mean ${near[0]}?` : ''}`,
-  );
-}
+export type { CliStreams } from './common';
 
 async function openModel(cmd: RenderCommand | LayersCommand, choice: ModelChoice): Promise<VisModel> {
   if (choice.kind === 'embedded') {
     const id = choice.info.id;
-    if (cmd.inputRange !== undefined) {
-      throw new UsageError(`--input-range applies to model directories; the embedded model ${id} has its own (${choice.info.inputRange.join(',')}).`);
-    }
-    if (!cmd.strict) throw new UsageError(`--no-strict applies to model directories; the embedded model ${id} is always complete.`);
     try {
       return await loadDefaultModel({ name: id, cutAt: cmd.cutAt });
     } catch (e) {
       throw loadError(`the embedded model ${id}`, e);
     }
-  }
-  if (cmd.inputRange === undefined && cmd.command === 'render') {
-    throw new UsageError(
-      `--input-range is required with --model ${JSON.stringify(choice.path)}: the pixel range the model was trained on (e.g. 0,1 or -1,1 or 0,255) is not stored in its files, and a wrong range silently gives meaningless images.`,
-    );
   }
   try {
     // `layers` only lists names and shapes, which do not depend on the input range.
@@ -115,11 +44,12 @@ function loadError(what: string, e: unknown): Error {
 }
 
 function checkAborted(signal: AbortSignal | undefined, step = 0): void {
-  if (signal?.aborted) throw new Interrupted(step);
+  if (signal?.aborted) throw new Interrupted(`interrupted at step ${step}; nothing written`);
 }
 
 async function runLayers(cmd: LayersCommand, io: CliStreams): Promise<void> {
-  const choice = await chooseModel(cmd);
+  const choice = await chooseModel(cmd.model);
+  checkModelFlags(choice, { inputRange: cmd.inputRange, strict: cmd.strict, requireRange: false });
   await setBackend(cmd.backend);
   const vm = await openModel(cmd, choice);
   try {
@@ -149,13 +79,11 @@ async function checkOutput(cmd: RenderCommand, io: CliStreams): Promise<void> {
 async function runRender(cmd: RenderCommand, io: CliStreams): Promise<void> {
   const signal = io.signal;
   await checkOutput(cmd, io);
-  const choice = await chooseModel(cmd);
+  const choice = await chooseModel(cmd.model);
   if (choice.kind === 'path' && cmd.layer === undefined) {
     throw new UsageError(`--layer and --channel are required with --model ${JSON.stringify(choice.path)} (list its layers with "tfjs-optvis layers --model ${choice.path}").`);
   }
-  if (choice.kind === 'embedded' && cmd.size < choice.info.minSize) {
-    throw new UsageError(`--size must be at least ${choice.info.minSize} for the embedded model ${choice.info.id} (its convolutions shrink the image), but got ${cmd.size}.`);
-  }
+  checkModelFlags(choice, { inputRange: cmd.inputRange, strict: cmd.strict, size: cmd.size, requireRange: true });
   checkAborted(signal);
   await setBackend(cmd.backend);
   const vm = await openModel(cmd, choice);
@@ -166,9 +94,7 @@ async function runRender(cmd: RenderCommand, io: CliStreams): Promise<void> {
     const ch = cmd.channel ?? (target as { channel: number }).channel;
     const names = vm.layers.map((l) => l.name);
     if (!names.includes(layer)) {
-      const modelText = choice.kind === 'embedded' ? `the embedded model ${choice.info.id}` : `--model ${JSON.stringify(choice.path)}`;
-      const listHint = choice.kind === 'embedded' ? `tfjs-optvis layers${cmd.model ? ` --model ${choice.info.id}` : ''}` : `tfjs-optvis layers --model ${choice.path}`;
-      throw new UsageError(`--layer ${JSON.stringify(layer)} is not a layer of ${modelText}.${didYouMean(layer, names)} List them with "${listHint}".`);
+      throw new UsageError(`--layer ${JSON.stringify(layer)} is not a layer of ${modelText(choice)}.${didYouMean(layer, names)} List them with "${layersHint(choice, cmd.model)}".`);
     }
     const info = vm.layer(layer);
     if (info.depth !== null && ch >= info.depth) {
@@ -195,7 +121,7 @@ async function runRender(cmd: RenderCommand, io: CliStreams): Promise<void> {
           onProgress: bar ? (p) => bar.update(p.step, p.totalSteps, p.loss, p.stepsPerSecond, p.etaSeconds) : undefined,
         });
       } catch (e) {
-        if (e instanceof RenderAbortError) throw new Interrupted(e.steps);
+        if (e instanceof RenderAbortError) throw new Interrupted(`interrupted at step ${e.steps}; nothing written`);
         if (e instanceof UsageError) throw e;
         throw new CliFailure(`render failed: ${cliWording(e)}`);
       } finally {
@@ -246,8 +172,9 @@ export async function runCli(argv: readonly string[], io: CliStreams = { stdout:
   try {
     const cmd = parseCommand(argv);
     if (cmd.command === 'version') io.stdout.write(`${pkg.version}\n`);
-    else if (cmd.command === 'help') io.stdout.write(`${USAGE}\n`);
+    else if (cmd.command === 'help') io.stdout.write(`${cmd.topic === 'gallery' ? GALLERY_USAGE : USAGE}\n`);
     else if (cmd.command === 'layers') await runLayers(cmd, io);
+    else if (cmd.command === 'gallery') await runGallery(cmd, io);
     else await runRender(cmd, io);
     return EXIT.ok;
   } catch (e) {

@@ -16,7 +16,7 @@ export interface BuildGalleryOptions {
   readonly dir: string;
   /** The layer whose channels to render. */
   readonly layer: string;
-  /** A tfjs model directory or model.json path. Default: the embedded default model. */
+  /** A tfjs model directory or model.json path, or an embedded model's name (`'mobilenet-v2'`, `'inception-v3'`). Default: the embedded default model. */
   readonly model?: string;
   /** Input range of `model` (default `[0, 1]`; not with the default model). */
   readonly inputRange?: readonly [number, number];

@@ -5,17 +5,28 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
+import { existsSync } from 'node:fs';
 import { fail, show } from '../../errors';
 import { loadDefaultModel, loadModel } from '../../model/loadNode';
 import { DEFAULT_MODEL_INFO } from '../../model/defaultModel';
+import { EMBEDDED_MODELS, EMBEDDED_MODEL_NAMES, type EmbeddedModelName } from '../../model/embeddedModels';
 import type { VisModel } from '../../model/types';
 
-/** Which model a gallery renders: a tfjs model directory / model.json, or the embedded default model. */
+/**
+ * Which model a gallery renders: a tfjs model directory / model.json, an embedded model by name
+ * (`'mobilenet-v2'`, `'inception-v3'`; a path of that name wins), or the embedded default model.
+ */
 export interface GalleryModelSpec {
-  /** Directory or model.json path; `undefined` for the default model. */
+  /** Directory or model.json path, or an embedded model's name; `undefined` for the default model. */
   readonly source?: string;
-  /** Input range of `source` (default `[0, 1]`); not allowed with the default model. */
+  /** Input range of a `source` path (default `[0, 1]`); not allowed with an embedded model. */
   readonly inputRange?: readonly [number, number];
+}
+
+/** The embedded model `source` names, if it is such a name and no file or directory of that name exists. */
+function embeddedName(source: string | undefined): EmbeddedModelName | undefined {
+  if (source === undefined) return 'mobilenet-v2';
+  return (EMBEDDED_MODEL_NAMES as readonly string[]).includes(source) && !existsSync(source) ? (source as EmbeddedModelName) : undefined;
 }
 
 /** The tfjs backends a gallery can run on in Node. */
@@ -30,11 +41,19 @@ export async function useGalleryBackend(name: GalleryBackend): Promise<void> {
 
 /** Loads the model of `spec`. */
 export async function openGalleryModel(spec: GalleryModelSpec): Promise<VisModel> {
-  if (spec.source === undefined) return loadDefaultModel();
-  return loadModel(spec.source, { inputRange: spec.inputRange ?? [0, 1] });
+  const name = embeddedName(spec.source);
+  if (name !== undefined) {
+    if (spec.inputRange !== undefined) {
+      fail('buildGallery', `inputRange applies to model directories; the embedded model ${name} has its own (${EMBEDDED_MODELS[name].inputRange.join(',')}), but got ${show(spec.inputRange)}.`);
+    }
+    return loadDefaultModel({ name });
+  }
+  return loadModel(spec.source as string, { inputRange: spec.inputRange ?? [0, 1] });
 }
 
-/** How the manifest names the model. */
+/** How the manifest names the model (the default model and `'mobilenet-v2'` alike). */
 export function modelLabel(spec: GalleryModelSpec): string {
-  return spec.source ?? DEFAULT_MODEL_INFO.name;
+  const name = embeddedName(spec.source);
+  if (name === 'mobilenet-v2') return DEFAULT_MODEL_INFO.name;
+  return name !== undefined ? EMBEDDED_MODELS[name].name : (spec.source as string);
 }
