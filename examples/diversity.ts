@@ -11,10 +11,7 @@
  *
  *   npm run example:diversity -- --layer block_13_expand_relu --channel 100
  */
-import { channel, diversity } from '../src/objectives/index';
-import { image } from '../src/param/index';
-import { renderVis } from '../src/render/index';
-import { hstack } from '../src/io/index';
+import { io, objectives, param, renderVis } from 'tfjs-optvis/node';
 import { openModel, parseExampleArgs, progress, run, save } from './lib/common';
 
 const HELP =
@@ -27,21 +24,21 @@ const DIVERSITY_WEIGHT = 1e2;
 const BATCH = 4;
 
 run(async () => {
-  const opts = parseExampleArgs('diversity', HELP, { layer: 'block_13_expand_relu', channel: 100, steps: 96, size: 80 });
+  const opts = parseExampleArgs('diversity', HELP, { layer: 'block_13_expand_relu', channel: 100, steps: 96, size: 80, quick: { steps: 2, size: 32 } });
   const vm = await openModel(opts);
-  const param = image(opts.size, { batch: BATCH, seed: opts.seed });
+  const p = param.image(opts.size, { batch: BATCH, seed: opts.seed });
   try {
-    const objective = channel(opts.layer, opts.channel).sub(diversity(opts.layer).mul(DIVERSITY_WEIGHT));
+    const objective = objectives.channel(opts.layer, opts.channel).sub(objectives.diversity(opts.layer).mul(DIVERSITY_WEIGHT));
     process.stdout.write(`objective: ${objective.description}\n`);
     const { images } = await renderVis(vm, objective, {
-      param,
+      param: p,
       thresholds: [opts.steps - 1],
       seed: opts.seed,
       onProgress: progress('diversity'),
     });
-    await save('diversity.png', hstack([images[0]], { padding: 4, background: [1] }));
+    await save(opts, 'diversity.png', io.hstack([images[0]], { padding: 4, background: [1] }));
   } finally {
-    param.dispose();
+    p.dispose();
     vm.dispose();
   }
 });

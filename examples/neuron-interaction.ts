@@ -16,14 +16,7 @@
  *   npm run example:neuron-interaction -- --layer block_10_expand_relu --channel 50
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { channel, channelInterpolate, direction, type Objective } from '../src/objectives/index';
-import { custom, fftImage, image, lowresTensor, toValidRgb } from '../src/param/index';
-import type { Param } from '../src/param/types';
-import { renderVis } from '../src/render/index';
-import { hstack } from '../src/io/index';
-import type { ImageArray } from '../src/io/types';
-import type { VisModel } from '../src/model/types';
-import { Rng } from '../src/ops/random';
+import { io, objectives, param, renderVis, Rng, type ImageArray, type Objective, type Param, type VisModel } from 'tfjs-optvis/node';
 import { openModel, parseExampleArgs, progress, run, save, type ExampleOptions } from './lib/common';
 
 const HELP =
@@ -37,31 +30,31 @@ const FRAMES = 6;
 function interpolationParam(size: number, seed: number): Param {
   const shape = [FRAMES, size, size, 3];
   const low = (b: number, div: number, k: number) =>
-    lowresTensor(shape, [b, Math.max(1, Math.floor(size / div)), Math.max(1, Math.floor(size / div)), 3], { seed: seed + k });
-  const unique = fftImage(shape, { seed });
+    param.lowresTensor(shape, [b, Math.max(1, Math.floor(size / div)), Math.max(1, Math.floor(size / div)), 3], { seed: seed + k });
+  const unique = param.fftImage(shape, { seed });
   const shared = [low(1, 2, 1), low(1, 4, 2), low(1, 8, 3), low(2, 8, 4), low(1, 16, 5), low(2, 16, 6)];
-  return custom([unique, ...shared], ([u, ...s]) => toValidRgb(tf.addN([u, ...s]) as tf.Tensor4D, { decorrelate: true }));
+  return param.custom([unique, ...shared], ([u, ...s]) => param.toValidRgb(tf.addN([u, ...s]) as tf.Tensor4D, { decorrelate: true }));
 }
 
-async function render(vm: VisModel, objective: Objective, param: Param, opts: ExampleOptions, label: string): Promise<ImageArray> {
+async function render(vm: VisModel, objective: Objective, p: Param, opts: ExampleOptions, label: string): Promise<ImageArray> {
   try {
-    const { images } = await renderVis(vm, objective, { param, thresholds: [opts.steps - 1], seed: opts.seed, onProgress: progress(label) });
+    const { images } = await renderVis(vm, objective, { param: p, thresholds: [opts.steps - 1], seed: opts.seed, onProgress: progress(label) });
     return images[0];
   } finally {
-    param.dispose();
+    p.dispose();
   }
 }
 
 run(async () => {
-  const opts = parseExampleArgs('neuron-interaction', HELP, { layer: 'block_10_expand_relu', channel: 50, steps: 64, size: 64 });
+  const opts = parseExampleArgs('neuron-interaction', HELP, { layer: 'block_10_expand_relu', channel: 50, steps: 64, size: 64, quick: { steps: 1, size: 32 } });
   const vm = await openModel(opts);
   try {
     const depth = vm.layer(opts.layer).depth;
     if (depth === null) throw new Error(`layer ${opts.layer} has an unknown number of channels`);
     const n1 = opts.channel;
     const n2 = (opts.channel + Math.floor(depth / 3)) % depth;
-    const C = (n: number) => channel(opts.layer, n);
-    const img = () => image(opts.size, { seed: opts.seed });
+    const C = (n: number) => objectives.channel(opts.layer, n);
+    const img = () => param.image(opts.size, { seed: opts.seed });
 
     const row: ImageArray[] = [];
     row.push(await render(vm, C(n1), img(), opts, `channel ${n1}`));
@@ -70,17 +63,17 @@ run(async () => {
     // A random direction (Lucid: np.random.randn(528)); seeded here.
     const rng = new Rng(opts.seed);
     const vec = Array.from({ length: depth }, () => rng.normal());
-    row.push(await render(vm, direction(opts.layer, vec), img(), opts, 'random direction'));
-    await save('neuron-interaction.png', hstack(row, { padding: 4, background: [1] }));
+    row.push(await render(vm, objectives.direction(opts.layer, vec), img(), opts, 'random direction'));
+    await save(opts, 'neuron-interaction.png', io.hstack(row, { padding: 4, background: [1] }));
 
     const frames = await render(
       vm,
-      channelInterpolate(opts.layer, n1, opts.layer, n2),
+      objectives.channelInterpolate(opts.layer, n1, opts.layer, n2),
       interpolationParam(opts.size, opts.seed),
       opts,
       'aligned interpolation',
     );
-    await save('neuron-interaction-interpolation.png', hstack([frames], { padding: 4, background: [1] }));
+    await save(opts, 'neuron-interaction-interpolation.png', io.hstack([frames], { padding: 4, background: [1] }));
   } finally {
     vm.dispose();
   }

@@ -8,31 +8,29 @@
  *
  *   npm run example:quickstart -- --layer block_6_expand_relu --channel 40
  */
-import { DEFAULT_TARGET } from '../src/model/defaultModel';
-import { image } from '../src/param/index';
-import { renderVis } from '../src/render/index';
+import { DEFAULT_TARGET, param, renderVis } from 'tfjs-optvis/node';
 import { openModel, parseExampleArgs, progress, run, save } from './lib/common';
 
 const HELP = 'quickstart: render one channel with Lucid\'s default settings; writes examples/output/quickstart.png';
 
 run(async () => {
-  const opts = parseExampleArgs('quickstart', HELP, { ...DEFAULT_TARGET, steps: 256, size: 128 });
+  const opts = parseExampleArgs('quickstart', HELP, { ...DEFAULT_TARGET, steps: 256, size: 128, quick: { steps: 2, size: 32 } });
   const vm = await openModel(opts);
   // Lucid's default param (a decorrelated FFT image); we pass it only to choose the size and seed.
   // A param we pass stays ours: we dispose it.
-  const param = image(opts.size, { seed: opts.seed });
+  const p = param.image(opts.size, { seed: opts.seed });
   try {
     const objective = `${opts.layer}:${opts.channel}`;
     const { images, losses } = await renderVis(vm, objective, {
-      param,
+      param: p,
       thresholds: [opts.steps - 1],
       seed: opts.seed,
       onProgress: progress(objective),
     });
     process.stdout.write(`final loss ${losses[losses.length - 1].toFixed(4)}\n`);
-    await save('quickstart.png', images[0]);
+    await save(opts, 'quickstart.png', images[0]);
   } finally {
-    param.dispose();
+    p.dispose();
     vm.dispose();
   }
 });

@@ -1,159 +1,189 @@
 /**
- * Transparency against backgrounds: what does a semi-transparent feature visualization look like
- * when the background it is composited over is an enemy, a friend, or noise?
+ * Experiment 1 of Lucid's "semi-transparent feature visualization" notebook: an RGBA feature
+ * visualization composited over different backgrounds — random, adversarial (optimized against
+ * the unit) or allied (optimized for it).
  *
- * An RGBA image (`param.image(size, {alpha: true})`) is composited over a background. The batch
- * holds two copies of the composite, split with `stopGradient`:
- *   item 0 = α·rgb + (1 − α)·sg(background)   — the foreground learns against a frozen background,
- *   item 1 = sg(α)·sg(rgb) + (1 − sg(α))·background — the background learns under a frozen foreground.
- * The objective is `channel(batch 0) ∓ channel(batch 1)`: "adversarial" backgrounds minimise the
- * channel (−), "allied" ones maximise it too (+), plus the alpha-mean penalty
- * `1e4 · −(mean α − 0.25)²` that keeps a quarter of the image opaque. Each step, rgb, alpha and the
- * background are jittered independently (a few pixels), so the foreground cannot rely on an exact
- * alignment with the background, then Lucid's standard transforms are applied and alpha is dropped
- * before the model.
+ * Parts (`--part`, default `opening,test,grid`):
+ * - `opening`: the notebook's first run ("Let's make sure these two work together"): w = 256,
+ *   `jitter_n` 1, a pure-noise allied background (noise ratio 1, decay 1.5, base sd 0.4) and its
+ *   own transforms (jitter 8 ×3, random scale 0.95/0.98/1/1.02/1.05, jitter 8), on the first unit;
+ * - `test`: the notebook's `test()` on each unit: its 7 backgrounds in its order with its exact
+ *   `make_bg_func` arguments, objective `channel(batch 0) ∓ channel(batch 1)` (− adversarial,
+ *   + allied) + `1e4 · −(mean α − 0.25)²`, 128 px, 512 steps, `jitter_n` 2, standard transforms,
+ *   Adam 0.05, no ReLU gradient override (`make_vis_T`);
+ * - `grid`: the notebook's `image_sample` grid (decorrelate false/true × decay power 1, 1.5, 2 ×
+ *   10 standard deviations `20^(1−decay)·n/20`, 64 px);
+ * - `search`: how the default units were chosen (not in the notebook): each `--units` candidate at
+ *   64 px / 128 steps on the allied colour background, scored by how concentrated the final alpha is.
  *
- * Seven backgrounds, one optimization each (rows of the output, top to bottom):
- *   1. adversarial image, full (aligned with the foreground)
- *   2. adversarial image, random offset (a larger image, cropped at a random offset each step)
- *   3. adversarial colour (one optimized colour)
- *   4. noise (a fresh `param.imageSample` every step; nothing to optimize)
- *   5. allied colour
- *   6. allied image, random offset
- *   7. allied image, full
- * Each row: the foreground composited on white, then the background.
+ * Every finished foreground is also measured (not in the notebook): its unit's activation over 16
+ * fresh random backgrounds with its alpha, against the same with the alpha shuffled spatially.
  *
- * Settings: 64 px and 48 steps by default on the embedded MobileNetV2 (7 runs of a batch of 2).
- * The settings of Lucid's transparency notebooks are 320 px (cropped to 160) and 1000 steps;
- * `--size 128 --steps 512` already gives clean results.
+ * Writes (to `--out`, default examples/output): `transparency-<unit>.png` (7 rows: foreground on
+ * white | background), `transparency-<unit>-<background>.png` per row, `transparency-opening.png`,
+ * `transparency-image-sample.png`, and one JSON line per run in `transparency-results.jsonl`.
  *
- *   npm run example:transparency-backgrounds -- --layer block_10_expand_relu --channel 50
+ *   npm run example:transparency-backgrounds -- --part test --units block_13_expand_BN:100
  */
-import * as tf from '@tensorflow/tfjs-core';
-import { hstack, vstack } from '../src/io/index';
-import type { ImageArray } from '../src/io/types';
-import type { VisModel } from '../src/model/types';
-import { channel, type Objective } from '../src/objectives/index';
-import { Rng } from '../src/ops/random';
-import { stopGradient } from '../src/ops/stopGradient';
-import { custom, image, imageSample } from '../src/param/index';
-import type { Param } from '../src/param/types';
-import { visSession } from '../src/render/index';
-import { jitter, standardTransforms } from '../src/transform/index';
-import { openModel, parseExampleArgs, run, runSteps, save, type ExampleOptions } from './lib/common';
-import { alphaMeanPenalty, dropAlpha, over, splitRgba } from './lib/transparency';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { io, param, transform, type ImageArray, type VisModel } from 'tfjs-optvis/node';
+import { initBackend, openModel, parseExampleArgs, run, save, usageError, type ExampleOptions } from './lib/common';
+import {
+  TEST_BACKGROUNDS,
+  alphaConcentration,
+  alphaExperiment,
+  alphaMean,
+  alphaMeaning,
+  meaningText,
+  notebookRow,
+  parseUnits,
+  unitName,
+  type ExperimentSettings,
+  type Unit,
+} from './lib/transparency';
+import { DEFAULT_UNITS, SEARCH_CANDIDATES } from './lib/units';
 
 const HELP =
-  'transparency-backgrounds: an RGBA visualization optimized over 7 kinds of background (adversarial,\n' +
-  'noise, allied); writes examples/output/transparency-backgrounds.png (one row per background:\n' +
-  'foreground on white | background)';
+  'transparency-backgrounds: experiment 1 of the semi-transparent feature visualization notebook\n' +
+  '(7 backgrounds per unit, the opening w=256 run, the image_sample grid)';
 
-/** Pixels of the independent jitter of rgb, alpha and background. */
-const PART_JITTER = 4;
-/** How much larger the random-offset backgrounds are than the image. */
-const OFFSET_MARGIN = 0.5;
+const PARTS = ['opening', 'test', 'grid', 'search'] as const;
+type Part = (typeof PARTS)[number];
 
-type Kind = 'image' | 'offset' | 'colour' | 'noise';
-interface Background {
-  readonly label: string;
-  readonly kind: Kind;
-  /** −1 adversarial, +1 allied, 0 not optimized. */
-  readonly sign: -1 | 0 | 1;
+const slug = (u: Unit): string => `${u.layer}-${u.n}`;
+
+async function record(opts: ExampleOptions, entry: Record<string, unknown>): Promise<void> {
+  await fs.mkdir(opts.out, { recursive: true });
+  await fs.appendFile(path.join(opts.out, 'transparency-results.jsonl'), `${JSON.stringify(entry)}\n`);
 }
 
-const BACKGROUNDS: readonly Background[] = [
-  { label: 'adversarial image (full)', kind: 'image', sign: -1 },
-  { label: 'adversarial image (random offset)', kind: 'offset', sign: -1 },
-  { label: 'adversarial colour', kind: 'colour', sign: -1 },
-  { label: 'noise', kind: 'noise', sign: 0 },
-  { label: 'allied colour', kind: 'colour', sign: 1 },
-  { label: 'allied image (random offset)', kind: 'offset', sign: 1 },
-  { label: 'allied image (full)', kind: 'image', sign: 1 },
-];
-
-/** The background's own param: an image, a larger image, a single colour, or noise. */
-function backgroundParam(kind: Kind, size: number, seed: number): Param {
-  switch (kind) {
-    case 'image':
-      return image(size, { seed });
-    case 'offset':
-      return image(Math.round(size * (1 + OFFSET_MARGIN)), { seed });
-    case 'colour':
-      return image(1, { fft: false, seed });
-    case 'noise':
-      return imageSample([1, size, size, 3], { sd: 0.2, decayPower: 1.5, seed });
+async function testUnit(vm: VisModel, unit: Unit, opts: ExampleOptions, settings: Omit<ExperimentSettings, 'seed'>): Promise<void> {
+  process.stdout.write(`\n== test("${unit.layer}", ${unit.n}) — ${settings.w} px, ${settings.steps} steps ==\n`);
+  const rows: ImageArray[] = [];
+  for (const [i, bg] of TEST_BACKGROUNDS.entries()) {
+    const r = await alphaExperiment(vm, unit, bg, { ...settings, seed: opts.seed + i });
+    const m = alphaMeaning(vm, unit, r.rgba, 0, 'channel', opts.seed + 100 + i);
+    const conc = alphaConcentration(r.rgba);
+    process.stdout.write(
+      `${bg.title}: ${r.seconds.toFixed(1)} s, objective ${r.loss.toFixed(3)}, mean alpha ${alphaMean(r.rgba).toFixed(3)}, ` +
+        `alpha concentration ${conc.toFixed(3)}\n  ${meaningText(m)}\n`,
+    );
+    const row = notebookRow(r);
+    rows.push(row);
+    await save(opts, `transparency-${slug(unit)}-${bg.key}.png`, row);
+    await record(opts, {
+      experiment: 1, unit: unitName(unit), background: bg.key, title: bg.title, w: settings.w, steps: settings.steps,
+      seconds: r.seconds, objective: r.loss, alphaMean: alphaMean(r.rgba), concentration: conc, meaning: m,
+    });
   }
+  await save(opts, `transparency-${slug(unit)}.png`, io.vstack(rows, { padding: 4, background: [1] }));
 }
 
-/** The composite param: batch of 2 split by stopGradient, jittered parts, alpha as channel 3. */
-function compositeParam(bg: Background, size: number, seed: number): Param {
-  const rng = new Rng(seed + 1000);
-  const fg = image(size, { alpha: true, seed });
-  const back = backgroundParam(bg.kind, size, seed + 1);
-  const j = jitter(PART_JITTER);
-  return custom([fg, back], ([rgba, b]) => {
-    let full: tf.Tensor4D = b;
-    // Broadcasting (not tf.tile, whose gradient is one slice per repetition) spreads the colour.
-    if (bg.kind === 'colour') full = tf.add(tf.zeros([1, size, size, 3]), b) as tf.Tensor4D;
-    if (bg.kind === 'offset') {
-      const m = b.shape[1] - size;
-      full = tf.slice(b, [0, rng.intBetween(0, m), rng.intBetween(0, m), 0], [1, size, size, 3]);
-    }
-    const [rgb, alpha] = splitRgba(rgba);
-    const rgbJ = j(rgb, rng);
-    const alphaJ = j(alpha, rng);
-    const backJ = j(full, rng);
-    const fgItem = tf.concat([over(rgbJ, alphaJ, stopGradient(backJ)), alphaJ], 3);
-    const frozenAlpha = stopGradient(alphaJ);
-    const bgItem = tf.concat([over(stopGradient(rgbJ), frozenAlpha, backJ), frozenAlpha], 3);
-    return {
-      image: tf.concat([fgItem, bgItem], 0) as tf.Tensor4D,
-      onWhite: over(rgb, alpha, 1),
-      background: bg.kind === 'offset' ? tf.slice(b, [0, 0, 0, 0], [1, size, size, 3]) : full,
-    };
+async function opening(vm: VisModel, unit: Unit, opts: ExampleOptions): Promise<void> {
+  const w = opts.quick ? 2 * opts.size : 256;
+  process.stdout.write(`\n== opening run on ${unitName(unit)} — ${w} px, ${opts.steps} steps ==\n`);
+  const r = await alphaExperiment(
+    vm,
+    unit,
+    {
+      title: 'Noise background (allied), the opening run',
+      key: 'opening',
+      adversarial: false,
+      options: { noiseRatio: 1.0, decayPower: 1.5, baseSd: 0.4, decorrelate: true },
+    },
+    {
+      w,
+      steps: opts.steps,
+      jitterN: 1,
+      alphaLossCoef: 1e4,
+      transforms: [transform.jitter(8), transform.jitter(8), transform.jitter(8), transform.randomScale([0.95, 0.98, 1.0, 1.02, 1.05]), transform.jitter(8)],
+      seed: opts.seed,
+    },
+  );
+  const m = alphaMeaning(vm, unit, r.rgba, 0, 'channel', opts.seed + 99);
+  process.stdout.write(`opening: ${r.seconds.toFixed(1)} s, objective ${r.loss.toFixed(3)}, mean alpha ${alphaMean(r.rgba).toFixed(3)}\n  ${meaningText(m)}\n`);
+  await save(opts, 'transparency-opening.png', notebookRow(r));
+  await record(opts, {
+    experiment: 'opening', unit: unitName(unit), background: 'noise', w, steps: opts.steps, seconds: r.seconds, objective: r.loss,
+    alphaMean: alphaMean(r.rgba), concentration: alphaConcentration(r.rgba), meaning: m,
   });
 }
 
-function toArray(t: tf.Tensor): ImageArray {
-  return { shape: [...t.shape], data: new Float32Array(t.dataSync()) };
+async function grid(opts: ExampleOptions): Promise<void> {
+  const w = opts.quick ? 16 : 64;
+  const rows: ImageArray[] = [];
+  for (const decorrelate of [false, true]) {
+    for (const decayPower of [1, 1.5, 2]) {
+      const reg = 20 ** (1 - decayPower);
+      const images: ImageArray[] = [];
+      for (let n = 0; n < 10; n++) {
+        const sample = param.imageSample([1, w, w, 3], { sd: (reg * n) / 20, decayPower, decorrelate, seed: opts.seed + n });
+        const t = sample.image();
+        images.push({ shape: [...t.shape], data: new Float32Array(t.dataSync()) });
+        t.dispose();
+        sample.dispose();
+      }
+      rows.push(io.hstack(images, { padding: 2, background: [1] }));
+    }
+  }
+  process.stdout.write('image_sample grid: rows = decorrelate false (decay 1, 1.5, 2), then true; columns sd = 20^(1-decay)·n/20, n = 0..9\n');
+  await save(opts, 'transparency-image-sample.png', io.vstack(rows, { padding: 2, background: [1] }));
 }
 
-async function renderRow(vm: VisModel, bg: Background, opts: ExampleOptions, index: number): Promise<ImageArray> {
-  const c0 = channel(opts.layer, opts.channel, { batch: 0 });
-  const c1 = channel(opts.layer, opts.channel, { batch: 1 });
-  let objective: Objective = bg.sign === 0 ? c0 : bg.sign > 0 ? c0.add(c1) : c0.sub(c1);
-  objective = objective.add(alphaMeanPenalty(0.25, 1e4, 0));
-  const param = compositeParam(bg, opts.size, opts.seed + 10 * index);
-  const session = visSession(vm, objective, {
-    param,
-    transforms: [...standardTransforms(), dropAlpha],
-    reluGradientOverride: true,
-    seed: opts.seed,
-  });
-  try {
-    const { loss, stepsPerSecond } = await runSteps(session, opts.steps);
-    process.stdout.write(`${bg.label.padEnd(34)} loss ${loss.toFixed(3)}  (${stepsPerSecond.toFixed(2)} steps/s)\n`);
-    const onWhite = session.evaluate('onWhite');
-    const background = session.evaluate('background');
-    try {
-      return hstack([toArray(onWhite), toArray(background)], { padding: 2, background: [1] });
-    } finally {
-      tf.dispose([onWhite, background]);
-    }
-  } finally {
-    session.dispose();
-    param.dispose();
+async function search(vm: VisModel, units: readonly Unit[], opts: ExampleOptions): Promise<void> {
+  const allied = TEST_BACKGROUNDS.find((b) => b.key === 'allied-color');
+  if (!allied) throw new Error('no allied colour background');
+  const w = opts.quick ? opts.size : 64;
+  const steps = opts.quick ? opts.steps : 128;
+  process.stdout.write(`\n== unit search: allied colour background, ${w} px, ${steps} steps ==\n`);
+  const rows: ImageArray[] = [];
+  for (const unit of units) {
+    const r = await alphaExperiment(vm, unit, allied, { w, steps, jitterN: 2, alphaLossCoef: 1e4, seed: opts.seed });
+    const conc = alphaConcentration(r.rgba);
+    const m = alphaMeaning(vm, unit, r.rgba, 0, 'channel', opts.seed + 7);
+    process.stdout.write(`${unitName(unit).padEnd(26)} concentration ${conc.toFixed(3)}  mean alpha ${alphaMean(r.rgba).toFixed(3)}  ${r.seconds.toFixed(1)} s\n  ${meaningText(m)}\n`);
+    await record(opts, { experiment: 'search', unit: unitName(unit), w, steps, seconds: r.seconds, concentration: conc, alphaMean: alphaMean(r.rgba), meaning: m });
+    rows.push(notebookRow(r));
   }
+  await save(opts, 'transparency-unit-search.png', io.vstack(rows, { padding: 4, background: [1] }));
 }
 
 run(async () => {
-  const opts = parseExampleArgs('transparency-backgrounds', HELP, { layer: 'block_10_expand_relu', channel: 50, steps: 48, size: 64 });
+  const first = DEFAULT_UNITS[0];
+  const opts = parseExampleArgs(
+    'transparency-backgrounds',
+    HELP,
+    { layer: first.layer, channel: first.n, steps: 512, size: 128, quick: { steps: 1, size: 24 } },
+    [
+      { name: 'units', help: `layer:n[,layer:n...] (default ${DEFAULT_UNITS.map(unitName).join(',')}; --layer/--channel = one unit)` },
+      { name: 'part', help: `comma-separated parts: ${PARTS.join(', ')} (default opening,test,grid)` },
+    ],
+  );
+  const partText = opts.extra.part ?? 'opening,test,grid';
+  const parts = partText.split(',') as Part[];
+  for (const p of parts) if (!PARTS.includes(p)) usageError('transparency-backgrounds', `--part must list ${PARTS.join(', ')}, but got ${JSON.stringify(p)}.`);
+  let units: Unit[];
+  try {
+    if (opts.extra.units !== undefined) units = parseUnits(opts.extra.units);
+    else if (process.argv.includes('--layer') || process.argv.includes('--channel')) units = [{ layer: opts.layer, n: opts.channel }];
+    else units = parts.includes('search') ? [...SEARCH_CANDIDATES] : opts.quick ? [first] : [...DEFAULT_UNITS];
+  } catch (e) {
+    usageError('transparency-backgrounds', (e as Error).message);
+  }
+  await initBackend(opts);
+  if (parts.includes('grid')) await grid(opts);
+  const needsModel = parts.some((p) => p !== 'grid');
+  if (!needsModel) return;
   const vm = await openModel(opts);
   try {
-    process.stdout.write(`objective per row: channel(${opts.layer}:${opts.channel}, batch 0) ∓ channel(batch 1) + alpha penalty\n`);
-    const rows: ImageArray[] = [];
-    for (const [i, bg] of BACKGROUNDS.entries()) rows.push(await renderRow(vm, bg, opts, i));
-    await save('transparency-backgrounds.png', vstack(rows, { padding: 4, background: [1] }));
+    if (parts.includes('search')) await search(vm, units, opts);
+    if (parts.includes('opening')) await opening(vm, units[0], opts);
+    if (parts.includes('test')) {
+      for (const unit of units) {
+        await testUnit(vm, unit, opts, { w: opts.size, steps: opts.steps, jitterN: 2, alphaLossCoef: 1e4 });
+      }
+    }
   } finally {
     vm.dispose();
   }

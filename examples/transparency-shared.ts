@@ -1,129 +1,106 @@
 /**
- * Transparency with a shared parameterization: eight semi-transparent foregrounds, each composited
- * over its own background, whose parameterization is partly shared.
+ * Experiment 2 of Lucid's "semi-transparent feature visualization" notebook (`alpha_experiment_2`):
+ * eight RGBA foregrounds, one per background of the notebook's `bg_list` (5 adversarial, 3 allied),
+ * optimized in one batch of 16 with a partly shared parameterization so that they stay aligned.
  *
- * Each foreground is `unique_i + coef · shared`, where `unique_i` is its own FFT image (RGBA) and
- * `shared` is a sum of low-resolution tensors (1/2, 1/4 and 1/8 of the size) common to all eight
- * (Lucid's "aligned" trick from the interpolation experiments); colours are decorrelated and
- * sigmoid-squashed, alpha is a sigmoid. The objective is the channel on every composite plus the
- * alpha-mean penalty `1e4 · −(mean α − 0.25)²`; rgb, alpha and backgrounds are jittered
- * independently, then Lucid's standard transforms are applied.
+ * Each foreground is `sharedParamCoef · shared + ownₙ`, where every part is
+ * `Σ_{k ∈ 1,2,4,8} lowres([w, w, 4] from [w/k, w/k, 4]) / 4` (`transparency.sharedForegrounds`);
+ * rgb through `toValidRgb(decorrelate)`, alpha through a sigmoid. Pair n is composited with the
+ * stop-gradient split (`transparency.composite`, `jitter_n` 2); objective per pair
+ * `neuron(batch 2n) + sign · (neuron(batch 2n+1) + channel(batch 2n+1))` (sign −1 for adversarial
+ * backgrounds) plus `1e4 · Σₙ −(mean αₙ − 0.25)²`; 128 px, 512 steps, standard transforms, Adam
+ * 0.05, no ReLU gradient override.
  *
- * With `coef = 0` every foreground adapts to its own background; with `coef = 1` the shared part
- * pulls them towards one common image, so whatever differs between them is what each background
- * demands. Backgrounds: black, white, grey, a saturated colour and four `param.imageSample` noises.
+ * The notebook's five runs (`--runs`, default all): unit 2 with sharedParamCoef 0 and 0.5; unit 3
+ * with 0.5, 0 and 1 (units 2 and 3 of `--units`, in the roles of the notebook's
+ * mixed4b_pool_reduce_pre_relu:16 and mixed4d_pre_relu:426).
  *
- * Output rows (top to bottom): the eight backgrounds, then for `coef` = 0, 0.5 and 1 two rows: the
- * eight foregrounds on white, and each composited over its own background.
+ * Writes `transparency-shared-<run>.png` per run: three rows of eight, as the notebook shows them —
+ * the composites the model saw (item 2n), the foregrounds on white, the backgrounds — and one JSON
+ * line per run in `transparency-results.jsonl`. Every foreground is also measured: its neuron's
+ * activation over 16 random backgrounds with its alpha vs the alpha shuffled.
  *
- * Settings: 48 px, 48 steps by default on the embedded MobileNetV2 (3 runs of a batch of 8).
- * Lucid-scale settings are `--size 128 --steps 512` (several minutes per run on 2 cores).
- *
- *   npm run example:transparency-shared -- --layer block_10_expand_relu --channel 50
+ *   npm run example:transparency-shared -- --runs 1
  */
-import * as tf from '@tensorflow/tfjs-core';
-import { hstack, vstack } from '../src/io/index';
-import type { ImageArray } from '../src/io/types';
-import type { VisModel } from '../src/model/types';
-import { channel } from '../src/objectives/index';
-import { Rng } from '../src/ops/random';
-import { custom, fftImage, imageSample, lowresTensor, toValidRgb } from '../src/param/index';
-import type { Param } from '../src/param/types';
-import { visSession } from '../src/render/index';
-import { jitter, standardTransforms } from '../src/transform/index';
-import { openModel, parseExampleArgs, run, runSteps, save, type ExampleOptions } from './lib/common';
-import { alphaMeanPenalty, dropAlpha, over, splitRgba } from './lib/transparency';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { io, type ImageArray } from 'tfjs-optvis/node';
+import { openModel, parseExampleArgs, run, save, usageError } from './lib/common';
+import {
+  BG_LIST,
+  alphaConcentration,
+  alphaExperiment2,
+  alphaMean,
+  alphaMeaning,
+  item,
+  padTo,
+  parseUnits,
+  unitName,
+  type Unit,
+} from './lib/transparency';
+import { DEFAULT_UNITS } from './lib/units';
 
 const HELP =
-  'transparency-shared: 8 RGBA foregrounds over 8 backgrounds with a shared low-resolution\n' +
-  'parameterization (coef 0, 0.5, 1); writes examples/output/transparency-shared.png';
+  'transparency-shared: experiment 2 of the semi-transparent feature visualization notebook\n' +
+  '(8 foregrounds with a shared parameterization over the 8 backgrounds of bg_list, batch 16)';
 
-/** Weights of the shared part, one run each (the experiment's `sharedParamCoef`). */
-const SHARED_PARAM_COEFS = [0, 0.5, 1] as const;
-/** Number of foreground/background pairs. */
-const COUNT = 8;
-/** Pixels of the independent jitter of rgb, alpha and background. */
-const PART_JITTER = 4;
-
-/** Eight fixed backgrounds `[8, size, size, 3]`: four flat colours, four noise samples. The caller owns it. */
-function makeBackgrounds(size: number, seed: number): tf.Tensor4D {
-  const colours = [
-    [0, 0, 0],
-    [1, 1, 1],
-    [0.5, 0.5, 0.5],
-    [0.9, 0.2, 0.1],
-  ];
-  const noise = imageSample([4, size, size, 3], { sd: 0.2, decayPower: 1.5, seed });
-  try {
-    return tf.tidy(() => {
-      const flat = tf.mul(tf.ones([4, size, size, 3]), tf.tensor4d(colours.flat(), [4, 1, 1, 3]));
-      return tf.concat([flat, noise.image()], 0) as tf.Tensor4D;
-    });
-  } finally {
-    noise.dispose();
-  }
-}
-
-/** `toValidRgb(unique + coef · Σ lowres)` for RGBA, composited over `backgrounds` with jittered parts. */
-function sharedParam(size: number, coef: number, backgrounds: tf.Tensor4D, seed: number): Param {
-  const shape = [COUNT, size, size, 4];
-  const lowres = (div: number, k: number) => {
-    const s = Math.max(1, Math.floor(size / div));
-    return lowresTensor(shape, [1, s, s, 4], { seed: seed + k });
-  };
-  const rng = new Rng(seed + 1000);
-  const j = jitter(PART_JITTER);
-  return custom([fftImage(shape, { seed }), lowres(2, 1), lowres(4, 2), lowres(8, 3)], ([unique, ...shared]) => {
-    const raw = tf.add(unique, tf.mul(tf.addN(shared), coef)) as tf.Tensor4D;
-    const [rawRgb, rawAlpha] = splitRgba(raw);
-    const rgb = toValidRgb(rawRgb, { decorrelate: true });
-    const alpha = tf.sigmoid(rawAlpha);
-    const alphaJ = j(alpha, rng);
-    const composite = over(j(rgb, rng), alphaJ, j(backgrounds, rng));
-    return {
-      image: tf.concat([composite, alphaJ], 3) as tf.Tensor4D,
-      onWhite: over(rgb, alpha, 1),
-      onBackground: over(rgb, alpha, backgrounds),
-    };
-  });
-}
-
-async function renderRow(vm: VisModel, coef: number, backgrounds: tf.Tensor4D, opts: ExampleOptions): Promise<ImageArray> {
-  const objective = channel(opts.layer, opts.channel).add(alphaMeanPenalty(0.25, 1e4));
-  const param = sharedParam(opts.size, coef, backgrounds, opts.seed);
-  const session = visSession(vm, objective, {
-    param,
-    transforms: [...standardTransforms(), dropAlpha],
-    reluGradientOverride: true,
-    seed: opts.seed,
-  });
-  try {
-    const { loss, stepsPerSecond } = await runSteps(session, opts.steps);
-    process.stdout.write(`sharedParamCoef ${coef.toFixed(1)}  loss ${loss.toFixed(3)}  (${stepsPerSecond.toFixed(2)} steps/s)\n`);
-    const onWhite = session.evaluate('onWhite');
-    const onBackground = session.evaluate('onBackground');
-    try {
-      const row = (t: tf.Tensor) => hstack([{ shape: [...t.shape], data: new Float32Array(t.dataSync()) }], { padding: 2, background: [1] });
-      return vstack([row(onWhite), row(onBackground)], { padding: 2, background: [1] });
-    } finally {
-      tf.dispose([onWhite, onBackground]);
-    }
-  } finally {
-    session.dispose();
-    param.dispose();
-  }
-}
+/** The notebook's five runs: which of the three units, and shared_param_coef. */
+const RUNS: readonly { readonly unit: 1 | 2; readonly coef: number }[] = [
+  { unit: 1, coef: 0.0 },
+  { unit: 1, coef: 0.5 },
+  { unit: 2, coef: 0.5 },
+  { unit: 2, coef: 0 },
+  { unit: 2, coef: 1 },
+];
 
 run(async () => {
-  const opts = parseExampleArgs('transparency-shared', HELP, { layer: 'block_10_expand_relu', channel: 50, steps: 48, size: 48 });
-  const vm = await openModel(opts);
-  const backgrounds = makeBackgrounds(opts.size, opts.seed + 7);
+  const opts = parseExampleArgs(
+    'transparency-shared',
+    HELP,
+    { layer: DEFAULT_UNITS[1].layer, channel: DEFAULT_UNITS[1].n, steps: 512, size: 128, quick: { steps: 1, size: 32 } },
+    [
+      { name: 'units', help: `three units layer:n,... (default ${DEFAULT_UNITS.map(unitName).join(',')}); runs use the 2nd and 3rd` },
+      { name: 'runs', help: 'comma-separated run numbers 1-5 (default all, in the notebook order)' },
+    ],
+  );
+  let units: Unit[];
   try {
-    const rows: ImageArray[] = [hstack([backgrounds], { padding: 2, background: [1] })];
-    for (const coef of SHARED_PARAM_COEFS) rows.push(await renderRow(vm, coef, backgrounds, opts));
-    await save('transparency-shared.png', vstack(rows, { padding: 6, background: [1] }));
+    units = opts.extra.units !== undefined ? parseUnits(opts.extra.units) : [...DEFAULT_UNITS];
+  } catch (e) {
+    usageError('transparency-shared', (e as Error).message);
+  }
+  if (units.length !== 3) usageError('transparency-shared', `--units must list 3 units, but got ${units.length}.`);
+  const runs = (opts.extra.runs ?? '1,2,3,4,5').split(',').map(Number);
+  for (const r of runs) if (!Number.isInteger(r) || r < 1 || r > 5) usageError('transparency-shared', `--runs must list numbers 1-5, but got ${JSON.stringify(opts.extra.runs)}.`);
+
+  const vm = await openModel(opts);
+  try {
+    for (const r of runs) {
+      const { unit: k, coef } = RUNS[r - 1];
+      const unit = units[k];
+      process.stdout.write(`\n== run ${r}: alpha_experiment_2("${unit.layer}", ${unit.n}, shared_param_coef=${coef}) — ${opts.size} px, ${opts.steps} steps, batch ${2 * BG_LIST.length} ==\n`);
+      const res = await alphaExperiment2(vm, unit, BG_LIST, {
+        w: opts.size, steps: opts.steps, jitterN: 2, alphaLossCoef: 1e4, seed: opts.seed + r, sharedParamCoef: coef,
+      });
+      process.stdout.write(`run ${r}: ${res.seconds.toFixed(1)} s, objective ${res.loss.toFixed(3)}\n`);
+      const perBackground = BG_LIST.map((bg, n) => {
+        const m = alphaMeaning(vm, unit, res.rgba, n, 'neuron', opts.seed + 200 + n);
+        const entry = { background: bg.key, adversarial: bg.adversarial, alphaMean: alphaMean(res.rgba, n), concentration: alphaConcentration(res.rgba, n), meaning: m };
+        process.stdout.write(
+          `  ${bg.title.padEnd(34)} mean alpha ${entry.alphaMean.toFixed(3)}  concentration ${entry.concentration.toFixed(3)}  ` +
+            `neuron over 16 random backgrounds: real ${m.real.toFixed(3)} vs shuffled ${m.shuffled.toFixed(3)} (real wins ${m.wins}/16)\n`,
+        );
+        return entry;
+      });
+      const row = (a: ImageArray) => io.hstack(BG_LIST.map((_, n) => item(a, n)), { padding: 2, background: [1] });
+      await save(opts, `transparency-shared-${r}.png`, io.vstack([row(padTo(res.composites, opts.size)), row(res.onWhite), row(res.background)], { padding: 4, background: [1] }));
+      await fs.mkdir(opts.out, { recursive: true });
+      await fs.appendFile(
+        path.join(opts.out, 'transparency-results.jsonl'),
+        `${JSON.stringify({ experiment: 2, run: r, unit: unitName(unit), sharedParamCoef: coef, w: opts.size, steps: opts.steps, seconds: res.seconds, objective: res.loss, perBackground })}\n`,
+      );
+    }
   } finally {
-    backgrounds.dispose();
     vm.dispose();
   }
 });

@@ -1,6 +1,6 @@
 /**
  * Shared plumbing of the examples: command-line options, backend, model, output files.
- * Not part of the library; each example stays readable on its own.
+ * Not part of the library; it uses only the package's public entry, as a user would.
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -9,17 +9,14 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
-import type { ImageArray } from '../../src/io/types';
-import { writePng } from '../../src/io/node/files';
-import type { VisModel } from '../../src/model/types';
-import { installGradientFixes } from '../../src/backends/index';
+import { backends, EMBEDDED_MODEL_NAMES, loadDefaultModel, loadModel, writePng, type ImageArray, type VisModel } from 'tfjs-optvis/node';
 
-/** Where every example writes its PNGs. */
+/** Where every example writes its PNGs unless `--out` says otherwise. */
 export const OUTPUT_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'output');
 
 /** The options every example understands, after parsing. */
 export interface ExampleOptions {
-  /** `--model <dir|model.json>`; undefined = the embedded default model. */
+  /** `--model <dir|model.json|mobilenet-v2|inception-v3>`; undefined = the embedded default model (MobileNetV2). */
   readonly model?: string;
   /** `--input-range lo,hi` for `--model` (default 0,1). */
   readonly inputRange: readonly [number, number];
@@ -29,6 +26,12 @@ export interface ExampleOptions {
   readonly size: number;
   readonly seed: number;
   readonly backend: 'wasm' | 'cpu';
+  /** `--quick`: tiny settings for smoke tests (the example's own `quick` defaults). */
+  readonly quick: boolean;
+  /** `--out <dir>`: where PNGs go (default `examples/output`). */
+  readonly out: string;
+  /** Example-specific string options, raw (`--units`, `--part`, ...). */
+  readonly extra: Readonly<Record<string, string | undefined>>;
 }
 
 /** Defaults an example picks for the common options. */
@@ -37,13 +40,22 @@ export interface ExampleDefaults {
   readonly channel: number;
   readonly steps: number;
   readonly size: number;
+  /** Settings used with `--quick` (steps and size), unless given explicitly. */
+  readonly quick?: { readonly steps: number; readonly size: number };
+}
+
+/** An example-specific string option: its name and help line. */
+export interface ExtraOption {
+  readonly name: string;
+  readonly help: string;
 }
 
 /**
  * Parses `process.argv`: `--model`, `--input-range`, `--layer`, `--channel`, `--steps`, `--size`,
- * `--seed`, `--backend`, `--help`. Prints `help` and exits on `--help`; exits with a message on bad input.
+ * `--seed`, `--backend`, `--quick`, `--out`, `--help`, plus the example's `extra` string options.
+ * Prints `help` and exits on `--help`; exits with a message on bad input.
  */
-export function parseExampleArgs(name: string, help: string, defaults: ExampleDefaults): ExampleOptions {
+export function parseExampleArgs(name: string, help: string, defaults: ExampleDefaults, extra: readonly ExtraOption[] = []): ExampleOptions {
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
@@ -56,24 +68,35 @@ export function parseExampleArgs(name: string, help: string, defaults: ExampleDe
         size: { type: 'string' },
         seed: { type: 'string' },
         backend: { type: 'string' },
+        out: { type: 'string' },
+        quick: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
+        ...Object.fromEntries(extra.map((e) => [e.name, { type: 'string' as const }])),
       },
       strict: true,
     }));
   } catch (e) {
     usageError(name, (e as Error).message);
   }
+  const quick = values.quick === true;
+  const steps = quick && defaults.quick ? defaults.quick.steps : defaults.steps;
+  const size = quick && defaults.quick ? defaults.quick.size : defaults.size;
   if (values.help) {
     process.stdout.write(
       `${help}\n\nOptions:\n` +
-        `  --model <dir|model.json>  a tfjs LayersModel/GraphModel (default: the embedded MobileNetV2)\n` +
+        `  --model <dir|model.json|inception-v3>  a tfjs LayersModel/GraphModel on disk, or an embedded\n` +
+        `                            model by name (default: the embedded MobileNetV2)\n` +
         `  --input-range lo,hi       input value range of --model (default 0,1)\n` +
         `  --layer <name>            layer (default ${defaults.layer})\n` +
         `  --channel <n>             channel (default ${defaults.channel})\n` +
         `  --steps <n>               optimization steps (default ${defaults.steps})\n` +
         `  --size <px>               image size (default ${defaults.size})\n` +
         `  --seed <n>                random seed (default 0)\n` +
-        `  --backend wasm|cpu        tfjs backend (default wasm)\n`,
+        `  --backend wasm|cpu        tfjs backend (default wasm)\n` +
+        `  --out <dir>               output directory (default examples/output)\n` +
+        `  --quick                   tiny settings for a smoke test` +
+        (defaults.quick ? ` (${defaults.quick.size} px, ${defaults.quick.steps} steps)\n` : '\n') +
+        extra.map((e) => `  --${e.name.padEnd(24)}${e.help}\n`).join(''),
     );
     process.exit(0);
   }
@@ -100,50 +123,68 @@ export function parseExampleArgs(name: string, help: string, defaults: ExampleDe
     inputRange,
     layer: (values.layer as string | undefined) ?? defaults.layer,
     channel: int('channel', defaults.channel, 0),
-    steps: int('steps', defaults.steps, 1),
-    size: int('size', defaults.size, 8),
+    steps: int('steps', steps, 1),
+    size: int('size', size, 8),
     seed: int('seed', 0, 0),
     backend,
+    quick,
+    out: typeof values.out === 'string' ? path.resolve(values.out) : OUTPUT_DIR,
+    extra: Object.fromEntries(extra.map((e) => [e.name, values[e.name] as string | undefined])),
   };
 }
 
-function usageError(name: string, message: string): never {
+/** Prints a usage error and exits with status 2. */
+export function usageError(name: string, message: string): never {
   process.stderr.write(`${name}: ${message}\nRun with --help for the options.\n`);
   process.exit(2);
 }
 
-/** Selects the backend (quietly: no tfjs-node banner) and loads the model the options name. */
-export async function openModel(opts: ExampleOptions): Promise<VisModel> {
+/** Selects the backend quietly (no tfjs-node banner) and waits until it is ready. */
+export async function initBackend(opts: Pick<ExampleOptions, 'backend'>): Promise<void> {
   tf.env().set('PROD', true);
   if (!(await tf.setBackend(opts.backend))) throw new Error(`backend ${opts.backend} failed to initialise`);
   await tf.ready();
   // The render session installs these too; doing it here keeps the examples independent of that.
-  installGradientFixes(opts.backend);
-  const { loadDefaultModel, loadModel } = await import('../../src/model/loadNode');
-  return opts.model === undefined ? loadDefaultModel() : loadModel(opts.model, { inputRange: opts.inputRange });
+  backends.installGradientFixes(opts.backend);
 }
 
-/** Writes `image` to `examples/output/<file>` and logs the path. */
-export async function save(file: string, image: ImageArray): Promise<string> {
-  await fs.mkdir(OUTPUT_DIR, { recursive: true });
-  const out = path.join(OUTPUT_DIR, file);
+/** Selects the backend and loads the model the options name. */
+export async function openModel(opts: ExampleOptions): Promise<VisModel> {
+  await initBackend(opts);
+  if (opts.model === undefined) return loadDefaultModel();
+  // An embedded model by name ('mobilenet-v2', 'inception-v3'), else a path.
+  const embedded = EMBEDDED_MODEL_NAMES.find((n) => n === opts.model);
+  if (embedded !== undefined) return loadDefaultModel({ name: embedded });
+  return loadModel(opts.model, { inputRange: opts.inputRange });
+}
+
+/** Writes `image` to `<out>/<file>` and logs the path. */
+export async function save(opts: Pick<ExampleOptions, 'out'>, file: string, image: ImageArray): Promise<string> {
+  await fs.mkdir(opts.out, { recursive: true });
+  const out = path.join(opts.out, file);
   await writePng(out, image);
-  process.stdout.write(`wrote ${path.relative(process.cwd(), out)} (${image.shape.slice(-3, -1).join('x')} px)\n`);
+  process.stdout.write(`wrote ${path.relative(process.cwd(), out) || out} (${image.shape.slice(-3, -1).reverse().join('x')} px)\n`);
   return out;
 }
 
 /**
  * Runs `steps` updates of a session, yielding to the event loop between them; returns the last
- * loss and the measured steps per second.
+ * loss, the measured steps per second and the seconds taken.
  */
-export async function runSteps(session: { step(): number }, steps: number): Promise<{ loss: number; stepsPerSecond: number }> {
+export async function runSteps(
+  session: { step(): number },
+  steps: number,
+  onStep?: (i: number, loss: number) => void,
+): Promise<{ loss: number; stepsPerSecond: number; seconds: number }> {
   const start = Date.now();
   let loss = 0;
   for (let i = 0; i < steps; i++) {
     loss = session.step();
+    onStep?.(i + 1, loss);
     await new Promise((r) => setImmediate(r));
   }
-  return { loss, stepsPerSecond: steps / ((Date.now() - start) / 1000) };
+  const seconds = (Date.now() - start) / 1000;
+  return { loss, stepsPerSecond: steps / Math.max(seconds, 1e-9), seconds };
 }
 
 /** A progress printer for `renderVis`'s `onProgress`: one line every `every` steps. */

@@ -18,7 +18,7 @@ import type { Transform } from '../../src/transform/types';
 import { makeTestGraphModelArtifacts } from '../fixtures/models';
 import { readImage, writePng } from '../../src/io/node/files';
 
-const { param, transform, objectives, render, io } = api;
+const { param, transform, objectives, render, io, transparency } = api;
 const { Objective, Rng } = api;
 
 interface Case {
@@ -494,6 +494,94 @@ const CASES: Case[] = [
         b.oneHotByEqual(ids, 4, 1, 0, 'float32'),
       ]);
       tf.dispose([x, dy2, dy6, f, y, dyp, ids, rows]);
+    },
+  },
+
+  // ---- transparency (issue 10: the semi-transparent feature visualization toolkit)
+  {
+    fns: ['transparency.background'],
+    title: 'image + jitter, colour + noise, pure noise',
+    run: () => {
+      exerciseParam(transparency.background(8, { varImageJitter: 4, seed: 1 }));
+      exerciseParam(transparency.background(8, { varMode: 'color', noiseRatio: 0.5, seed: 2 }));
+      exerciseParam(transparency.background(8, { noiseRatio: 1, seed: 3 }));
+    },
+  },
+  {
+    fns: ['transparency.composite', 'transparency.sharedForegrounds'],
+    title: 'two pairs with shared foregrounds, named outputs, gradients',
+    run: () =>
+      exerciseParam(
+        transparency.composite(
+          transparency.sharedForegrounds(8, 2, { seed: 1 }),
+          [transparency.background(8, { varMode: 'color', seed: 2 }), transparency.background(8, { noiseRatio: 1, seed: 3 })],
+          { jitter: 2, seed: 4 },
+        ),
+      ),
+  },
+  {
+    fns: ['transparency.alphaPenalty', 'transparency.over'],
+    title: 'value and gradient; over with a tensor and a number',
+    run: () => {
+      const a = tf.randomUniform([2, 4, 4, 1], 0, 1, 'float32', 5);
+      const rgba = tf.randomUniform([2, 4, 4, 4], 0, 1, 'float32', 6) as tf.Tensor4D;
+      const pen = transparency.alphaPenalty();
+      tf.dispose(tf.tidy(() => tf.grad((x: tf.Tensor) => pen.evaluate(fakeLookup({ alpha: x })))(a)));
+      tf.dispose([transparency.over(rgba, 1), transparency.over(rgba, a)]);
+      tf.dispose([a, rgba]);
+    },
+  },
+  {
+    fns: ['transparency.composite'],
+    title: 'error paths allocate nothing',
+    run: async () => {
+      await expectThrows(() => transparency.composite({} as Param<tf.Tensor4D>, []), /foreground must be a Param/);
+      await expectThrows(() => transparency.background(8, { noiseRatio: 2 }), /noiseRatio/);
+      await expectThrows(() => transparency.sharedForegrounds(4, 1), /coarsest/);
+    },
+  },
+  // ---- gallery (helper H7: whole-layer galleries)
+  {
+    fns: ['gallery.renderLayer', 'renderLayer'],
+    title: 'two channels in one batch, then an abort after the first update',
+    run: async () => {
+      await api.gallery.renderLayer(vmOrThrow(), 'conv4', { channels: [1, 2], size: 16, steps: 2, batch: 2 });
+      const ac = new AbortController();
+      await expectThrows(
+        () => api.gallery.renderLayer(vmOrThrow(), 'conv4', { channels: [1], size: 16, steps: 4, signal: ac.signal, onProgress: (p) => p.step === 1 && ac.abort() }),
+        /abort/i,
+      );
+      await expectThrows(() => api.gallery.renderLayer(vmOrThrow(), 'conv4', { channels: [99] }), /\[0, 31\]/);
+    },
+  },
+  {
+    fns: ['gallery.parseChannels', 'gallery.shardChannels', 'gallery.channelSeed', 'gallery.galleryHtml', 'gallery.contactSheet'],
+    title: 'host only',
+    run: () => {
+      const list = api.gallery.shardChannels(api.gallery.parseChannels('0-3', 4), 0, 2);
+      api.gallery.channelSeed(0, list[0]);
+      api.gallery.contactSheet([{ shape: [4, 4, 3], data: new Float32Array(48) }], { thumb: 2 });
+      api.gallery.galleryHtml({
+        format: 'tfjs-optvis-gallery', version: 1, model: 'm', layer: 'l', depth: 4,
+        options: { size: 4, steps: 1, seed: 0, alpha: false, backend: 'cpu', inputRange: null }, channels: {},
+      });
+    },
+  },
+  {
+    fns: ['buildGallery', 'rebuildGallery'],
+    title: 'a finished gallery directory: resume (nothing to render, no workers), rebuild, bad options',
+    run: async () => {
+      const { mkdirSync } = await import('node:fs');
+      const dir = mkdtempSync(path.join(tmp, 'gallery-'));
+      mkdirSync(path.join(dir, 'channels'));
+      const options = { size: 8, steps: 1, seed: 0, alpha: false, backend: 'cpu' as const, inputRange: null };
+      const record = { channel: 0, file: 'channels/0000.png', objective: 1, seconds: 1, finishedAt: new Date(0).toISOString() };
+      writeFileSync(path.join(dir, 'channels/0000.png'), io.toPng({ shape: [8, 8, 3], data: new Float32Array(192).fill(0.5) }));
+      writeFileSync(path.join(dir, 'channels/0000.json'), JSON.stringify(record));
+      writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify({ format: 'tfjs-optvis-gallery', version: 1, model: '/no/model', layer: 'conv4', depth: 2, options, channels: {} }));
+      await api.buildGallery({ dir, layer: 'conv4', model: '/no/model', channels: [0], size: 8, steps: 1, backend: 'cpu' });
+      await api.rebuildGallery(dir);
+      await expectThrows(() => api.buildGallery({ dir, layer: 'conv4', workers: 0 }), /workers must be a positive integer/);
     },
   },
 

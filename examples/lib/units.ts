@@ -1,0 +1,35 @@
+/**
+ * The units of the default model (MobileNetV2) used by the transparency examples, in the roles of
+ * the notebook's three InceptionV1 units, and the candidates they were chosen from (see
+ * examples/README.md, "Choosing the units", for the measured scores).
+ */
+import type { Unit } from './transparency';
+
+/**
+ * Ten pre-activation (batch-norm output, before ReLU6) units: the channels of `DEFAULT_LAYERS`
+ * (which we had looked at as post-ReLU renders) at their `_BN` layers, plus four more.
+ */
+export const SEARCH_CANDIDATES: readonly Unit[] = [
+  { layer: 'block_6_expand_BN', n: 5 },
+  { layer: 'block_6_expand_BN', n: 40 },
+  { layer: 'block_10_expand_BN', n: 50 },
+  { layer: 'block_11_expand_BN', n: 200 },
+  { layer: 'block_12_expand_BN', n: 300 },
+  { layer: 'block_13_expand_BN', n: 100 },
+  { layer: 'block_13_expand_BN', n: 400 },
+  { layer: 'block_14_expand_BN', n: 500 },
+  { layer: 'block_15_expand_BN', n: 700 },
+  { layer: 'block_16_expand_BN', n: 200 },
+];
+
+/**
+ * The three units of the examples, in the roles of the notebook's mixed4d_3x3_bottleneck_pre_relu:139,
+ * mixed4b_pool_reduce_pre_relu:16 and mixed4d_pre_relu:426: the three candidates with the most
+ * concentrated final alpha among those whose alpha carries the meaning (real alpha beats the
+ * shuffled alpha on 16/16 random backgrounds); see examples/README.md.
+ */
+export const DEFAULT_UNITS: readonly Unit[] = [
+  { layer: 'block_6_expand_BN', n: 40 },
+  { layer: 'block_12_expand_BN', n: 300 },
+  { layer: 'block_10_expand_BN', n: 50 },
+];
