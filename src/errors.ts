@@ -40,33 +40,6 @@ export function show(value: unknown): string {
   return String(value);
 }
 
-// The primitive checks below are re-exported by src/validate.ts, the one import point for
-// argument checks; they stay here only while modules not yet migrated import them from this file.
-
-/** Asserts `value` is a finite number > 0 (an integer when `integer`). */
-export function checkPositive(fn: string, name: string, value: unknown, integer = true): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
-    fail(fn, `${name} must be a positive ${integer ? 'integer' : 'number'}, but got ${show(value)}.`);
-  }
-  return value;
-}
-
-/** Asserts `value` is a finite number >= 0. */
-export function checkNonNegative(fn: string, name: string, value: unknown, integer = false): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (integer && !Number.isInteger(value))) {
-    fail(fn, `${name} must be a non-negative ${integer ? 'integer' : 'number'}, but got ${show(value)}.`);
-  }
-  return value;
-}
-
-/** Asserts `value` is one of `allowed`. */
-export function checkOneOf<T extends string>(fn: string, name: string, value: unknown, allowed: readonly T[]): T {
-  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
-    fail(fn, `${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, but got ${show(value)}.`);
-  }
-  return value as T;
-}
-
 /** Levenshtein edit distance between two strings. */
 export function editDistance(a: string, b: string): number {
   const prev = new Array<number>(b.length + 1);
@@ -107,18 +80,4 @@ export function didYouMean(name: string, candidates: readonly string[], count = 
   const quoted = close.map((c) => `'${c}'`);
   const list = quoted.length === 1 ? quoted[0] : `${quoted.slice(0, -1).join(', ')} or ${quoted[quoted.length - 1]}`;
   return ` Did you mean ${list}?`;
-}
-
-/**
- * Asserts `value` is a live tfjs tensor (of rank `rank` when given). Uses duck typing on
- * `shape`/`dataId` so that tensors from another copy of tfjs-core are accepted too.
- */
-export function checkTensor(fn: string, name: string, value: unknown, rank?: number): void {
-  const t = value as { shape?: unknown; dataId?: unknown; isDisposed?: boolean; rank?: number } | null;
-  const isTensor = typeof t === 'object' && t !== null && Array.isArray(t.shape) && t.dataId !== undefined;
-  if (!isTensor) fail(fn, `${name} must be a tf.Tensor${rank === undefined ? '' : ` of rank ${rank}`}, but got ${show(value)}.`);
-  if (t.isDisposed) fail(fn, `${name} must be a live tf.Tensor, but got a disposed tensor.`);
-  if (rank !== undefined && t.rank !== rank) {
-    fail(fn, `${name} must be a tf.Tensor of rank ${rank}, but got rank ${String(t.rank)} (shape ${show(t.shape)}).`);
-  }
 }

@@ -21,18 +21,53 @@
  * const host = readNested(FN, 'mean', options.mean);                    // { data, shape }
  * ```
  *
- * The primitive number/enum/tensor checks (`checkPositive`, `checkNonNegative`, `checkOneOf`,
- * `checkTensor`) are implemented in `errors.ts` (modules not yet migrated import them from there)
- * and re-exported here unchanged: import them from this module.
+ * errors.ts holds only the error class and message helpers (`OptvisError`, `fail`, `show`, the
+ * "did you mean" helpers); every check is here.
  *
  * @internal
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { checkNonNegative, checkOneOf, checkPositive, checkTensor, editDistance, fail, show } from './errors';
+import { editDistance, fail, show } from './errors';
 import { Rng } from './ops/random';
 
-export { checkNonNegative, checkOneOf, checkPositive, checkTensor };
+/** Asserts `value` is a finite number > 0 (an integer when `integer`). */
+export function checkPositive(fn: string, name: string, value: unknown, integer = true): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
+    fail(fn, `${name} must be a positive ${integer ? 'integer' : 'number'}, but got ${show(value)}.`);
+  }
+  return value;
+}
+
+/** Asserts `value` is a finite number >= 0. */
+export function checkNonNegative(fn: string, name: string, value: unknown, integer = false): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (integer && !Number.isInteger(value))) {
+    fail(fn, `${name} must be a non-negative ${integer ? 'integer' : 'number'}, but got ${show(value)}.`);
+  }
+  return value;
+}
+
+/** Asserts `value` is one of `allowed`. */
+export function checkOneOf<T extends string>(fn: string, name: string, value: unknown, allowed: readonly T[]): T {
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+    fail(fn, `${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, but got ${show(value)}.`);
+  }
+  return value as T;
+}
+
+/**
+ * Asserts `value` is a live tfjs tensor (of rank `rank` when given). Uses duck typing on
+ * `shape`/`dataId` so that tensors from another copy of tfjs-core are accepted too.
+ */
+export function checkTensor(fn: string, name: string, value: unknown, rank?: number): void {
+  const t = value as { shape?: unknown; dataId?: unknown; isDisposed?: boolean; rank?: number } | null;
+  const isTensor = typeof t === 'object' && t !== null && Array.isArray(t.shape) && t.dataId !== undefined;
+  if (!isTensor) fail(fn, `${name} must be a tf.Tensor${rank === undefined ? '' : ` of rank ${rank}`}, but got ${show(value)}.`);
+  if (t.isDisposed) fail(fn, `${name} must be a live tf.Tensor, but got a disposed tensor.`);
+  if (rank !== undefined && t.rank !== rank) {
+    fail(fn, `${name} must be a tf.Tensor of rank ${rank}, but got rank ${String(t.rank)} (shape ${show(t.shape)}).`);
+  }
+}
 
 /**
  * Asserts `options` is `undefined` or a plain object whose keys are all in `allowed`, and returns it

@@ -96,6 +96,19 @@ export function dilateAndPad(x: tf.Tensor4D, strides: Pair, rows: Pair, cols: Pa
 }
 
 /**
+ * `dy` dilated by the strides `s` and padded (or cropped) so that a stride-1 'valid' convolution with
+ * the spatially flipped filter of effective size `ekh × ekw` gives the input gradient of the forward
+ * convolution described by `info` (the transposed-convolution geometry shared by conv2d and depthwise).
+ */
+function transposedInput(dy: tf.Tensor4D, info: tf.backend_util.Conv2DInfo, ekh: number, ekw: number, s: Pair): tf.Tensor4D {
+  const top = ekh - 1 - info.padInfo.top;
+  const left = ekw - 1 - info.padInfo.left;
+  const bottom = info.inHeight + ekh - 1 - top - ((info.outHeight - 1) * s[0] + 1);
+  const right = info.inWidth + ekw - 1 - left - ((info.outWidth - 1) * s[1] + 1);
+  return dilateAndPad(dy, s, [top, bottom], [left, right]);
+}
+
+/**
  * `Conv2DBackpropInput`: the gradient of `conv2d(x, filter)` w.r.t. `x`, computed as a forward
  * (stride 1, 'valid') convolution of the stride-dilated, padded `dy` with the spatially flipped,
  * in/out-transposed filter. Same result as `tf.conv2dTranspose(dy, filter, inputShape, ...)`.
@@ -122,13 +135,7 @@ export function conv2dBackpropInputByConv(
 ): tf.Tensor4D {
   return tf.tidy(() => {
     const info = tf.backend_util.computeConv2DInfo(inputShape, filter.shape, strides, 1, pad, dimRoundingMode);
-    const [kh, kw] = [info.filterHeight, info.filterWidth];
-    const s = pair(strides);
-    const top = kh - 1 - info.padInfo.top;
-    const left = kw - 1 - info.padInfo.left;
-    const bottom = info.inHeight + kh - 1 - top - ((info.outHeight - 1) * s[0] + 1);
-    const right = info.inWidth + kw - 1 - left - ((info.outWidth - 1) * s[1] + 1);
-    const padded = dilateAndPad(dy, s, [top, bottom], [left, right]);
+    const padded = transposedInput(dy, info, info.filterHeight, info.filterWidth, pair(strides));
     const flipped = tf.transpose(flipFilter(filter), [0, 1, 3, 2]) as tf.Tensor4D;
     return tf.conv2d(padded, flipped, 1, 'valid');
   });
@@ -271,12 +278,7 @@ export function depthwiseBackpropInputByConv(
     const [dh, dw] = pair(dilations);
     const ekh = (kh - 1) * dh + 1;
     const ekw = (kw - 1) * dw + 1;
-    const s = pair(strides);
-    const top = ekh - 1 - info.padInfo.top;
-    const left = ekw - 1 - info.padInfo.left;
-    const bottom = info.inHeight + ekh - 1 - top - ((info.outHeight - 1) * s[0] + 1);
-    const right = info.inWidth + ekw - 1 - left - ((info.outWidth - 1) * s[1] + 1);
-    const padded = dilateAndPad(dy, s, [top, bottom], [left, right]);
+    const padded = transposedInput(dy, info, ekh, ekw, pair(strides));
     const flipped = tf.reshape(flipFilter(filter), [kh, kw, c * m, 1]) as tf.Tensor4D;
     const r = tf.depthwiseConv2d(padded, flipped, 1, 'valid', 'NHWC', [dh, dw]);
     if (m === 1) return r;

@@ -48,6 +48,27 @@ function withTensors(backend: unknown, infos: (tf.TensorInfo | undefined)[], f: 
   );
 }
 
+/**
+ * A depthwise backprop fix: the two tensor inputs named `names`, the shape attribute `shapeAttr`,
+ * and the strides, dilations, pad and rounding every depthwise gradient kernel takes.
+ */
+function depthwiseFix(
+  kernelName: string,
+  reason: string,
+  names: readonly [string, string],
+  shapeAttr: 'inputShape' | 'filterShape',
+  compute: typeof depthwiseBackpropInputByConv,
+): KernelFix {
+  return {
+    kernelName,
+    reason,
+    kernelFunc: (inputs, attrs, _stock, backend) =>
+      withTensors(backend, [inputs[names[0]], inputs[names[1]]], ([a, b]) =>
+        compute(a, b, attrs[shapeAttr] as Shape4, attrs.strides as number, attrs.dilations as number, attrs.pad as 'same', attrs.dimRoundingMode as Rounding),
+      ),
+  };
+}
+
 const WASM_FIXES: readonly KernelFix[] = [
   {
     kernelName: 'Conv2DBackpropInput',
@@ -74,26 +95,20 @@ const WASM_FIXES: readonly KernelFix[] = [
       );
     },
   },
-  {
-    kernelName: 'DepthwiseConv2dNativeBackpropInput',
-    reason: 'missing on wasm (input gradients of depthwise convolutions): computed as a forward depthwise convolution',
-    kernelFunc: (inputs, attrs, _stock, backend) =>
-      withTensors(backend, [inputs.dy, inputs.filter], ([dy, filter]) =>
-        depthwiseBackpropInputByConv(
-          dy, filter, attrs.inputShape as Shape4, attrs.strides as number, attrs.dilations as number, attrs.pad as 'same', attrs.dimRoundingMode as Rounding,
-        ),
-      ),
-  },
-  {
-    kernelName: 'DepthwiseConv2dNativeBackpropFilter',
-    reason: 'missing on wasm (filter gradients of depthwise convolutions): one multiply-and-sum per filter tap',
-    kernelFunc: (inputs, attrs, _stock, backend) =>
-      withTensors(backend, [inputs.x, inputs.dy], ([x, dy]) =>
-        depthwiseBackpropFilterByTaps(
-          x, dy, attrs.filterShape as Shape4, attrs.strides as number, attrs.dilations as number, attrs.pad as 'same', attrs.dimRoundingMode as Rounding,
-        ),
-      ),
-  },
+  depthwiseFix(
+    'DepthwiseConv2dNativeBackpropInput',
+    'missing on wasm (input gradients of depthwise convolutions): computed as a forward depthwise convolution',
+    ['dy', 'filter'],
+    'inputShape',
+    depthwiseBackpropInputByConv,
+  ),
+  depthwiseFix(
+    'DepthwiseConv2dNativeBackpropFilter',
+    'missing on wasm (filter gradients of depthwise convolutions): one multiply-and-sum per filter tap',
+    ['x', 'dy'],
+    'filterShape',
+    depthwiseBackpropFilterByTaps,
+  ),
   {
     kernelName: 'MaxPoolGrad',
     reason:
@@ -144,6 +159,22 @@ function checkBackendName(fn: string, backendName: unknown): string {
 }
 
 /**
+ * Checks `backendName` for `fn`, runs `act` on each fix of that backend whose installed state is
+ * `installed`, and returns their kernel names.
+ */
+function eachFix(fn: string, backendName: unknown, installed: boolean, act: (fix: KernelFix, name: string, k: string) => void): string[] {
+  const name = checkBackendName(fn, backendName);
+  const done: string[] = [];
+  for (const fix of FIXES[name] ?? []) {
+    const k = key(name, fix.kernelName);
+    if (stockKernels.has(k) !== installed) continue;
+    act(fix, name, k);
+    done.push(fix.kernelName);
+  }
+  return done;
+}
+
+/**
  * Installs correct and fast gradient kernels for `backendName` (idempotent; never switches the
  * backend; affects only that backend's kernels).
  *
@@ -168,11 +199,7 @@ function checkBackendName(fn: string, backendName: unknown): string {
  *   the backend needs nothing).
  */
 export function installGradientFixes(backendName: string = tf.getBackend()): string[] {
-  const name = checkBackendName('installGradientFixes', backendName);
-  const installed: string[] = [];
-  for (const fix of FIXES[name] ?? []) {
-    const k = key(name, fix.kernelName);
-    if (stockKernels.has(k)) continue;
+  return eachFix('backends.installGradientFixes', backendName, false, (fix, name, k) => {
     const stock = tf.getKernel(fix.kernelName, name);
     if (stock) tf.unregisterKernel(fix.kernelName, name);
     stockKernels.set(k, stock);
@@ -181,9 +208,7 @@ export function installGradientFixes(backendName: string = tf.getBackend()): str
       backendName: name,
       kernelFunc: ({ inputs, attrs, backend }) => fix.kernelFunc(inputs, (attrs ?? {}) as Record<string, unknown>, stock, backend),
     });
-    installed.push(fix.kernelName);
-  }
-  return installed;
+  });
 }
 
 /**
@@ -198,18 +223,12 @@ export function installGradientFixes(backendName: string = tf.getBackend()): str
  * ```
  */
 export function uninstallGradientFixes(backendName: string = tf.getBackend()): string[] {
-  const name = checkBackendName('uninstallGradientFixes', backendName);
-  const restored: string[] = [];
-  for (const fix of FIXES[name] ?? []) {
-    const k = key(name, fix.kernelName);
-    if (!stockKernels.has(k)) continue;
+  return eachFix('backends.uninstallGradientFixes', backendName, true, (fix, name, k) => {
     const stock = stockKernels.get(k);
     tf.unregisterKernel(fix.kernelName, name);
     if (stock) tf.registerKernel(stock);
     stockKernels.delete(k);
-    restored.push(fix.kernelName);
-  }
-  return restored;
+  });
 }
 
 /**
@@ -222,6 +241,6 @@ export function uninstallGradientFixes(backendName: string = tf.getBackend()): s
  * @param backendName default `tf.getBackend()`.
  */
 export function gradientFixes(backendName: string = tf.getBackend()): { kernelName: string; reason: string; installed: boolean }[] {
-  const name = checkBackendName('gradientFixes', backendName);
+  const name = checkBackendName('backends.gradientFixes', backendName);
   return (FIXES[name] ?? []).map((f) => ({ kernelName: f.kernelName, reason: f.reason, installed: stockKernels.has(key(name, f.kernelName)) }));
 }

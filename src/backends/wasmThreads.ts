@@ -21,6 +21,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { fail, show } from '../errors';
+import { checkOptions } from '../validate';
 
 /** Options of {@link useWasmThreads}. */
 export interface WasmThreadsOptions {
@@ -151,9 +152,7 @@ async function createThreadedBackend(threads: number, timeoutMs: number): Promis
 export function useWasmThreads(options: WasmThreadsOptions = {}): void {
   const fn = 'backends.useWasmThreads';
   if (options === null || typeof options !== 'object') fail(fn, `options must be an object, but got ${show(options)}.`);
-  for (const k of Object.keys(options)) {
-    if (k !== 'threads' && k !== 'timeoutMs') fail(fn, `unknown option ${show(k)}; allowed: 'threads', 'timeoutMs'.`);
-  }
+  checkOptions(fn, options, ['threads', 'timeoutMs']);
   const cores = Math.min(MAX_THREADS, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
   const threads = options.threads ?? cores;
   if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {

@@ -135,13 +135,11 @@ export interface ParsedFlags {
   readonly positionals: string[];
 }
 
-const RENDER_FLAGS: Record<string, FlagSpec> = {
+/** Flags `render` and `gallery` share: layer, model, rendering settings and the usual switches. */
+const SHARED_FLAGS: Record<string, FlagSpec> = {
   layer: { value: true },
-  channel: { value: true },
   model: { value: true },
   'input-range': { value: true },
-  'cut-at': { value: true },
-  'no-strict': { value: false },
   size: { value: true },
   steps: { value: true },
   seed: { value: true },
@@ -153,24 +151,20 @@ const RENDER_FLAGS: Record<string, FlagSpec> = {
   version: { value: false, short: 'v' },
 };
 
+const RENDER_FLAGS: Record<string, FlagSpec> = {
+  ...SHARED_FLAGS,
+  channel: { value: true },
+  'cut-at': { value: true },
+  'no-strict': { value: false },
+};
+
 const GALLERY_FLAGS: Record<string, FlagSpec> = {
-  layer: { value: true },
+  ...SHARED_FLAGS,
   channels: { value: true },
-  model: { value: true },
-  'input-range': { value: true },
-  size: { value: true },
-  steps: { value: true },
-  seed: { value: true },
-  backend: { value: true },
-  alpha: { value: false },
   workers: { value: true },
   batch: { value: true },
   shard: { value: true },
   rebuild: { value: false },
-  output: { value: true, short: 'o' },
-  quiet: { value: false, short: 'q' },
-  help: { value: false, short: 'h' },
-  version: { value: false, short: 'v' },
 };
 
 /** Largest `--workers` and `--batch`. */

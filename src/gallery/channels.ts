@@ -1,4 +1,5 @@
 import { fail, show } from '../errors';
+import { checkFinite, checkNonNegative, checkPositive } from '../validate';
 
 /**
  * Parses a channel list as the gallery CLI takes it: `'all'`, a number (`'7'`), a range (`'0-63'`,
@@ -16,7 +17,7 @@ import { fail, show } from '../errors';
  */
 export function parseChannels(spec: string, depth: number): number[] {
   const fn = 'gallery.parseChannels';
-  if (typeof depth !== 'number' || !Number.isInteger(depth) || depth < 1) fail(fn, `depth must be a positive integer, but got ${show(depth)}.`);
+  checkPositive(fn, 'depth', depth);
   if (typeof spec !== 'string' || spec.trim() === '') fail(fn, `spec must be 'all' or a list like '0-63' or '1,5,9', but got ${show(spec)}.`);
   if (spec.trim() === 'all') return Array.from({ length: depth }, (_, i) => i);
   const out = new Set<number>();
@@ -52,7 +53,7 @@ export function parseChannels(spec: string, depth: number): number[] {
 export function shardChannels(channels: readonly number[], index: number, count: number): number[] {
   const fn = 'gallery.shardChannels';
   if (!Array.isArray(channels)) fail(fn, `channels must be an array of channel indices, but got ${show(channels)}.`);
-  if (typeof count !== 'number' || !Number.isInteger(count) || count < 1) fail(fn, `count must be a positive integer, but got ${show(count)}.`);
+  checkPositive(fn, 'count', count);
   if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= count) {
     fail(fn, `index must be an integer in [0, ${count - 1}], but got ${show(index)}.`);
   }
@@ -77,8 +78,8 @@ export function shardChannels(channels: readonly number[], index: number, count:
  */
 export function channelSeed(seed: number, channel: number): number {
   const fn = 'gallery.channelSeed';
-  if (typeof seed !== 'number' || !Number.isFinite(seed)) fail(fn, `seed must be a finite number, but got ${show(seed)}.`);
-  if (typeof channel !== 'number' || !Number.isInteger(channel) || channel < 0) fail(fn, `channel must be a non-negative integer, but got ${show(channel)}.`);
+  checkFinite(fn, 'seed', seed);
+  checkNonNegative(fn, 'channel', channel, true);
   return mix(mix(Math.floor(seed) ^ 0x2545f491, Math.floor((seed % 1) * 2 ** 31)), channel);
 }
 

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { fail, show } from '../errors';
+import { checkBool, checkFinite, checkFunction, checkOptions } from '../validate';
 import { Rng } from '../ops/random';
 import type { VisModel } from '../model/types';
 import type { ImageArray } from '../io/types';
@@ -94,8 +95,8 @@ export function resolveLayerOptions(fn: string, options: RenderLayerOptions): Re
   posInt('size', size, 2);
   posInt('steps', steps);
   posInt('batch', batch);
-  if (typeof seed !== 'number' || !Number.isFinite(seed)) fail(fn, `seed must be a finite number, but got ${show(seed)}.`);
-  if (typeof alpha !== 'boolean') fail(fn, `alpha must be a boolean, but got ${show(alpha)}.`);
+  checkFinite(fn, 'seed', seed);
+  checkBool(fn, 'alpha', alpha, false);
   return { size, steps, seed, batch, alpha };
 }
 
@@ -161,10 +162,10 @@ export function layerDepth(fn: string, model: VisModel, layer: string): number {
  * `renderVis`: the random scale is shared by all channels at a given update.
  */
 export async function renderLayer(model: VisModel, layer: string, options: RenderLayerOptions = {}): Promise<ChannelResult[]> {
-  const o = resolveLayerOptions(FN, options);
+  const o = resolveLayerOptions(FN, checkOptions(FN, options, RENDER_LAYER_KEYS));
   const { signal, onChannel, onProgress } = options;
-  if (onChannel !== undefined && typeof onChannel !== 'function') fail(FN, `onChannel must be a function, but got ${show(onChannel)}.`);
-  if (onProgress !== undefined && typeof onProgress !== 'function') fail(FN, `onProgress must be a function, but got ${show(onProgress)}.`);
+  if (onChannel !== undefined) checkFunction(FN, 'onChannel', onChannel);
+  if (onProgress !== undefined) checkFunction(FN, 'onProgress', onProgress);
   const depth = layerDepth(FN, model, layer);
   const channels = checkChannelList(FN, options.channels, depth);
   const results: ChannelResult[] = [];
@@ -183,6 +184,9 @@ export async function renderLayer(model: VisModel, layer: string, options: Rende
   }
   return results;
 }
+
+/** Option keys of {@link renderLayer}. */
+const RENDER_LAYER_KEYS = ['channels', 'size', 'steps', 'seed', 'batch', 'alpha', 'signal', 'onChannel', 'onProgress'] as const;
 
 /** Checks a channel list against the layer's depth (default: all channels). @internal */
 export function checkChannelList(fn: string, channels: readonly number[] | undefined, depth: number): number[] {

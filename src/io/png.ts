@@ -31,7 +31,11 @@ export interface ToPngOptions {
  * @returns PNG file bytes.
  */
 export function toPng(image: ImageArray | tf.Tensor, options: ToPngOptions = {}): Uint8Array {
-  const fn = 'io.toPng';
+  return encodePng('io.toPng', image, options);
+}
+
+/** {@link toPng} reporting errors under `fn` (e.g. the Node `writePng`). @internal */
+export function encodePng(fn: string, image: ImageArray | tf.Tensor, options: ToPngOptions = {}): Uint8Array {
   const view = imageAt(fn, 'image', image, checkOptions(fn, options, ['index']).index ?? 0);
   const bytes = new Uint8Array(view.data.length);
   for (let i = 0; i < bytes.length; i++) bytes[i] = to8bit(view.data[i]);

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import * as vm from 'node:vm';
 import type * as tf from '@tensorflow/tfjs-core';
 import { didYouMean, fail, show } from '../errors';
+import { checkOptions } from '../validate';
 import { concatBytes, MISSING_WEIGHTS } from './loadArtifacts';
 import { wrapArtifacts, type LoadModelOptions } from './loadModel';
 import type { VisModel } from './types';
@@ -304,6 +305,7 @@ export async function embeddedModelArtifacts(fn: string, name: EmbeddedModelName
 export async function loadEmbedded(options: { readonly name?: EmbeddedModelName; readonly cutAt?: string } = {}, resolve?: NsfwjsResolver): Promise<VisModel> {
   const fn = 'loadDefaultModel';
   if (options === null || typeof options !== 'object') fail(fn, `options must be an object like { name: 'inception-v3' }, but got ${show(options)}.`);
+  checkOptions(fn, options, ['name', 'cutAt']);
   const info = embeddedModelInfo(fn, options.name ?? 'mobilenet-v2');
   const artifacts = await embeddedModelArtifacts(fn, info.id, resolve);
   return wrapArtifacts(fn, artifacts, {

@@ -3,8 +3,8 @@ import * as tfc from '@tensorflow/tfjs-converter';
 import '../ops/registerGradients';
 import { didYouMean, fail, show } from '../errors';
 import { distinctOutputs } from './distinctOutputs';
-import { layerIndex } from './layerIndex';
-import { parseCommonOptions, toModelInput } from './inputRange';
+import { assembleVisModel, layerIndex } from './layerIndex';
+import { GRAPH_OPTION_KEYS, parseCommonOptions, toModelInput, VIS_OPTION_KEYS } from './inputRange';
 import { PREACT_SUFFIX, sizeError } from './layersModel';
 import { graphModelFromArtifacts } from './loadArtifacts';
 import type { GraphModelLike, InputRange, LayerInfo, VisModel } from './types';
@@ -80,7 +80,7 @@ const RAW_SUFFIX = '/_unfused';
  */
 export function unfuseGraphTopology(topology: unknown): { topology: { node: GraphNode[] }; preactNames: string[]; internalNames: string[] } {
   const t = topology as { node?: GraphNode[] };
-  if (!t || !Array.isArray(t.node)) fail('unfuseGraphTopology', `topology must be a GraphDef object with a node list, but got ${show(topology)}.`);
+  if (!t || !Array.isArray(t.node)) fail('model.unfuseGraphTopology', `topology must be a GraphDef object with a node list, but got ${show(topology)}.`);
   const preactNames: string[] = [];
   const internalNames: string[] = [];
   const nodes: GraphNode[] = [];
@@ -191,11 +191,11 @@ async function captureArtifacts(model: tfc.GraphModel): Promise<tf.io.ModelArtif
  * @returns a VisModel; its `dispose()` frees the unfused copy of the graph (never `model`).
  */
 export async function fromGraphModel(model: GraphModelLike, options: GraphModelOptions): Promise<VisModel> {
-  const fn = 'fromGraphModel';
+  const fn = 'model.fromGraphModel';
   if (!(model instanceof tfc.GraphModel)) {
     fail(fn, `model must be a tf.GraphModel (from tf.loadGraphModel), but got ${show(model)}.`);
   }
-  const { range, inputRange, channelOrder, labels } = parseCommonOptions(fn, options);
+  const { range, inputRange, channelOrder, labels } = parseCommonOptions(fn, options, [...VIS_OPTION_KEYS, ...GRAPH_OPTION_KEYS]);
   const inputs = model.inputs;
   const inputNames = inputs.map((i) => i.name);
   let inputName = options.inputName;
@@ -294,18 +294,8 @@ export async function fromGraphModel(model: GraphModelLike, options: GraphModelO
     return new Map(wanted.map((n, i) => [n, out[i]]));
   };
 
-  return Object.freeze({
-    inputRange,
-    imageShape,
-    channelOrder,
-    labels,
-    layers: Object.freeze(layers),
-    layer: (name: string) => layerInfo(name),
-    activations,
-    dispose: () => {
-      if (disposed) return;
-      disposed = true;
-      owned?.dispose();
-    },
+  return assembleVisModel({ inputRange, imageShape, channelOrder, labels, layers, activations }, layerInfo, () => {
+    disposed = true;
+    owned?.dispose();
   });
 }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkTensor, fail, show } from '../errors';
+import { fail, show } from '../errors';
+import { checkOneOf, checkOptions, checkTensor } from '../validate';
 import type { InputRange } from './types';
 
 /** A validated input range as a per-channel affine map `model = image01 · scale + offset`. */
@@ -93,20 +94,26 @@ export function toModelInput(image: tf.Tensor4D, range: AffineRange, channelOrde
   });
 }
 
-/** Shared option checks of the model adapters. */
+/** Option keys of every model adapter (`fromLayersModel`; `fromGraphModel` adds {@link GRAPH_OPTION_KEYS}). */
+export const VIS_OPTION_KEYS = ['inputRange', 'channelOrder', 'labels'] as const;
+/** Option keys `fromGraphModel` takes beyond {@link VIS_OPTION_KEYS}. */
+export const GRAPH_OPTION_KEYS = ['inputName', 'probeSize'] as const;
+
+/**
+ * Shared option checks of the model adapters: `options` is an object with only `allowed` keys
+ * (unknown keys are an error naming the allowed ones), with a valid `inputRange`.
+ */
 export function parseCommonOptions(
   fn: string,
   options: unknown,
+  allowed: readonly string[] = VIS_OPTION_KEYS,
 ): { range: AffineRange; inputRange: InputRange; channelOrder: 'RGB' | 'BGR'; labels?: readonly string[] } {
-  if (options === null || typeof options !== 'object') {
+  if (options === null || options === undefined || typeof options !== 'object') {
     fail(fn, `options must be an object with at least { inputRange }, but got ${show(options)}.`);
   }
-  const o = options as { inputRange?: unknown; channelOrder?: unknown; labels?: unknown };
+  const o = checkOptions(fn, options as { inputRange?: unknown; channelOrder?: unknown; labels?: unknown }, allowed);
   const range = parseInputRange(fn, o.inputRange);
-  const channelOrder = o.channelOrder ?? 'RGB';
-  if (channelOrder !== 'RGB' && channelOrder !== 'BGR') {
-    fail(fn, `channelOrder must be one of 'RGB', 'BGR', but got ${show(channelOrder)}.`);
-  }
+  const channelOrder = checkOneOf(fn, 'channelOrder', o.channelOrder ?? 'RGB', ['RGB', 'BGR'] as const);
   let labels: readonly string[] | undefined;
   if (o.labels !== undefined) {
     if (!Array.isArray(o.labels) || !o.labels.every((l) => typeof l === 'string')) {
@@ -119,16 +126,6 @@ export function parseCommonOptions(
     ? (Object.freeze([r[0], r[1]]) as readonly [number, number])
     : Object.freeze({ mean: Object.freeze([...(r as { readonly mean: readonly number[] }).mean]), std: Object.freeze([...(r as { readonly std: readonly number[] }).std]) });
   return { range, inputRange, channelOrder, labels };
-}
-
-/** Checks `image` is a float `[b, h, w, 3]` tensor; returns nothing, throws for `fn` otherwise. */
-export function checkImage(fn: string, image: unknown): asserts image is tf.Tensor4D {
-  if (!(image instanceof tf.Tensor)) fail(fn, `image must be a tf.Tensor4D [batch, height, width, 3] with values in [0, 1], but got ${show(image)}.`);
-  if (image.isDisposed) fail(fn, 'image must be a live tensor, but got a disposed tensor.');
-  if (image.rank !== 4 || image.shape[3] !== 3) {
-    fail(fn, `image must be a tf.Tensor4D [batch, height, width, 3] (RGB), but got shape ${show(image.shape)}.`);
-  }
-  if (image.dtype !== 'float32') fail(fn, `image must have dtype float32, but got ${show(image.dtype)}.`);
 }
 
 /** Checks `names` is a non-empty array of strings. */

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { didYouMean, fail, show } from '../errors';
-import { checkImage, checkNames } from './inputRange';
-import type { LayerInfo } from './types';
+import { checkImage } from '../validate';
+import { checkNames } from './inputRange';
+import type { LayerInfo, VisModel } from './types';
 
 /**
  * Name lookup over a model's visualizable layers (internal, shared by both adapters): `layer(name)`
@@ -19,11 +20,33 @@ export function layerIndex(layers: readonly LayerInfo[]) {
   const requestedLayers = (disposed: boolean, image: tf.Tensor4D, requested: readonly string[]): string[] => {
     const where = 'VisModel.activations';
     if (disposed) fail(where, 'the model must not be disposed, but got a disposed VisModel.');
-    checkImage(where, image);
+    checkImage(where, image, { channels: [3] });
     checkNames(where, requested);
     const wanted = [...new Set(requested)];
     for (const n of wanted) layer(n, where);
     return wanted;
   };
   return { layer, requestedLayers };
+}
+
+/**
+ * The VisModel object both adapters return (internal): `fields`, `layer` from {@link layerIndex},
+ * frozen, with a `dispose()` that runs `release` once.
+ */
+export function assembleVisModel(
+  fields: Pick<VisModel, 'inputRange' | 'imageShape' | 'channelOrder' | 'labels' | 'layers' | 'activations'>,
+  layer: (name: string) => LayerInfo,
+  release: () => void,
+): VisModel {
+  let released = false;
+  return Object.freeze({
+    ...fields,
+    layers: Object.freeze(fields.layers),
+    layer: (name: string) => layer(name),
+    dispose: () => {
+      if (released) return;
+      released = true;
+      release();
+    },
+  });
 }

@@ -3,7 +3,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import '../ops/registerGradients';
 import { fail, OptvisError, show } from '../errors';
 import { distinctOutputs } from './distinctOutputs';
-import { layerIndex } from './layerIndex';
+import { assembleVisModel, layerIndex } from './layerIndex';
 import { parseCommonOptions, toModelInput } from './inputRange';
 import type { InputRange, LayerInfo, LayersModelLike, VisModel } from './types';
 
@@ -191,7 +191,7 @@ function toShape(s: tfl.Shape | tfl.Shape[]): (number | null)[] {
  * @returns a VisModel that reads the model's weights; its `dispose()` frees nothing of the model.
  */
 export function fromLayersModel(model: LayersModelLike, options: LayersModelOptions): VisModel {
-  const fn = 'fromLayersModel';
+  const fn = 'model.fromLayersModel';
   if (!(model instanceof tfl.LayersModel)) {
     fail(fn, `model must be a tf.LayersModel (from tf.loadLayersModel, tf.model or tf.sequential), but got ${show(model)}.`);
   }
@@ -273,17 +273,8 @@ export function fromLayersModel(model: LayersModelLike, options: LayersModelOpti
     return new Map(wanted.map((n, i) => [n, out[i]]));
   };
 
-  return Object.freeze({
-    inputRange,
-    imageShape,
-    channelOrder,
-    labels,
-    layers: Object.freeze(layers),
-    layer: (name: string) => layerInfo(name),
-    activations,
-    dispose: () => {
-      disposed = true;
-    },
+  return assembleVisModel({ inputRange, imageShape, channelOrder, labels, layers, activations }, layerInfo, () => {
+    disposed = true;
   });
 }
 

@@ -320,16 +320,7 @@ function filterWeights(artifacts: tf.io.ModelArtifacts, keep: (name: string) => 
     }
     offset += size;
   }
-  const out = new Uint8Array(chunks.reduce((s, c) => s + c.length, 0));
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
-  }
-  const result: tf.io.ModelArtifacts = { ...artifacts, weightSpecs: keptSpecs, weightData: out.buffer };
-  const missing = MISSING_WEIGHTS.get(artifacts);
-  if (missing) MISSING_WEIGHTS.set(result, missing);
-  return result;
+  return carryMissing(artifacts, { ...artifacts, weightSpecs: keptSpecs, weightData: concatBytes(chunks).buffer });
 }
 
 function layerName(l: LayerConfig): string {
@@ -378,15 +369,10 @@ function cutLayersTopology(fn: string, artifacts: tf.io.ModelArtifacts, cutAt: s
     kept = layers.slice(0, at + 1);
   } else {
     const byName = new Map(layers.map((l) => [layerName(l), l]));
-    const need = new Set<string>();
-    const stack = [cutAt];
-    while (stack.length > 0) {
-      const n = stack.pop() as string;
-      if (need.has(n)) continue;
-      need.add(n);
+    const need = upstream(cutAt, (n) => {
       const l = byName.get(n);
-      if (l) stack.push(...inboundNames(l));
-    }
+      return l ? inboundNames(l) : [];
+    });
     kept = layers.filter((l) => need.has(layerName(l)));
     config.output_layers = [[cutAt, 0, 0]];
     if (Array.isArray(config.input_layers)) {
@@ -397,9 +383,7 @@ function cutLayersTopology(fn: string, artifacts: tf.io.ModelArtifacts, cutAt: s
   else config.layers = kept;
   const keptNames = new Set(kept.map(layerName));
   const allNames = new Set(names);
-  const cut: tf.io.ModelArtifacts = { ...artifacts, modelTopology: topo, trainingConfig: undefined };
-  const missing = MISSING_WEIGHTS.get(artifacts);
-  if (missing) MISSING_WEIGHTS.set(cut, missing);
+  const cut = carryMissing(artifacts, { ...artifacts, modelTopology: topo, trainingConfig: undefined });
   // A weight named "<layer>/..." belongs to that layer; names matching no layer are kept.
   return filterWeights(cut, (w) => {
     const owner = w.split('/')[0];
@@ -407,23 +391,34 @@ function cutLayersTopology(fn: string, artifacts: tf.io.ModelArtifacts, cutAt: s
   });
 }
 
+/** The names `start` depends on (itself included), following `inputs` back through the network. */
+function upstream(start: string, inputs: (name: string) => readonly string[]): Set<string> {
+  const need = new Set<string>();
+  const stack = [start];
+  while (stack.length > 0) {
+    const n = stack.pop() as string;
+    if (need.has(n)) continue;
+    need.add(n);
+    stack.push(...inputs(n));
+  }
+  return need;
+}
+
+/** `cut` (artifacts derived from `from`) keeping the missing-weights record of `from`. */
+function carryMissing(from: tf.io.ModelArtifacts, cut: tf.io.ModelArtifacts): tf.io.ModelArtifacts {
+  const missing = MISSING_WEIGHTS.get(from);
+  if (missing) MISSING_WEIGHTS.set(cut, missing);
+  return cut;
+}
+
 function cutGraphTopology(fn: string, artifacts: tf.io.ModelArtifacts, cutAt: string): tf.io.ModelArtifacts {
   const topo = structuredClone(artifacts.modelTopology) as Json & { node: GraphNode[] };
   const names = topo.node.map((n) => n.name);
   if (!names.includes(cutAt)) fail(fn, `cutAt must name a node of the graph, but got ${show(cutAt)}.${didYouMean(cutAt, names)}`);
   const byName = new Map(topo.node.map((n) => [n.name, n]));
-  const need = new Set<string>();
-  const stack = [cutAt];
-  while (stack.length > 0) {
-    const n = stack.pop() as string;
-    if (need.has(n)) continue;
-    need.add(n);
-    for (const i of byName.get(n)?.input ?? []) stack.push(i.replace(/^\^/, '').replace(/:\d+$/, ''));
-  }
+  const need = upstream(cutAt, (n) => (byName.get(n)?.input ?? []).map((i) => i.replace(/^\^/, '').replace(/:\d+$/, '')));
   topo.node = topo.node.filter((n) => need.has(n.name));
-  const cut: tf.io.ModelArtifacts = { ...artifacts, modelTopology: topo, signature: undefined };
-  const missing = MISSING_WEIGHTS.get(artifacts);
-  if (missing) MISSING_WEIGHTS.set(cut, missing);
+  const cut = carryMissing(artifacts, { ...artifacts, modelTopology: topo, signature: undefined });
   const all = new Set(names);
   return filterWeights(cut, (w) => need.has(w) || !all.has(w));
 }

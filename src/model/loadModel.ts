@@ -2,9 +2,10 @@
  * Browser-safe `loadModel`: a URL or any `tf.io` handler → a {@link VisModel}.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { fail, OptvisError, show } from '../errors';
-import { visModel, type VisModelOptions } from './visModel';
-import { parseInputRange } from './inputRange';
+import { fail, show } from '../errors';
+import { asCallerError, visModel, type VisModelOptions } from './visModel';
+import { GRAPH_OPTION_KEYS, parseInputRange, VIS_OPTION_KEYS } from './inputRange';
+import { checkOptions } from '../validate';
 import { ensureBackend, modelFromArtifacts, type TopologyOptions } from './loadArtifacts';
 import type { VisModel } from './types';
 
@@ -67,15 +68,17 @@ export async function loadModelAs(fn: string, source: string | tf.io.IOHandler, 
  * `inputRange` is valid (so a forgotten range is reported by the loader the user called, before
  * any file is read). @internal
  */
-export function checkLoadOptions(fn: string, options: unknown): void {
+export function checkLoadOptions(fn: string, options: unknown, extraKeys: readonly string[] = []): void {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     fail(fn, `options must be an object with at least { inputRange }, e.g. { inputRange: [-1, 1] }, but got ${show(options)}.`);
   }
+  checkOptions(fn, options, [...LOAD_OPTION_KEYS, ...extraKeys]);
   parseInputRange(fn, (options as { inputRange?: unknown }).inputRange);
 }
 
-/** Adapter functions whose argument errors are reported under the loader's name instead. */
-const ADAPTERS = new Set(['fromLayersModel', 'fromGraphModel', 'visModel', 'model.visModel']);
+/** Option keys of the browser {@link loadModel}: {@link TopologyOptions} and every `visModel` option. */
+const LOAD_OPTION_KEYS = ['cutAt', 'relaxInputShape', ...VIS_OPTION_KEYS, ...GRAPH_OPTION_KEYS] as const;
+
 
 /** Builds the tfjs model from artifacts and wraps it; the VisModel owns the tfjs model. @internal */
 export async function wrapArtifacts(fn: string, artifacts: tf.io.ModelArtifacts, options: LoadModelOptions): Promise<VisModel> {
@@ -87,9 +90,7 @@ export async function wrapArtifacts(fn: string, artifacts: tf.io.ModelArtifacts,
     vm = await visModel(loaded.model, visOptions);
   } catch (e) {
     loaded.model.dispose();
-    // The user called the loader, not the adapter: name the loader.
-    if (e instanceof OptvisError && ADAPTERS.has(e.fn)) throw new OptvisError(fn, e.message.slice(`Error in ${e.fn}: `.length));
-    throw e;
+    throw asCallerError(fn, e); // the user called the loader, not the adapter: name the loader
   }
   return ownModel(vm, loaded.model);
 }

@@ -6,6 +6,7 @@ import { constants as fsConstants, promises as fs, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import type * as tf from '@tensorflow/tfjs-core';
 import { fail, OptvisError, show } from '../errors';
+import { checkOptions } from '../validate';
 import { checkJsonDepth, checkWeightSpecs, concatBytes, ensureBackend, LOADER_LIMITS, MISSING_WEIGHTS, weightByteSize } from './loadArtifacts';
 import { loadEmbedded, type EmbeddedModelName } from './embeddedModels';
 import { checkLoadOptions, loadModelAs, wrapArtifacts, type LoadModelOptions } from './loadModel';
@@ -26,6 +27,9 @@ export interface FileHandlerOptions {
    */
   readonly maxModelJsonBytes?: number;
 }
+
+/** Option keys of {@link fileHandler}. */
+const FILE_HANDLER_KEYS = ['strict', 'maxModelJsonBytes'] as const;
 
 /** Resolves a directory or model.json path to the model.json path, with clear errors. */
 async function modelJsonPath(fn: string, source: string): Promise<string> {
@@ -215,10 +219,16 @@ async function resolveShard(root: string, rel: string): Promise<ShardPlace> {
  * @param options `{ strict = true, maxModelJsonBytes = 32 MiB }`: see {@link FileHandlerOptions}.
  */
 export function fileHandler(source: string, options: FileHandlerOptions = {}): tf.io.IOHandler {
-  const fn = 'fileHandler';
+  return fileHandlerAs('fileHandler', source, options);
+}
+
+/** {@link fileHandler} reporting errors under `fn` (the Node {@link loadModel} reads folders with it). */
+function fileHandlerAs(fn: string, source: string, options: FileHandlerOptions): tf.io.IOHandler {
   return {
     load: async (): Promise<tf.io.ModelArtifacts> => {
-      const maxBytes = options?.maxModelJsonBytes ?? LOADER_LIMITS.maxModelJsonBytes;
+      if (options === null || typeof options !== 'object') fail(fn, `options must be an object, but got ${show(options)}.`);
+      checkOptions(fn, options, FILE_HANDLER_KEYS);
+      const maxBytes = options.maxModelJsonBytes ?? LOADER_LIMITS.maxModelJsonBytes;
       if (typeof maxBytes !== 'number' || !Number.isSafeInteger(maxBytes) || maxBytes <= 0) {
         fail(fn, `maxModelJsonBytes must be a positive integer (bytes), but got ${show(maxBytes)}.`);
       }
@@ -228,7 +238,7 @@ export function fileHandler(source: string, options: FileHandlerOptions = {}): t
         fail(fn, `model.json must have "modelTopology" and "weightsManifest", but ${show(file)} has keys ${show(json && typeof json === 'object' ? Object.keys(json) : [])}.`);
       }
       const sizes = checkManifest(fn, json.weightsManifest, file);
-      return artifactsFromJson(fn, json, path.dirname(file), sizes, options?.strict ?? true);
+      return artifactsFromJson(fn, json, path.dirname(file), sizes, options.strict ?? true);
     },
   };
 }
@@ -402,11 +412,11 @@ export type NodeLoadModelOptions = LoadModelOptions & FileHandlerOptions;
  */
 export async function loadModel(source: string | tf.io.IOHandler, options: NodeLoadModelOptions): Promise<VisModel> {
   const fn = 'loadModel';
-  checkLoadOptions(fn, options);
+  checkLoadOptions(fn, options, FILE_HANDLER_KEYS);
   const { strict, maxModelJsonBytes, ...rest } = options;
   if (typeof source === 'string' && !/^[a-z][a-z0-9+.-]*:\/\//i.test(source)) {
     await ensureBackend(fn);
-    const artifacts = await (fileHandler(source, { strict, maxModelJsonBytes }).load as () => Promise<tf.io.ModelArtifacts>)();
+    const artifacts = await (fileHandlerAs(fn, source, { strict, maxModelJsonBytes }).load as () => Promise<tf.io.ModelArtifacts>)();
     return wrapArtifacts(fn, artifacts, rest);
   }
   return loadModelAs(fn, source, rest);

@@ -1,6 +1,6 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import * as tfc from '@tensorflow/tfjs-converter';
-import { fail, show } from '../errors';
+import { fail, OptvisError, show } from '../errors';
 import { fromGraphModel, type GraphModelOptions } from './graphModel';
 import { fromLayersModel, type LayersModelOptions } from './layersModel';
 import type { GraphModelLike, LayersModelLike, VisModel } from './types';
@@ -29,13 +29,29 @@ export type VisModelOptions = LayersModelOptions & Omit<GraphModelOptions, keyof
  * @returns a VisModel whose `dispose()` frees what the wrapper allocated (never the model).
  */
 export async function visModel(model: LayersModelLike | GraphModelLike, options: VisModelOptions): Promise<VisModel> {
+  try {
+    return await adapt(model, options);
+  } catch (e) {
+    throw asCallerError('model.visModel', e);
+  }
+}
+
+/** Adapter functions whose argument errors are reported under the name of the function the user called. */
+const ADAPTERS = new Set(['model.fromLayersModel', 'model.fromGraphModel', 'model.visModel']);
+
+/** `e` re-issued under `fn` when an adapter raised it (the user called `fn`, not the adapter); else `e`. @internal */
+export function asCallerError(fn: string, e: unknown): unknown {
+  return e instanceof OptvisError && ADAPTERS.has(e.fn) ? new OptvisError(fn, e.message.slice(`Error in ${e.fn}: `.length)) : e;
+}
+
+async function adapt(model: LayersModelLike | GraphModelLike, options: VisModelOptions): Promise<VisModel> {
   if (model instanceof tfl.LayersModel) {
     const { inputName, probeSize, ...rest } = (options ?? {}) as VisModelOptions;
     if (inputName !== undefined || probeSize !== undefined) {
-      fail('visModel', `options.inputName and options.probeSize must be left out for a LayersModel (they apply to GraphModels), but got ${show(inputName ?? probeSize)}.`);
+      fail('model.visModel', `options.inputName and options.probeSize must be left out for a LayersModel (they apply to GraphModels), but got ${show(inputName ?? probeSize)}.`);
     }
     return fromLayersModel(model, rest);
   }
   if (model instanceof tfc.GraphModel) return fromGraphModel(model, options);
-  return fail('visModel', `model must be a tf.LayersModel or a tf.GraphModel, but got ${show(model)}.`);
+  return fail('model.visModel', `model must be a tf.LayersModel or a tf.GraphModel, but got ${show(model)}.`);
 }

@@ -5,22 +5,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '../ops/registerGradients';
 import { fail, show } from '../errors';
-import { checkBool, checkNonNegative, checkOptions as checkOptionKeys, checkShape } from '../validate';
+import { checkNonNegative, checkOptions, checkShape } from '../validate';
 import { Rng, type RandomSource } from '../ops/random';
 import type { Param } from './types';
-
-/**
- * TRANSITIONAL, for src/transparency until it imports validate.ts (then delete): only checks that
- * `options` is undefined or an object, without checking its keys. New code: validate.ts
- * `checkOptions(fn, options, allowedKeys)`.
- * @deprecated
- */
-export function checkOptions(fn: string, options: unknown): void {
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) checkOptionKeys(fn, options as object | undefined, []);
-}
-
-/** TRANSITIONAL re-export for src/transparency (see {@link checkOptions}). @deprecated */
-export { checkBool };
 
 /** {@link checkShape} of validate.ts plus the {@link checkImageSize} limit: the shape of a param's tensor. */
 export function checkParamShape(fn: string, name: string, shape: unknown, ranks: readonly number[]): number[] {
@@ -59,7 +46,7 @@ export function shapedParamArgs<O extends { readonly sd?: number; readonly seed?
   options: O | undefined,
   keys: readonly string[],
 ): { readonly o: Partial<O>; readonly shape: number[]; readonly sd: number; readonly rng: Rng } {
-  const o = checkOptionKeys(fn, options, keys);
+  const o = checkOptions(fn, options, keys);
   const s = checkParamShape(fn, 'shape', shape, ranks);
   return { o, shape: s, sd: checkSd(fn, o.sd), rng: seededRng(fn, o.seed) };
 }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkOneOf, fail, show } from '../errors';
+import { fail, show } from '../errors';
+import { checkOneOf } from '../validate';
 import { bilinearSample } from '../ops/bilinearSample';
 import type { Transform } from './types';
 import { checkImage, checkNumberList, checkOptions, checkRng } from '../validate';

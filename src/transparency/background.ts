@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '../ops/registerGradients';
-import { checkNonNegative, checkOneOf, checkPositive, fail, show } from '../errors';
+import { fail, show } from '../errors';
 import { type RandomSource } from '../ops/random';
-import { checkOptionsObject, optionalBool, seedRng } from './checks';
+import { checkBool, checkNonNegative, checkOneOf, checkOptions, checkPositive } from '../validate';
+import { seededRng } from '../param/common';
 import { image } from '../param/images';
 import { imageSample } from '../param/random';
 import { custom } from '../param/custom';
@@ -67,11 +68,12 @@ export interface BackgroundOptions {
  * @returns a {@link Param} of `[1, w, w, 3]` images in [0, 1]; it owns its variables (none when
  *   `noiseRatio` is 1) and constants; the caller owns each returned image.
  *
+ * @remarks
  * Port of `make_bg_func` from Lucid's semi-transparent feature visualization notebook.
  */
 export function background(w: number, options: BackgroundOptions = {}): Param<tf.Tensor4D> {
   const FN = 'transparency.background';
-  checkOptionsObject(FN, options);
+  checkOptions(FN, options, ['noiseRatio', 'decayPower', 'baseSd', 'decorrelate', 'varMode', 'varImageJitter', 'seed']);
   checkPositive(FN, 'w', w);
   if (w < 2) fail(FN, `w must be at least 2 (the noise is a spectral image), but got ${show(w)}.`);
   const noiseRatio = options.noiseRatio ?? 0.5;
@@ -83,13 +85,13 @@ export function background(w: number, options: BackgroundOptions = {}): Param<tf
     fail(FN, `options.decayPower must be a finite number, but got ${show(decayPower)}.`);
   }
   const baseSd = checkNonNegative(FN, 'options.baseSd', options.baseSd ?? 0.8);
-  const decorrelate = optionalBool(FN, 'options.decorrelate', options.decorrelate, true);
+  const decorrelate = checkBool(FN, 'options.decorrelate', options.decorrelate, true);
   const varMode = checkOneOf<BackgroundMode>(FN, 'options.varMode', options.varMode ?? 'image', ['image', 'color']);
   const varImageJitter = checkNonNegative(FN, 'options.varImageJitter', options.varImageJitter ?? 0, true);
   if (varMode === 'color' && options.varImageJitter !== undefined && varImageJitter !== 0) {
     fail(FN, `options.varImageJitter must be 0 (or unset) when varMode is 'color', but got ${show(varImageJitter)}.`);
   }
-  const rng = seedRng(FN, options.seed);
+  const rng = seededRng(FN, options.seed);
 
   const parts: Param<tf.Tensor4D>[] = [];
   try {

@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '../ops/registerGradients';
-import { checkNonNegative, fail, show } from '../errors';
+import { fail, show } from '../errors';
 import { type RandomSource } from '../ops/random';
 import { stopGradient } from '../ops/stopGradient';
-import { checkOptionsObject, seedRng } from './checks';
+import { checkNonNegative, checkOptions } from '../validate';
+import { seededRng } from '../param/common';
 import { custom } from '../param/custom';
 import type { Param, ParamOutputs } from '../param/types';
 import { jitter } from '../transform/jitter';
@@ -95,6 +96,7 @@ export function over(rgba: tf.Tensor4D, backgroundImage: tf.Tensor | number): tf
  *   (`dispose()` disposes them); its variables are theirs. Note: `build()` draws new crops (and new
  *   noise in noisy backgrounds), so reading outputs between steps changes the later random draws.
  *
+ * @remarks
  * Port of the composition in `alpha_experiment` / `alpha_experiment_2` of Lucid's semi-transparent
  * feature visualization notebook.
  */
@@ -104,14 +106,14 @@ export function composite(
   options: CompositeOptions = {},
 ): Param<tf.Tensor4D> {
   const FN = 'transparency.composite';
-  checkOptionsObject(FN, options);
+  checkOptions(FN, options, ['jitter', 'seed']);
   checkParam(FN, 'foreground', foreground);
   const bgs = Array.isArray(backgrounds) ? backgrounds : [backgrounds as Param<tf.Tensor4D>];
   if (bgs.length === 0) fail(FN, 'backgrounds must be a param or a non-empty array of params, but got [].');
   bgs.forEach((b, i) => checkParam(FN, `backgrounds[${i}]`, b));
   if (bgs.includes(foreground)) fail(FN, 'backgrounds must not contain the foreground param itself.');
   const j = checkNonNegative(FN, 'options.jitter', options.jitter ?? 2, true);
-  const rng = seedRng(FN, options.seed);
+  const rng = seededRng(FN, options.seed);
 
   const fs = foreground.shape;
   if (fs.length !== 4 || fs[3] !== 4) fail(FN, `foreground must produce [N, h, w, 4] RGBA images, but its shape is ${show(fs)}.`);

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { fail, show } from '../errors';
+import { checkFinite, checkOptions } from '../validate';
 import { Objective } from '../objectives/objective';
 
 /** Options of {@link alphaPenalty}. */
@@ -30,17 +31,16 @@ export interface AlphaPenaltyOptions {
  * @param options `{ target = 0.25, weight = 1e4, name = 'alpha' }`.
  * @returns an {@link Objective} (to maximise: it is ≤ 0); its value is a scalar owned by the caller.
  *
+ * @remarks
  * Port of `alpha_loss_coef * Objective(lambda T: -tf.square(t_alpha_mean - 0.25))` and its sum
  * over foregrounds in Lucid's semi-transparent feature visualization notebook.
  */
 export function alphaPenalty(options: AlphaPenaltyOptions = {}): Objective {
   const FN = 'transparency.alphaPenalty';
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) fail(FN, `options must be an object, but got ${show(options)}.`);
-  const target = options.target ?? 0.25;
-  const weight = options.weight ?? 1e4;
+  checkOptions(FN, options, ['target', 'weight', 'name']);
+  const target = checkFinite(FN, 'options.target', options.target ?? 0.25);
+  const weight = checkFinite(FN, 'options.weight', options.weight ?? 1e4);
   const name = options.name ?? 'alpha';
-  if (typeof target !== 'number' || !Number.isFinite(target)) fail(FN, `options.target must be a finite number, but got ${show(target)}.`);
-  if (typeof weight !== 'number' || !Number.isFinite(weight)) fail(FN, `options.weight must be a finite number, but got ${show(weight)}.`);
   if (typeof name !== 'string' || name.length === 0) fail(FN, `options.name must be a non-empty string, but got ${show(name)}.`);
   return new Objective(
     (T) => {

@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '../ops/registerGradients';
-import { checkPositive, fail, show } from '../errors';
+import { fail, show } from '../errors';
 import { type RandomSource } from '../ops/random';
 import { toValidRgb } from '../param/color';
-import { checkOptionsObject, seedRng } from './checks';
+import { checkOptions, checkPositive } from '../validate';
+import { seededRng } from '../param/common';
 import { custom } from '../param/custom';
 import { lowresTensor } from '../param/lowres';
 import type { Param } from '../param/types';
@@ -39,13 +40,14 @@ export interface SharedForegroundsOptions {
  * @returns a {@link Param} of `[count, w, w, 4]` RGBA images in [0, 1] with `2·scales.length`
  *   variables (the shared ones first); the caller owns each returned image.
  *
+ * @remarks
  * Port of `make_param`, `shared_param` and the foreground construction of `alpha_experiment_2` in
  * Lucid's semi-transparent feature visualization notebook (one batched tensor per scale instead of
  * one per foreground: the same values' distribution and gradients).
  */
 export function sharedForegrounds(w: number, count: number, options: SharedForegroundsOptions = {}): Param<tf.Tensor4D> {
   const FN = 'transparency.sharedForegrounds';
-  checkOptionsObject(FN, options);
+  checkOptions(FN, options, ['sharedParamCoef', 'scales', 'seed']);
   checkPositive(FN, 'w', w);
   checkPositive(FN, 'count', count);
   const coef = options.sharedParamCoef ?? 0.5;
@@ -55,7 +57,7 @@ export function sharedForegrounds(w: number, count: number, options: SharedForeg
   scales.forEach((k, i) => checkPositive(FN, `options.scales[${i}]`, k));
   const coarsest = Math.max(...scales);
   if (Math.floor(w / coarsest) < 1) fail(FN, `w // ${coarsest} (the coarsest scale) must be at least 1, but got w = ${show(w)}.`);
-  const rng = seedRng(FN, options.seed);
+  const rng = seededRng(FN, options.seed);
 
   const made: Param<tf.Tensor>[] = [];
   try {

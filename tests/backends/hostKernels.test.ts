@@ -66,7 +66,7 @@ describe('useWasmThreads', () => {
     expect(() => useWasmThreads({ threads: 0 })).toThrow(/^Error in backends\.useWasmThreads: threads must be an integer from 1 to 8, but got 0\.$/);
     expect(() => useWasmThreads({ threads: 2.5 })).toThrow(/threads must be an integer from 1 to 8, but got 2\.5/);
     expect(() => useWasmThreads({ timeoutMs: -1 })).toThrow(/timeoutMs must be a positive number, but got -1/);
-    expect(() => useWasmThreads({ thread: 2 } as never)).toThrow(/unknown option "thread"; allowed: 'threads', 'timeoutMs'/);
+    expect(() => useWasmThreads({ thread: 2 } as never)).toThrow(/^Error in backends\.useWasmThreads: options must only have known keys, but got unknown option "thread" \(allowed: "threads", "timeoutMs"; did you mean "threads"\?\)\.$/);
     expect(() => useWasmThreads({ threads: 2 })).toThrow(/^Error in backends\.useWasmThreads: the wasm backend is already initialized; call useWasmThreads before tf\.setBackend\('wasm'\)/);
     expect(tf.findBackendFactory('wasm')).toBe(factory);
     expect(tf.getBackend()).toBe('wasm');

@@ -70,8 +70,8 @@ describe('wasm gradient fixes', () => {
   });
 
   it('rejects bad backend names', () => {
-    expect(() => installGradientFixes('')).toThrow(/^Error in installGradientFixes: backendName must be a backend name such as 'wasm', 'cpu' or 'webgl', but got ""\.$/);
-    expect(() => uninstallGradientFixes(3 as unknown as string)).toThrow(/Error in uninstallGradientFixes: backendName must be .*, but got 3\./);
+    expect(() => installGradientFixes('')).toThrow(/^Error in backends\.installGradientFixes: backendName must be a backend name such as 'wasm', 'cpu' or 'webgl', but got ""\.$/);
+    expect(() => uninstallGradientFixes(3 as unknown as string)).toThrow(/Error in backends\.uninstallGradientFixes: backendName must be .*, but got 3\./);
   });
 
   it('Conv2DBackpropFilter: missing on stock wasm; fixed = float64 reference', async () => {

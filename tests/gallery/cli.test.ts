@@ -19,6 +19,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/run';
+import { buildGallery } from '../../src/gallery/node/index';
 import { modelLabel } from '../../src/gallery/node/model';
 import { EMBEDDED_MODELS } from '../../src/model/embeddedModels';
 import { fromPng } from '../../src/io/index';
@@ -198,6 +199,20 @@ describe('tfjs-optvis gallery', () => {
     }
     expect(existsSync(x), 'a refused command line leaves no directory').toBe(false);
     expect(existsSync(join(tmp, 'z')), 'a failed start leaves no directory').toBe(false);
+  });
+
+  it('buildGallery refuses a channel list the layer lacks before creating the directory (no empty folder left)', async () => {
+    const base = { model: modelDir, inputRange: [-1, 1] as const, layer: 'conv4', size: 32, steps: 4, workers: 1 };
+    const ranged = join(tmp, 'refused-range');
+    await expect(buildGallery({ ...base, dir: ranged, channels: '30-40' })).rejects.toThrow(
+      /^Error in gallery\.parseChannels: channels must be in \[0, 31\] \(the layer has 32 channels\), but got "30-40"\.$/,
+    );
+    expect(existsSync(ranged), 'a refused channel spec leaves no directory').toBe(false);
+    const listed = join(tmp, 'refused-list');
+    await expect(buildGallery({ ...base, dir: listed, channels: [0, 32] })).rejects.toThrow(
+      /^Error in buildGallery: channels must hold integers in \[0, 31\] \(the layer has 32 channels\), but got 32\.$/,
+    );
+    expect(existsSync(listed), 'a refused channel list leaves no directory').toBe(false);
   });
 
   it('is a command of tfjs-optvis: listed in --help, with its own help, found after leading flags', async () => {

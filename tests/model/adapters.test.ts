@@ -115,13 +115,13 @@ describe('fromLayersModel on the layers fixture', () => {
       expect(() => vm.activations(img, [])).toThrow(/^Error in VisModel\.activations: names must be a non-empty array of layer names, but got \[\]\.$/);
       const gray = tf.zeros([1, 8, 8, 1]);
       expect(() => vm.activations(gray as tf.Tensor4D, ['conv1'])).toThrow(
-        /^Error in VisModel\.activations: image must be a tf\.Tensor4D \[batch, height, width, 3\] \(RGB\), but got shape \[1, 8, 8, 1\]\.$/,
+        /^Error in VisModel\.activations: image must have 3 channels, but got 1 \(shape \[1, 8, 8, 1\]\)\.$/,
       );
       gray.dispose();
     });
-    expect(() => fromLayersModel({} as tfl.LayersModel, { inputRange: RANGE })).toThrow(/^Error in fromLayersModel: model must be a tf\.LayersModel/);
+    expect(() => fromLayersModel({} as tfl.LayersModel, { inputRange: RANGE })).toThrow(/^Error in model\.fromLayersModel: model must be a tf\.LayersModel/);
     await expect(visModel('model' as unknown as tfl.LayersModel, { inputRange: RANGE })).rejects.toThrow(
-      /^Error in visModel: model must be a tf\.LayersModel or a tf\.GraphModel, but got "model"\.$/,
+      /^Error in model\.visModel: model must be a tf\.LayersModel or a tf\.GraphModel, but got "model"\.$/,
     );
     img.dispose();
   });
@@ -244,9 +244,9 @@ describe('fromGraphModel on the graph fixture', () => {
 
   it('rejects bad inputName and unknown nodes clearly', async () => {
     await expect(fromGraphModel(gm, { inputRange: RANGE, inputName: 'inptu' })).rejects.toThrow(
-      /^Error in fromGraphModel: inputName must be one of the model's inputs \('input'\), but got "inptu"\. Did you mean 'input'\?$/,
+      /^Error in model\.fromGraphModel: inputName must be one of the model's inputs \('input'\), but got "inptu"\. Did you mean 'input'\?$/,
     );
-    await expect(fromGraphModel(gm, { inputRange: [2, 1] })).rejects.toThrow(/^Error in fromGraphModel: inputRange must be/);
+    await expect(fromGraphModel(gm, { inputRange: [2, 1] })).rejects.toThrow(/^Error in model\.fromGraphModel: inputRange must be/);
     const vm = await fromGraphModel(gm, { inputRange: RANGE });
     const img = testImage();
     await expectNoLeak(() => {

@@ -102,8 +102,8 @@ describe('inputRange', () => {
     await useBackend('cpu');
     const m = identityLayersModel();
     const bad: [unknown, RegExp][] = [
-      [undefined, /^Error in fromLayersModel: inputRange is required: it must be a value range \[lo, hi\] with finite lo < hi .*, but got undefined\.$/],
-      [[1, 1], /^Error in fromLayersModel: inputRange must be a value range \[lo, hi\] with finite lo < hi.*, but got \[1, 1\]\.$/],
+      [undefined, /^Error in model\.fromLayersModel: inputRange is required: it must be a value range \[lo, hi\] with finite lo < hi .*, but got undefined\.$/],
+      [[1, 1], /^Error in model\.fromLayersModel: inputRange must be a value range \[lo, hi\] with finite lo < hi.*, but got \[1, 1\]\.$/],
       [[0, NaN], /inputRange must be .*, but got \[0, NaN\]\./],
       [[0, 1, 2], /inputRange must be .*, but got \[0, 1, 2\]\./],
       [{ mean: [1, 2], std: [1, 1, 1] }, /inputRange must be .*\{ mean: \[m0, m1, m2\], std: \[s0, s1, s2\] \} with finite means and std > 0, but got \{ mean: \[1, 2\], std: \[1, 1, 1\] \}\./],
@@ -115,12 +115,12 @@ describe('inputRange', () => {
         expect(() => fromLayersModel(m, { inputRange: range as [number, number] })).toThrow(re);
       }
     });
-    await expect(visModel(m, {} as { inputRange: [number, number] })).rejects.toThrow(/^Error in fromLayersModel: inputRange is required/);
+    await expect(visModel(m, {} as { inputRange: [number, number] })).rejects.toThrow(/^Error in model\.visModel: inputRange is required/);
     expect(() => fromLayersModel(m, { inputRange: [0, 1], channelOrder: 'rgb' as 'RGB' })).toThrow(
-      /^Error in fromLayersModel: channelOrder must be one of 'RGB', 'BGR', but got "rgb"\.$/,
+      /^Error in model\.fromLayersModel: channelOrder must be one of 'RGB', 'BGR', but got "rgb"\.$/,
     );
     expect(() => fromLayersModel(m, { inputRange: [0, 1], labels: [1, 2] as unknown as string[] })).toThrow(
-      /^Error in fromLayersModel: labels must be an array of class names \(strings\), but got \[1, 2\]\.$/,
+      /^Error in model\.fromLayersModel: labels must be an array of class names \(strings\), but got \[1, 2\]\.$/,
     );
     m.dispose();
   });

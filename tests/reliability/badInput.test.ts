@@ -26,11 +26,6 @@ interface BadCase {
    * default `fn`. Methods and aliases name what the user called (`Objective.sum`, `Rng`).
    */
   readonly errorFn?: string;
-  /**
-   * For modules not yet migrated to the namespaced convention (model/, backends/, node io): the
-   * names accepted for now (bare or namespaced). The lead removes these when migrating.
-   */
-  readonly legacyFn?: RegExp;
   /** The argument the message must name. */
   readonly arg: string;
   /** What the message must also contain (e.g. the allowed values or a suggestion). */
@@ -57,6 +52,15 @@ const withImg = <T>(f: (x: tf.Tensor4D) => T, s = 16, c = 3): T => {
   }
 };
 const rng = () => new Rng(0);
+/** Runs `f` on a small LayersModel that is disposed afterwards, whatever happens. */
+const withNet = <T>(f: (net: ReturnType<typeof makeTestLayersModel>) => T): T => {
+  const net = makeTestLayersModel(1);
+  try {
+    return f(net);
+  } finally {
+    net.dispose();
+  }
+};
 
 const CASES: BadCase[] = [
   // ---- param
@@ -209,7 +213,6 @@ const CASES: BadCase[] = [
   // ---- model
   {
     fn: 'model.visModel',
-    legacyFn: /^(model\.)?(visModel|fromLayersModel)$/,
     arg: 'inputRange',
     call: async () => {
       const net = makeTestLayersModel(1);
@@ -220,10 +223,9 @@ const CASES: BadCase[] = [
       }
     },
   },
-  { fn: 'visModel', legacyFn: /^(model\.)?visModel$/, arg: 'model', call: () => visModelFactory()('x', { inputRange: [-1, 1] }) },
+  { fn: 'visModel', errorFn: 'model.visModel', arg: 'model', call: () => visModelFactory()('x', { inputRange: [-1, 1] }) },
   {
     fn: 'model.fromLayersModel',
-    legacyFn: /^(model\.)?fromLayersModel$/,
     arg: 'inputRange',
     also: /\[lo, hi\]/,
     call: () => {
@@ -235,23 +237,34 @@ const CASES: BadCase[] = [
       }
     },
   },
-  { fn: 'model.fromGraphModel', legacyFn: /^(model\.)?fromGraphModel$/, arg: 'model', call: () => modelFn('fromGraphModel')({}, { inputRange: [-1, 1] }) },
+  { fn: 'model.fromGraphModel', arg: 'model', call: () => modelFn('fromGraphModel')({}, { inputRange: [-1, 1] }) },
   { fn: 'model.parseInputRange', errorFn: 'myFn', arg: 'inputRange', call: () => modelFn('parseInputRange')('myFn', { mean: [0, 0, 0], std: [1, 0, 1] }) },
-  { fn: 'model.toModelInput', legacyFn: /^(model\.)?toModelInput$/, arg: 'image', call: () => modelFn('toModelInput')('x', { scale: [1, 1, 1], offset: [0, 0, 0] }, 'RGB') },
-  { fn: 'model.unfuseGraphTopology', legacyFn: /^(model\.)?unfuseGraphTopology$/, arg: 'topology', call: () => modelFn('unfuseGraphTopology')(3) },
-  { fn: 'model.loadModel', legacyFn: /^(model\.)?loadModel$/, arg: 'source', call: () => loadModelFn()(3, { inputRange: [-1, 1] }) },
+  { fn: 'model.toModelInput', arg: 'image', call: () => modelFn('toModelInput')('x', { scale: [1, 1, 1], offset: [0, 0, 0] }, 'RGB') },
+  { fn: 'model.unfuseGraphTopology', arg: 'topology', call: () => modelFn('unfuseGraphTopology')(3) },
+  { fn: 'model.loadModel', arg: 'source', call: () => loadModelFn()(3, { inputRange: [-1, 1] }) },
 
   // ---- Node entry
-  { fn: 'loadModel', legacyFn: /^(loadModel|fileHandler)$/, arg: 'source', call: () => api.loadModel('/nonexistent/optvis-model', { inputRange: [-1, 1] }) },
+  { fn: 'loadModel', arg: 'source', call: () => api.loadModel('/nonexistent/optvis-model', { inputRange: [-1, 1] }) },
   { fn: 'fileHandler', arg: 'source', call: () => api.fileHandler(3 as unknown as string).load?.() },
   { fn: 'loadDefaultModel', arg: 'cutAt', also: /Did you mean/, call: () => api.loadDefaultModel({ cutAt: 'out_reluu' }) },
   { fn: 'writePng', arg: 'file', call: () => withImg((x) => api.writePng(3 as unknown as string, x)) },
   { fn: 'readImage', arg: 'file', call: () => api.readImage('/nonexistent/optvis.png') },
 
   // ---- backends
-  { fn: 'backends.installGradientFixes', legacyFn: /^(backends\.)?installGradientFixes$/, arg: 'backendName', also: /'wasm'/, call: () => api.backends.installGradientFixes('') },
-  { fn: 'backends.uninstallGradientFixes', legacyFn: /^(backends\.)?uninstallGradientFixes$/, arg: 'backendName', call: () => api.backends.uninstallGradientFixes(3 as unknown as string) },
-  { fn: 'backends.gradientFixes', legacyFn: /^(backends\.)?gradientFixes$/, arg: 'backendName', call: () => api.backends.gradientFixes(null as unknown as string) },
+  { fn: 'backends.installGradientFixes', arg: 'backendName', also: /'wasm'/, call: () => api.backends.installGradientFixes('') },
+  { fn: 'backends.uninstallGradientFixes', arg: 'backendName', call: () => api.backends.uninstallGradientFixes(3 as unknown as string) },
+  { fn: 'backends.gradientFixes', arg: 'backendName', call: () => api.backends.gradientFixes(null as unknown as string) },
+
+  // ---- gallery (browser-safe gallery namespace, and the Node gallery builders)
+  { fn: 'gallery.renderLayer', arg: 'options', also: /unknown option "step" \(allowed: .*did you mean "steps"\?\)/, call: () => api.gallery.renderLayer(vm(), 'conv4', { step: 4 } as never) },
+  { fn: 'renderLayer', errorFn: 'gallery.renderLayer', arg: 'size', also: />= 2/, call: () => api.renderLayer(vm(), 'conv4', { size: 1 }) },
+  { fn: 'gallery.parseChannels', arg: 'spec', call: () => api.gallery.parseChannels('0-x', 8) },
+  { fn: 'gallery.shardChannels', arg: 'count', call: () => api.gallery.shardChannels([1, 2], 0, 0) },
+  { fn: 'gallery.channelSeed', arg: 'seed', call: () => api.gallery.channelSeed(NaN, 0) },
+  { fn: 'gallery.contactSheet', arg: 'images', call: () => api.gallery.contactSheet([]) },
+  { fn: 'gallery.galleryHtml', arg: 'manifest', call: () => api.gallery.galleryHtml(null as never) },
+  { fn: 'buildGallery', arg: 'options', also: /did you mean "channels"/, call: () => api.buildGallery({ dir: '/nonexistent/optvis-gallery', layer: 'conv4', chanels: '0' } as never) },
+  { fn: 'rebuildGallery', arg: 'dir', call: () => api.rebuildGallery('') },
 
   // ---- unknown option keys (validate.ts checkOptions): named, with the allowed keys and the closest
   { fn: 'param.image', arg: 'options', also: /unknown option "decorelate" \(allowed: .*did you mean "decorrelate"\?\)/, call: () => param.image(128, { decorelate: false } as never) },
@@ -260,7 +273,20 @@ const CASES: BadCase[] = [
   { fn: 'transform.pad', arg: 'options', also: /did you mean "constantValue"/, call: () => transform.pad(2, { constant_value: 0 } as never) },
   { fn: 'objectives.neuron', arg: 'options', also: /allowed: "x", "y", "batch"/, call: () => objectives.neuron('a', 1, { z: 0 } as never) },
   { fn: 'render.visSession', arg: 'options', also: /did you mean "transforms"/, call: () => render.visSession(vm(), 'conv4:3', { transform: [] } as never) },
+  { fn: 'model.fromLayersModel', arg: 'options', also: /unknown option "chanelOrder" \(allowed: "inputRange", "channelOrder", "labels"; did you mean "channelOrder"\?\)/, call: () => withNet((net) => modelFn('fromLayersModel')(net, { inputRange: [-1, 1], chanelOrder: 'BGR' })) },
+  { fn: 'loadModel', arg: 'options', also: /unknown option "strcit" \(allowed: .*"strict", "maxModelJsonBytes"; did you mean "strict"\?\)/, call: () => api.loadModel('/nonexistent/optvis-model', { inputRange: [-1, 1], strcit: false } as never) },
+  { fn: 'readImage', arg: 'options', also: /did you mean "maxPixels"/, call: () => api.readImage('/nonexistent/optvis.png', { maxPixel: 4 } as never) },
   { fn: 'render.renderVis', arg: 'options', also: /did you mean "thresholds"/, call: () => render.renderVis(vm(), 'conv4:3', { threshold: [1] } as never) },
+
+  // ---- transparency (the seed notebook's toolkit)
+  { fn: 'transparency.background', arg: 'w', call: () => api.transparency.background(0) },
+  { fn: 'transparency.background', arg: 'noiseRatio', also: /\[0, 1\]/, call: () => api.transparency.background(8, { noiseRatio: 2 }) },
+  { fn: 'transparency.background', arg: 'options', also: /did you mean "varMode"/, call: () => api.transparency.background(8, { var_mode: 'color' } as never) },
+  { fn: 'transparency.composite', arg: 'foreground', also: /Param/, call: () => api.transparency.composite(3 as never, []) },
+  { fn: 'transparency.over', arg: 'rgba', call: () => api.transparency.over('x' as never, 1) },
+  { fn: 'transparency.alphaPenalty', arg: 'weight', call: () => api.transparency.alphaPenalty({ weight: NaN }) },
+  { fn: 'transparency.sharedForegrounds', arg: 'count', call: () => api.transparency.sharedForegrounds(8, 0) },
+  { fn: 'transparency.sharedForegrounds', arg: 'options', also: /did you mean "sharedParamCoef"/, call: () => api.transparency.sharedForegrounds(8, 2, { sharedParamcoef: 1 } as never) },
 
   // ---- root helpers
   { fn: 'toRng', errorFn: 'Rng', arg: 'seed', call: () => api.toRng(NaN) },
@@ -318,8 +344,7 @@ describe('bad-input suite', () => {
     expect(error, 'the error must be an OptvisError').toBeInstanceOf(api.OptvisError);
     const fnName = (error as InstanceType<typeof api.OptvisError>).fn;
     // `fn` names the namespace (`param.image`, `render.visSession`); root exports by their name.
-    if (c.legacyFn) expect(fnName).toMatch(c.legacyFn);
-    else expect(fnName).toBe(c.errorFn ?? c.fn);
+    expect(fnName).toBe(c.errorFn ?? c.fn);
     // The argument, what it must be, and what was received (`but got …`, or the design's
     // `channel 812 is out of range for layer "mixed4d" (512 channels)`).
     const form = new RegExp(`^Error in ${escape(fnName)}: (?=.*\\b(${c.arg})\\b)(?=.* must )(?=.*(, but |is out of range))`, 's');

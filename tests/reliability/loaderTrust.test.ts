@@ -166,7 +166,7 @@ describe('issue 11 item 2: weight shards are read from the model folder only', (
       const lstat = vi.spyOn(fsModule.promises, 'lstat');
       const open = vi.spyOn(fsModule.promises, 'open');
       const msg = await refusal(() => load(dir));
-      expect(msg).toMatch(new RegExp(`^Error in fileHandler: weight shard "${p.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}" must be a file inside the model folder ".*", but it leads outside it`));
+      expect(msg).toMatch(new RegExp(`^Error in loadModel: weight shard "${p.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}" must be a file inside the model folder ".*", but it leads outside it`));
       expect(msg, 'the outside file size must not leak').not.toMatch(/1234/);
       const touched = [...lstat.mock.calls, ...open.mock.calls].map((c) => String(c[0]));
       expect(touched.filter((t) => t.includes('secret')), 'the outside file must not be touched').toEqual([]);
@@ -189,7 +189,7 @@ describe('issue 11 item 2: weight shards are read from the model folder only', (
       const stat = vi.spyOn(fsModule.promises, 'stat');
       const open = vi.spyOn(fsModule.promises, 'open');
       const msg = await refusal(() => load(dir));
-      expect(msg).toMatch(/^Error in fileHandler: weight shard "(link\.bin|sub\/w\.bin|rel\.bin)" must be a file inside the model folder .* leads outside it/);
+      expect(msg).toMatch(/^Error in loadModel: weight shard "(link\.bin|sub\/w\.bin|rel\.bin)" must be a file inside the model folder .* leads outside it/);
       expect(msg).not.toMatch(/1234|1232/);
       const touched = [...stat.mock.calls, ...open.mock.calls].map((c) => String(c[0]));
       expect(touched.filter((t) => t.includes('secret') || t.includes('outside-dir'))).toEqual([]);
@@ -218,7 +218,7 @@ describe('issue 11 item 2: weight shards are read from the model folder only', (
       new Promise<string>((_, reject) => setTimeout(() => reject(new Error('the FIFO shard hung the loader')), 5000)),
     ]);
     expect(Date.now() - started).toBeLessThan(5000);
-    expect(msg).toMatch(/^Error in fileHandler: weight shard "pipe\.bin" must be a regular file, but in ".*" it is a FIFO \(named pipe\); it was not opened\.$/);
+    expect(msg).toMatch(/^Error in loadModel: weight shard "pipe\.bin" must be a regular file, but in ".*" it is a FIFO \(named pipe\); it was not opened\.$/);
     expect(open.mock.calls.map((c) => String(c[0])).filter((t) => t.includes('pipe'))).toEqual([]);
   });
 
@@ -228,7 +228,7 @@ describe('issue 11 item 2: weight shards are read from the model folder only', (
     const open = vi.spyOn(fsModule.promises, 'open');
     const readFile = vi.spyOn(fsModule.promises, 'readFile');
     const msg = await refusal(() => load(dir));
-    expect(msg).toMatch(/^Error in fileHandler: weight shard "big\.bin" must hold 48 bytes, but ".*" has 4096/);
+    expect(msg).toMatch(/^Error in loadModel: weight shard "big\.bin" must hold 48 bytes, but ".*" has 4096/);
     expect([...open.mock.calls, ...readFile.mock.calls].map((c) => String(c[0])).filter((t) => t.includes('big.bin'))).toEqual([]);
   });
 
@@ -295,7 +295,7 @@ describe('issue 11 item 3: memory stays proportional to the weights', () => {
     writeFileSync(join(dir, 'w2.bin'), new Uint8Array(48));
     const msg = await refusal(() => load(dir));
     expect(msg).toBe(
-      'Error in fileHandler: weightsManifest[1].weights[1] ("x/b") shape must be an array of non-negative integers, but got [-100000000] (entry 0 is -100000000).',
+      'Error in loadModel: weightsManifest[1].weights[1] ("x/b") shape must be an array of non-negative integers, but got [-100000000] (entry 0 is -100000000).',
     );
     const frac = writeDir(layersFiles, (f) => {
       f.json.weightsManifest[0].weights[0].shape = [3, 3, 3, 2.5];
@@ -312,7 +312,7 @@ describe('issue 11 item 3: memory stays proportional to the weights', () => {
     const open = vi.spyOn(fsModule.promises, 'open');
     const readFile = vi.spyOn(fsModule.promises, 'readFile');
     const msg = await refusal(() => load(dir));
-    expect(msg).toMatch(/^Error in fileHandler: model\.json must be at most 33554432 bytes \(raise the limit with the maxModelJsonBytes option\), but ".*model\.json" has 41943040 bytes\.$/);
+    expect(msg).toMatch(/^Error in loadModel: model\.json must be at most 33554432 bytes \(raise the limit with the maxModelJsonBytes option\), but ".*model\.json" has 41943040 bytes\.$/);
     expect([...open.mock.calls, ...readFile.mock.calls].map((c) => String(c[0])).filter((t) => t.includes('model.json'))).toEqual([]);
     vi.restoreAllMocks();
     const small = writeDir(layersFiles);
@@ -328,7 +328,7 @@ describe('issue 11 item 3: memory stays proportional to the weights', () => {
     mkdirSync(dir);
     execFileSync('mkfifo', [join(dir, 'model.json')]);
     const msg = await refusal(() => load(dir));
-    expect(msg).toMatch(/^Error in fileHandler: model\.json must be a regular file, but ".*model\.json" is a FIFO \(named pipe\)\.$/);
+    expect(msg).toMatch(/^Error in loadModel: model\.json must be a regular file, but ".*model\.json" is a FIFO \(named pipe\)\.$/);
   });
 
   it.skipIf(!haveDarknet)('loading Darknet-tiny raises the peak RSS of a fresh process by a small multiple of its weight bytes', () => {
@@ -465,7 +465,7 @@ describe('issue 11 item 4: a failed load leaves no tensor', () => {
 
 describe('issue 11 item 7: malformed manifests, deep JSON and non-finite weights get clear messages', () => {
   const cases: [string, (f: ModelFiles) => void, RegExp][] = [
-    ['paths not an array', (f) => { (f.json.weightsManifest[0] as Json).paths = 'w.bin'; }, /^Error in fileHandler: weightsManifest\[0\]\.paths must be a non-empty array of shard file names, but ".*" has "w\.bin"\.$/],
+    ['paths not an array', (f) => { (f.json.weightsManifest[0] as Json).paths = 'w.bin'; }, /^Error in loadModel: weightsManifest\[0\]\.paths must be a non-empty array of shard file names, but ".*" has "w\.bin"\.$/],
     ['a group that is not an object', (f) => { (f.json.weightsManifest as unknown[]).push(7); }, /weightsManifest\[1\] must be a weights group \{ paths, weights \}, but ".*" has 7\./],
     ['weights not an array', (f) => { (f.json.weightsManifest[0] as Json).weights = {}; }, /weightsManifest\[0\]\.weights must be an array of weight entries, but got \[object Object\]\./],
     ['shape not an array', (f) => { (f.json.weightsManifest[0].weights[1] as unknown as Json).shape = 8; }, /weightsManifest\[0\]\.weights\[1\] \("conv1\/bias"\) shape must be an array of non-negative integers, but got 8\./],
@@ -487,7 +487,7 @@ describe('issue 11 item 7: malformed manifests, deep JSON and non-finite weights
     const depth = 100_000;
     const text = readFileSync(join(dir, 'model.json'), 'utf8').replace(/}$/, `,"userDefinedMetadata":${'['.repeat(depth)}${']'.repeat(depth)}}`);
     writeFileSync(join(dir, 'model.json'), text);
-    expect(await refusal(() => load(dir))).toMatch(/^Error in fileHandler: model\.json ".*" must nest objects and arrays at most 512 levels deep, but it nests deeper/);
+    expect(await refusal(() => load(dir))).toMatch(/^Error in loadModel: model\.json ".*" must nest objects and arrays at most 512 levels deep, but it nests deeper/);
     // The same through any tf.io handler (a deep topology).
     let deep: unknown = [];
     for (let i = 0; i < depth; i++) deep = [deep];

@@ -1,6 +1,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fail, OptvisError, show } from '../../errors';
+import { checkFunction, checkOptions, checkPositive } from '../../validate';
 import { parseChannels, shardChannels } from '../channels';
 import type { ChannelRecord, GalleryManifest } from '../manifest';
 import { checkChannelList, resolveLayerOptions } from '../renderLayer';
@@ -72,8 +73,14 @@ export interface GallerySummary {
   readonly manifest: GalleryManifest;
 }
 
-function checkOptions(o: BuildGalleryOptions): void {
+/** Option keys of {@link buildGallery}. */
+const GALLERY_KEYS = [
+  'dir', 'layer', 'model', 'inputRange', 'channels', 'size', 'steps', 'seed', 'alpha', 'batch', 'backend', 'workers', 'shard', 'signal', 'onProgress',
+] as const;
+
+function checkGalleryOptions(o: BuildGalleryOptions): void {
   if (o === null || typeof o !== 'object') fail(FN, `options must be an object, but got ${show(o)}.`);
+  checkOptions(FN, o, GALLERY_KEYS);
   if (typeof o.dir !== 'string' || o.dir === '') fail(FN, `dir must be a directory path, but got ${show(o.dir)}.`);
   if (typeof o.layer !== 'string' || o.layer === '') fail(FN, `layer must be a layer name, but got ${show(o.layer)}.`);
   if (o.model !== undefined && (typeof o.model !== 'string' || o.model === '')) fail(FN, `model must be a model directory or model.json path, but got ${show(o.model)}.`);
@@ -85,9 +92,7 @@ function checkOptions(o: BuildGalleryOptions): void {
     if (o.model === undefined) fail(FN, 'inputRange needs model (the default model has its own input range).');
   }
   if (o.backend !== undefined && o.backend !== 'wasm' && o.backend !== 'cpu') fail(FN, `backend must be 'wasm' or 'cpu', but got ${show(o.backend)}.`);
-  if (o.workers !== undefined && (typeof o.workers !== 'number' || !Number.isInteger(o.workers) || o.workers < 1)) {
-    fail(FN, `workers must be a positive integer, but got ${show(o.workers)}.`);
-  }
+  if (o.workers !== undefined) checkPositive(FN, 'workers', o.workers);
   if (o.shard !== undefined) {
     const s = o.shard;
     if (!Array.isArray(s) || s.length !== 2 || !Number.isInteger(s[1]) || s[1] < 1 || !Number.isInteger(s[0]) || s[0] < 0 || s[0] >= s[1]) {
@@ -97,7 +102,7 @@ function checkOptions(o: BuildGalleryOptions): void {
   if (o.channels !== undefined && typeof o.channels !== 'string' && !Array.isArray(o.channels)) {
     fail(FN, `channels must be 'all', a list like '0-63' or an array of indices, but got ${show(o.channels)}.`);
   }
-  if (o.onProgress !== undefined && typeof o.onProgress !== 'function') fail(FN, `onProgress must be a function, but got ${show(o.onProgress)}.`);
+  if (o.onProgress !== undefined) checkFunction(FN, 'onProgress', o.onProgress);
 }
 
 function abortError(done: number, inFlight: number): OptvisError {
@@ -139,7 +144,7 @@ function abortError(done: number, inFlight: number): OptvisError {
  * @returns a {@link GallerySummary}.
  */
 export async function buildGallery(options: BuildGalleryOptions): Promise<GallerySummary> {
-  checkOptions(options);
+  checkGalleryOptions(options);
   const o = resolveLayerOptions(FN, { size: options.size, steps: options.steps, seed: options.seed, batch: options.batch, alpha: options.alpha });
   const backend: GalleryBackend = options.backend ?? 'wasm';
   const spec: GalleryModelSpec = { source: options.model, inputRange: options.inputRange };
@@ -178,7 +183,8 @@ export async function buildGallery(options: BuildGalleryOptions): Promise<Galler
       depth: depth as number,
       options: { ...renderOptions, backend, inputRange: options.inputRange ? [options.inputRange[0], options.inputRange[1]] : null },
     };
-    await store.create(); // only now: a bad model or layer leaves no directory behind
+    jobChannels(depth as number); // a bad channel list is refused before the directory exists
+    await store.create(); // only now: a bad model, layer or channel list leaves no directory behind
     await store.init(identity);
     work = await plan(depth as number);
     const { pending, skipped } = work;

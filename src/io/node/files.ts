@@ -4,8 +4,9 @@ import * as path from 'node:path';
 import type * as tf from '@tensorflow/tfjs-core';
 import jpeg from 'jpeg-js';
 import { OptvisError, fail, show } from '../../errors';
+import { checkOptions } from '../../validate';
 import { DEFAULT_MAX_PIXELS, checkPixelCount, formatBytes, imageHeader, imageAt } from '../image';
-import { fromPng, to8bit, toPng, type ToPngOptions } from '../png';
+import { encodePng, fromPng, to8bit, type ToPngOptions } from '../png';
 import type { ImageArray } from '../types';
 
 /**
@@ -35,7 +36,7 @@ import type { ImageArray } from '../types';
 export async function writePng(file: string, image: ImageArray | tf.Tensor, options: ToPngOptions = {}): Promise<void> {
   const fn = 'writePng';
   checkOutputName(fn, file);
-  const bytes = toPng(image, options);
+  const bytes = encodePng(fn, image, options);
   await writeOutputFile(fn, file, bytes);
 }
 
@@ -198,7 +199,7 @@ export async function writeOutputFile(fn: string, file: string, bytes: Uint8Arra
  * as RGB; images with an alpha channel are refused (JPEG has none). @internal
  */
 export function toJpeg(fn: string, image: ImageArray | tf.Tensor, options: { index?: number; quality?: number } = {}): Uint8Array {
-  const view = imageAt(fn, 'image', image, options.index ?? 0);
+  const view = imageAt(fn, 'image', image, checkOptions(fn, options, ['index', 'quality']).index ?? 0);
   if (view.channels === 4) fail(fn, 'image must have 1 or 3 channels for a JPEG (JPEG has no alpha channel), but got 4; write a PNG instead.');
   const n = view.width * view.height;
   const rgba = new Uint8Array(n * 4);
@@ -241,6 +242,7 @@ export async function readImage(file: string, options: ReadImageOptions = {}): P
   const fn = 'readImage';
   if (typeof file !== 'string' || file.length === 0) fail(fn, `file must be a non-empty path, but got ${show(file)}.`);
   if (options === null || typeof options !== 'object') fail(fn, `options must be an object, but got ${show(options)}.`);
+  checkOptions(fn, options, ['maxPixels']);
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
   if (typeof maxPixels !== 'number' || !Number.isSafeInteger(maxPixels) || maxPixels < 1) {
     fail(fn, `options.maxPixels must be a positive integer, but got ${show(maxPixels)}.`);
