@@ -1,9 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { fail, show } from '../errors';
-import { checkOneOf } from '../validate';
-import { bilinearSample } from '../ops/bilinearSample';
+import { bilinearCorners, bilinearSample } from '../ops/bilinearSample';
 import type { Transform } from './types';
-import { checkImage, checkNumberList, checkOptions, checkRng } from '../validate';
+import { checkImage, checkNumberList, checkOneOf, checkOptions, checkRng } from '../validate';
 
 /** Angle units accepted by {@link randomRotate}. */
 export type AngleUnits = 'degrees' | 'radians';
@@ -73,62 +72,33 @@ export function rotate(image: tf.Tensor4D, radians: number, fillValue = 0): tf.T
 function sampleOnHost(image: tf.Tensor4D, ys: Float64Array, xs: Float64Array, fillValue: number): tf.Tensor4D {
   const [n, h, w, ch] = image.shape;
   const m = h * w;
-  const idx = new Int32Array(4 * m);
-  const wt = new Float32Array(4 * m);
-  const fillW = new Float32Array(m);
-  for (let q = 0; q < m; q++) {
-    const y = ys[q];
-    const x = xs[q];
-    const y0 = Math.floor(y);
-    const x0 = Math.floor(x);
-    const fy = y - y0;
-    const fx = x - x0;
-    let valid = 0;
-    for (let c = 0; c < 4; c++) {
-      const yy = y0 + (c >> 1);
-      const xx = x0 + (c & 1);
-      const v = (c >> 1 ? fy : 1 - fy) * (c & 1 ? fx : 1 - fx);
-      if (v > 0 && yy >= 0 && yy < h && xx >= 0 && xx < w) {
-        idx[4 * q + c] = yy * w + xx;
-        wt[4 * q + c] = v;
-        valid += v;
-      }
-    }
-    fillW[q] = Math.max(0, 1 - valid);
-  }
-  const sample = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const src = (args[0] as tf.Tensor4D).dataSync() as Float32Array;
-    const out = new Float32Array(n * m * ch);
+  const { index, weight, fill } = bilinearCorners(h, w, { height: h, width: w, ys, xs });
+  /**
+   * One pass over the sample points: `gather` adds corner pixels of `from` into each output point
+   * of `to` (the forward sampling); otherwise each output point of `from` is scattered onto its
+   * corner pixels of `to` (the exact adjoint, the gradient).
+   */
+  const pass = (from: Float32Array, gather: boolean): Float32Array => {
+    const to = new Float32Array(n * m * ch);
     for (let b = 0; b < n; b++) {
       const off = b * m * ch;
       for (let q = 0; q < m; q++) {
         const o = off + q * ch;
         for (let c = 0; c < 4; c++) {
-          const v = wt[4 * q + c];
+          const v = weight[c * m + q];
           if (v === 0) continue;
-          const p = off + idx[4 * q + c] * ch;
-          for (let k = 0; k < ch; k++) out[o + k] += v * src[p + k];
+          const p = off + index[c * m + q] * ch;
+          if (gather) for (let k = 0; k < ch; k++) to[o + k] += v * from[p + k];
+          else for (let k = 0; k < ch; k++) to[p + k] += v * from[o + k];
         }
-        if (fillValue !== 0) for (let k = 0; k < ch; k++) out[o + k] += fillW[q] * fillValue;
+        if (gather && fillValue !== 0) for (let k = 0; k < ch; k++) to[o + k] += fill[q] * fillValue;
       }
     }
-    const gradFunc = (dy: tf.Tensor): tf.Tensor4D => {
-      const d = dy.dataSync() as Float32Array;
-      const g = new Float32Array(n * m * ch);
-      for (let b = 0; b < n; b++) {
-        const off = b * m * ch;
-        for (let q = 0; q < m; q++) {
-          const o = off + q * ch;
-          for (let c = 0; c < 4; c++) {
-            const v = wt[4 * q + c];
-            if (v === 0) continue;
-            const p = off + idx[4 * q + c] * ch;
-            for (let k = 0; k < ch; k++) g[p + k] += v * d[o + k];
-          }
-        }
-      }
-      return tf.tensor4d(g, [n, h, w, ch]);
-    };
+    return to;
+  };
+  const sample = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const out = pass((args[0] as tf.Tensor4D).dataSync() as Float32Array, true);
+    const gradFunc = (dy: tf.Tensor): tf.Tensor4D => tf.tensor4d(pass(dy.dataSync() as Float32Array, false), [n, h, w, ch]);
     return { value: tf.tensor4d(out, [n, h, w, ch]), gradFunc };
   });
   return sample(image) as tf.Tensor4D;
