@@ -58,10 +58,12 @@ async function record(opts: ExampleOptions, entry: Record<string, unknown>): Pro
   await fs.appendFile(path.join(opts.out, 'transparency-results.jsonl'), `${JSON.stringify(entry)}\n`);
 }
 
-async function testUnit(vm: VisModel, unit: Unit, opts: ExampleOptions, settings: Omit<ExperimentSettings, 'seed'>): Promise<void> {
+async function testUnit(vm: VisModel, unit: Unit, opts: ExampleOptions, settings: Omit<ExperimentSettings, 'seed'>, only?: readonly number[]): Promise<void> {
   process.stdout.write(`\n== test("${unit.layer}", ${unit.n}) — ${settings.w} px, ${settings.steps} steps ==\n`);
   const rows: ImageArray[] = [];
   for (const [i, bg] of TEST_BACKGROUNDS.entries()) {
+    // Each background's seed depends on its place in the list only, so a subset renders the same images.
+    if (only !== undefined && !only.includes(i + 1)) continue;
     const r = await alphaExperiment(vm, unit, bg, { ...settings, seed: opts.seed + i });
     const m = alphaMeaning(vm, unit, r.rgba, 0, 'channel', opts.seed + 100 + i);
     const conc = alphaConcentration(r.rgba);
@@ -77,7 +79,7 @@ async function testUnit(vm: VisModel, unit: Unit, opts: ExampleOptions, settings
       seconds: r.seconds, objective: r.loss, alphaMean: alphaMean(r.rgba), concentration: conc, meaning: m,
     });
   }
-  await save(opts, `transparency-${slug(unit)}.png`, io.vstack(rows, { padding: 4, background: [1] }));
+  if (rows.length === TEST_BACKGROUNDS.length) await save(opts, `transparency-${slug(unit)}.png`, io.vstack(rows, { padding: 4, background: [1] }));
 }
 
 async function opening(vm: VisModel, unit: Unit, opts: ExampleOptions): Promise<void> {
@@ -157,12 +159,17 @@ run(async () => {
     { layer: first.layer, channel: first.n, steps: 512, size: 128, quick: { steps: 1, size: 24 } },
     [
       { name: 'units', help: `layer:n[,layer:n...] (default ${DEFAULT_UNITS.map(unitName).join(',')}; --layer/--channel = one unit)` },
+      { name: 'backgrounds', help: `test() only: comma-separated background numbers 1-${TEST_BACKGROUNDS.length} in the notebook's order (default all)` },
       { name: 'part', help: `comma-separated parts: ${PARTS.join(', ')} (default opening,test,grid)` },
     ],
   );
   const partText = opts.extra.part ?? 'opening,test,grid';
   const parts = partText.split(',') as Part[];
   for (const p of parts) if (!PARTS.includes(p)) usageError('transparency-backgrounds', `--part must list ${PARTS.join(', ')}, but got ${JSON.stringify(p)}.`);
+  const only = opts.extra.backgrounds?.split(',').map(Number);
+  if (only?.some((b) => !Number.isInteger(b) || b < 1 || b > TEST_BACKGROUNDS.length)) {
+    usageError('transparency-backgrounds', `--backgrounds must list numbers 1-${TEST_BACKGROUNDS.length}, but got ${JSON.stringify(opts.extra.backgrounds)}.`);
+  }
   let units: Unit[];
   try {
     if (opts.extra.units !== undefined) units = parseUnits(opts.extra.units);
@@ -181,7 +188,7 @@ run(async () => {
     if (parts.includes('opening')) await opening(vm, units[0], opts);
     if (parts.includes('test')) {
       for (const unit of units) {
-        await testUnit(vm, unit, opts, { w: opts.size, steps: opts.steps, jitterN: 2, alphaLossCoef: 1e4 });
+        await testUnit(vm, unit, opts, { w: opts.size, steps: opts.steps, jitterN: 2, alphaLossCoef: 1e4 }, only);
       }
     }
   } finally {

@@ -111,7 +111,13 @@ describe('consumer: npm pack, install with the README line, use as a user', () =
       setupError = new Error(`npm pack (prepare = build) failed (exit ${pack.code}):\n${pack.stderr.slice(-4000)}`);
       return;
     }
-    const packed = (JSON.parse(pack.stdout.slice(pack.stdout.indexOf('['))) as { filename: string; files: { path: string }[] }[])[0];
+    // npm prints the prepare script's output (tsup's build log, which may contain '[') before the JSON.
+    const jsonStart = pack.stdout.search(/^\[\s*\{/m);
+    if (jsonStart < 0) {
+      setupError = new Error(`npm pack --json printed no JSON array:\n${pack.stdout.slice(-2000)}`);
+      return;
+    }
+    const packed = (JSON.parse(pack.stdout.slice(jsonStart)) as { filename: string; files: { path: string }[] }[])[0];
     const packedFiles = packed.files.map((f) => f.path);
     const missing = ['dist/index.js', 'dist/index.cjs', 'dist/node.js', 'dist/node.cjs', 'dist/cli.js', 'dist/index.d.ts', 'dist/node.d.ts', 'dist/node.d.cts', 'bin/tfjs-optvis.js'].filter(
       (f) => !packedFiles.includes(f),
