@@ -19,13 +19,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { OptvisError } from '../../src/errors';
 import { loadModel } from '../../src/model/loadNode';
 import { makeTestGraphModelArtifacts, makeTestLayersModel, TEST_LAYERS_MODEL_LAYERS } from '../fixtures/models';
+import { peakRss } from '../helpers/rss';
 
 let root = '';
 let OUTSIDE = '';
@@ -327,14 +328,6 @@ function writeCase(c: Case, dir: string): void {
   }
 }
 
-function peakRss(): number | null {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
-    return m ? Number(m[1]) * 1024 : null;
-  } catch {
-    return null;
-  }
-}
 
 /** Raw JavaScript errors that must never be the message itself (only inside a quoted tfjs cause). */
 const RAW = /is not a function|Cannot read propert|is not iterable|Maximum call stack|undefined is not|of undefined|of null\b/;

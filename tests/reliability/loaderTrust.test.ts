@@ -21,6 +21,7 @@ import { loadModel as loadModelFromHandler } from '../../src/model/loadModel';
 import { modelFromArtifacts } from '../../src/model/loadArtifacts';
 import { makeTestGraphModelArtifacts, makeTestLayersModel } from '../fixtures/models';
 import { useBackend } from '../helpers/tf';
+import { peakRss } from '../helpers/rss';
 
 const root = mkdtempSync(join(tmpdir(), 'optvis-trust-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -84,15 +85,6 @@ async function refusal(fn: () => Promise<unknown>): Promise<string> {
 
 const load = (dir: string, extra: Json = {}) => loadModel(dir, { inputRange: [-1, 1], ...extra });
 
-/** Peak resident memory of this process so far (Linux), in bytes, or null elsewhere. */
-function peakRss(): number | null {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
-    return m ? Number(m[1]) * 1024 : null;
-  } catch {
-    return null;
-  }
-}
 
 /** Layer configs of a Keras topology (functional or Sequential, plain or under model_config). */
 function layersOf(topo: Json): { class_name: string; config: Json }[] {
