@@ -14,7 +14,8 @@
  * - `grid`: the notebook's `image_sample` grid (decorrelate false/true × decay power 1, 1.5, 2 ×
  *   10 standard deviations `20^(1−decay)·n/20`, 64 px);
  * - `search`: how the default units were chosen (not in the notebook): each `--units` candidate at
- *   64 px / 128 steps on the allied colour background, scored by how concentrated the final alpha is.
+ *   64 px / 128 steps (or `--size` / `--steps`) on the allied colour background, scored by how
+ *   concentrated the final alpha is.
  *
  * Every finished foreground is also measured (not in the notebook): its unit's activation over 16
  * fresh random backgrounds with its alpha, against the same with the alpha shuffled spatially.
@@ -136,8 +137,9 @@ async function grid(opts: ExampleOptions): Promise<void> {
 async function search(vm: VisModel, units: readonly Unit[], opts: ExampleOptions): Promise<void> {
   const allied = TEST_BACKGROUNDS.find((b) => b.key === 'allied-color');
   if (!allied) throw new Error('no allied colour background');
-  const w = opts.quick ? opts.size : 64;
-  const steps = opts.quick ? opts.steps : 128;
+  // 64 px / 128 steps unless --size / --steps are given (InceptionV3 needs at least 75 px).
+  const w = opts.quick || process.argv.includes('--size') ? opts.size : 64;
+  const steps = opts.quick || process.argv.includes('--steps') ? opts.steps : 128;
   process.stdout.write(`\n== unit search: allied colour background, ${w} px, ${steps} steps ==\n`);
   const rows: ImageArray[] = [];
   for (const unit of units) {
