@@ -10,7 +10,7 @@
  *
  * @internal
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -34,9 +34,18 @@ export function channelName(channel: number): string {
   return String(channel).padStart(4, '0');
 }
 
+/** This host, as 8 hex digits (host names may hold dots and other characters unfit for a file name). */
+const HOST = createHash('sha256').update(os.hostname()).digest('hex').slice(0, 8);
+
+/** `.<name>.<pid>@<host>.<12 hex>.tmp`: the temporary files of {@link writeAtomic}. */
+const TEMP_NAME = /^\..+\.(\d+)@([0-9a-f]{8})\.[0-9a-f]{12}\.tmp$/;
+
+/** Temporary files older than this are removed whoever wrote them (a write takes milliseconds). */
+const TEMP_MAX_AGE_MS = 60 * 60_000;
+
 /** Writes `data` to `file` through a uniquely named temporary file in the same directory and a rename. */
 export async function writeAtomic(file: string, data: string | Uint8Array): Promise<void> {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}@${HOST}.${randomBytes(6).toString('hex')}.tmp`);
   try {
     await fs.writeFile(tmp, data);
     await fs.rename(tmp, file);
@@ -48,6 +57,43 @@ export async function writeAtomic(file: string, data: string | Uint8Array): Prom
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Whether process `pid` of this host is gone. */
+function processIsGone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+/**
+ * Removes the temporary files a killed process left in `dir` (SIGKILL skips every cleanup): those
+ * of a process of this host that is gone, and any older than an hour (from another host of a shared
+ * file system). Files of live writers are kept. Returns the names removed.
+ */
+export async function removeStaleTemps(dir: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const m = TEMP_NAME.exec(name);
+    if (m === null) continue;
+    const file = path.join(dir, name);
+    let stale = m[2] === HOST && Number(m[1]) !== process.pid && processIsGone(Number(m[1]));
+    if (!stale) {
+      const st = await fs.lstat(file).catch(() => null);
+      stale = st !== null && st.isFile() && Date.now() - st.mtimeMs > TEMP_MAX_AGE_MS;
+    }
+    if (stale && (await fs.rm(file, { force: true }).then(() => true, () => false))) removed.push(name);
+  }
+  return removed;
+}
 
 /** The files of one gallery directory. */
 export class GalleryStore {
@@ -168,11 +214,12 @@ export class GalleryStore {
   }
 
   /**
-   * Under the lock: rebuilds manifest.json from the records on disk, then `index.html` and
-   * `contact-sheet.png` from it. Returns the manifest.
+   * Under the lock: removes temporary files left by killed processes, rebuilds manifest.json from
+   * the records on disk, then `index.html` and `contact-sheet.png` from it. Returns the manifest.
    */
   async rebuild(): Promise<GalleryManifest> {
     return this.locked(async () => {
+      for (const d of [this.dir, this.channelsDir]) await removeStaleTemps(d);
       const m = await this.readManifest();
       if (m === null) fail('rebuildGallery', `the directory must hold a gallery (manifest.json), but ${show(this.dir)} has none.`);
       const channels: Record<string, ChannelRecord> = {};
@@ -253,14 +300,7 @@ export class GalleryStore {
       const [text, st] = await Promise.all([fs.readFile(this.lockFile, 'utf8'), fs.stat(this.lockFile)]);
       const [host, pid] = text.trim().split(' ');
       if (Date.now() - st.mtimeMs > 10 * 60_000) return true;
-      if (host === os.hostname() && Number(pid) !== process.pid && Number.isInteger(Number(pid))) {
-        try {
-          process.kill(Number(pid), 0);
-        } catch (e) {
-          return (e as NodeJS.ErrnoException).code === 'ESRCH';
-        }
-      }
-      return false;
+      return host === os.hostname() && Number(pid) !== process.pid && Number.isInteger(Number(pid)) && processIsGone(Number(pid));
     } catch {
       return false; // being written or just removed: try again
     }
