@@ -9,8 +9,10 @@
  * @packageDocumentation
  */
 export type { VisModel, LayerInfo, InputRange, LayersModelLike, GraphModelLike } from './types';
-export { fromLayersModel, PREACT_SUFFIX, type LayersModelOptions } from './layersModel';
-export { fromGraphModel, unfuseGraphTopology, type GraphModelOptions } from './graphModel';
+export { fromLayersModel, type LayersModelOptions } from './layersModel';
+export { PREACT_SUFFIX } from './layerIndex';
+export { fromGraphModel, type GraphModelOptions } from './graphModel';
+export { unfuseGraphTopology } from './unfuseGraph';
 export { visModel, type VisModelOptions } from './visModel';
 export { parseInputRange, toModelInput, type AffineRange } from './inputRange';
 export { loadModel, type LoadModelOptions } from './loadModel';

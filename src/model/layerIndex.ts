@@ -5,6 +5,12 @@ import { checkNames } from './inputRange';
 import type { LayerInfo, VisModel } from './types';
 
 /**
+ * Suffix of the entries holding a layer's value before its activation (Lucid's `..._pre_relu`
+ * tensors), for layers whose activation tfjs fuses into the op: `'conv1/preact'`.
+ */
+export const PREACT_SUFFIX = '/preact';
+
+/**
  * Name lookup over a model's visualizable layers (internal, shared by both adapters): `layer(name)`
  * returns the layer or throws an error listing the closest names, and `requestedLayers` validates
  * an `activations(image, names)` call and returns the distinct names asked for.
@@ -27,6 +33,11 @@ export function layerIndex(layers: readonly LayerInfo[]) {
     return wanted;
   };
   return { layer, requestedLayers };
+}
+
+/** A frozen {@link LayerInfo} (internal, shared by both adapters); `shape` is copied. */
+export function frozenLayerInfo(name: string, shape: readonly (number | null)[], depth: number | null, kind: string): LayerInfo {
+  return Object.freeze({ name, shape: Object.freeze([...shape]), depth, kind });
 }
 
 /**

@@ -3,7 +3,8 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import '../ops/registerGradients';
 import { fail, OptvisError, show } from '../errors';
 import { distinctOutputs } from './distinctOutputs';
-import { assembleVisModel, layerIndex } from './layerIndex';
+import { assembleVisModel, frozenLayerInfo, layerIndex, PREACT_SUFFIX } from './layerIndex';
+import { planLayer, type Run } from './layerPlan';
 import { parseCommonOptions, toModelInput } from './inputRange';
 import type { InputRange, LayerInfo, LayersModelLike, VisModel } from './types';
 
@@ -17,12 +18,9 @@ export interface LayersModelOptions {
   labels?: readonly string[];
 }
 
-/** Suffix of the pre-activation entries of layers whose activation tfjs-layers fuses into the op. */
-export const PREACT_SUFFIX = '/preact';
-
 type Sym = tfl.SymbolicTensor;
-type Run = (inputs: tf.Tensor[]) => { out: tf.Tensor[]; preact?: tf.Tensor };
 
+/** One layer node of the model in the forward pass: the tensors it reads and writes, and how it runs. */
 interface Step {
   readonly layer: tfl.layers.Layer;
   readonly inputIds: readonly number[];
@@ -32,132 +30,118 @@ interface Step {
   readonly preactName?: string;
 }
 
-interface LayerConfigLike {
-  strides?: number | number[];
-  padding?: string;
-  dataFormat?: string;
-  dilationRate?: number | number[];
-  activation?: string;
-  useBias?: boolean;
-  axis?: number | number[];
-  epsilon?: number;
-  center?: boolean;
-  scale?: boolean;
+/** A LayersModel as the adapter runs it: its layer nodes in order, and the layers it lists. */
+interface ForwardPlan {
+  /** Id of the image input's symbolic tensor. */
+  readonly inputId: number;
+  /** The layer nodes of the model, in order, each computable from the ones before it. */
+  readonly steps: readonly Step[];
+  /** The symbolic tensor id of each listed (non-`/preact`) layer's first output. */
+  readonly outputIdByName: ReadonlyMap<string, number>;
+  readonly layers: readonly LayerInfo[];
 }
 
-const pair = (v: number | number[] | undefined, d = 1): [number, number] =>
-  v === undefined ? [d, d] : typeof v === 'number' ? [v, v] : [v[0], v[v.length > 1 ? 1 : 0]];
-
-function weightBySuffix(layer: tfl.layers.Layer, suffix: string): tfl.LayerVariable | undefined {
-  return layer.weights.find((w) => (w.originalName ?? w.name).endsWith(suffix));
-}
-
-const read = (v: tfl.LayerVariable): tf.Tensor => v.read();
-
-/** The layer's own activation as a function of a tensor, or null for linear/none. */
-function activationOf(cfg: LayerConfigLike): ((x: tf.Tensor) => tf.Tensor) | null {
-  const name = cfg.activation;
-  if (name === undefined || name === null || name === 'linear') return null;
-  const layer = tfl.layers.activation({ activation: name as 'relu' });
-  return (x) => layer.apply(x) as tf.Tensor;
-}
-
-/**
- * How one layer runs during our forward pass. Convolutions and Dense are run as separate
- * conv / bias / activation ops (tfjs-layers fuses them into `fused.conv2d`/`fused.matMul`, whose
- * gradients always compute filter gradients: 20× slower input gradients on cpu, and no
- * `Conv2DBackpropFilter` on wasm); BatchNormalization is computed from its moving statistics with
- * plain ops (tfjs's `batchNorm` gradient fails when `scale: false`). Everything else runs through
- * `layer.apply(x, { training: false })`.
- */
-function planLayer(layer: tfl.layers.Layer): { run: Run; fusedActivation: boolean } {
-  const cls = layer.getClassName();
-  const cfg = layer.getConfig() as LayerConfigLike;
-  const channelsLast = cfg.dataFormat === undefined || cfg.dataFormat === 'channelsLast';
-  const padOk = cfg.padding === 'same' || cfg.padding === 'valid';
-  const fallback: Run = (ins) => {
-    const out = layer.apply(ins.length === 1 ? ins[0] : ins, { training: false }) as tf.Tensor | tf.Tensor[];
-    return { out: Array.isArray(out) ? out : [out] };
-  };
-  const withBiasAndActivation = (pre: (x: tf.Tensor) => tf.Tensor): { run: Run; fusedActivation: boolean } => {
-    const bias = cfg.useBias === false ? undefined : weightBySuffix(layer, 'bias');
-    const act = activationOf(cfg);
-    return {
-      fusedActivation: act !== null,
-      run: (ins) => {
-        let p = pre(ins[0]);
-        if (bias) p = tf.add(p, read(bias));
-        return act ? { out: [act(p)], preact: p } : { out: [p] };
-      },
-    };
-  };
-  if (cls === 'Conv2D' && channelsLast && padOk) {
-    const k = weightBySuffix(layer, 'kernel');
-    if (k) {
-      return withBiasAndActivation((x) =>
-        tf.conv2d(x as tf.Tensor4D, read(k) as tf.Tensor4D, pair(cfg.strides), cfg.padding as 'same', 'NHWC', pair(cfg.dilationRate)),
-      );
-    }
+/** The checked model input and options of {@link fromLayersModel}. */
+function checkLayersModel(fn: string, model: LayersModelLike, options: LayersModelOptions) {
+  if (!(model instanceof tfl.LayersModel)) {
+    fail(fn, `model must be a tf.LayersModel (from tf.loadLayersModel, tf.model or tf.sequential), but got ${show(model)}.`);
   }
-  if (cls === 'DepthwiseConv2D' && channelsLast && padOk) {
-    const k = weightBySuffix(layer, 'depthwise_kernel');
-    if (k) {
-      return withBiasAndActivation((x) =>
-        tf.depthwiseConv2d(x as tf.Tensor4D, read(k) as tf.Tensor4D, pair(cfg.strides), cfg.padding as 'same', 'NHWC', pair(cfg.dilationRate)),
-      );
-    }
+  const common = parseCommonOptions(fn, options);
+  if (model.inputs.length !== 1) {
+    fail(fn, `model must have exactly one input (the image), but got ${model.inputs.length} inputs (${model.inputs.map((i) => i.name).join(', ')}).`);
   }
-  if (cls === 'SeparableConv2D' && channelsLast && padOk) {
-    const dk = weightBySuffix(layer, 'depthwise_kernel');
-    const pk = weightBySuffix(layer, 'pointwise_kernel');
-    if (dk && pk) {
-      return withBiasAndActivation((x) =>
-        tf.separableConv2d(x as tf.Tensor4D, read(dk) as tf.Tensor4D, read(pk) as tf.Tensor4D, pair(cfg.strides), cfg.padding as 'same', pair(cfg.dilationRate), 'NHWC'),
-      );
-    }
+  const input = model.inputs[0];
+  const ishape = input.shape;
+  if (ishape.length !== 4 || ishape[3] !== 3) {
+    fail(fn, `model input must have shape [batch, height, width, 3] (an RGB image), but got ${show(ishape)}.`);
   }
-  if (cls === 'Dense') {
-    const k = weightBySuffix(layer, 'kernel');
-    if (k) {
-      return withBiasAndActivation((x) => {
-        const kernel = read(k) as tf.Tensor2D;
-        if (x.rank === 2) return tf.matMul(x as tf.Tensor2D, kernel);
-        const lead = x.shape.slice(0, -1);
-        const flat = tf.reshape(x, [-1, x.shape[x.rank - 1]]) as tf.Tensor2D;
-        return tf.reshape(tf.matMul(flat, kernel), [...lead, kernel.shape[1]]);
-      });
-    }
-  }
-  if (cls === 'BatchNormalization') {
-    const mean = weightBySuffix(layer, 'moving_mean');
-    const variance = weightBySuffix(layer, 'moving_variance');
-    const gamma = cfg.scale === false ? undefined : weightBySuffix(layer, 'gamma');
-    const beta = cfg.center === false ? undefined : weightBySuffix(layer, 'beta');
-    const axes = Array.isArray(cfg.axis) ? cfg.axis : [cfg.axis ?? -1];
-    if (mean && variance && axes.length === 1) {
-      const eps = cfg.epsilon ?? 1e-3;
-      return {
-        fusedActivation: false,
-        run: (ins) => {
-          const x = ins[0];
-          const axis = axes[0] < 0 ? x.rank + axes[0] : axes[0];
-          const shape = x.shape.map((d, i) => (i === axis ? d : 1));
-          const param = (v: tfl.LayerVariable): tf.Tensor => (axis === x.rank - 1 ? read(v) : tf.reshape(read(v), shape));
-          let mul = tf.rsqrt(tf.add(param(variance), eps));
-          if (gamma) mul = tf.mul(mul, param(gamma));
-          let y = tf.mul(tf.sub(x, param(mean)), mul);
-          if (beta) y = tf.add(y, param(beta));
-          return { out: [y] };
-        },
-      };
-    }
-  }
-  return { run: fallback, fusedActivation: false };
+  return { ...common, model, inputId: input.id, imageShape: [ishape[1], ishape[2], 3] as const };
 }
 
 function toShape(s: tfl.Shape | tfl.Shape[]): (number | null)[] {
   const first = Array.isArray(s[0]) || (s.length > 0 && s[0] !== null && typeof s[0] === 'object') ? (s as tfl.Shape[])[0] : (s as tfl.Shape);
   return [...first];
+}
+
+/** The entries a layer adds to the layer list: its `/preact` value (if any), then its output. */
+function listedLayers(layer: tfl.layers.Layer, preactName: string | undefined): LayerInfo[] {
+  const shape = toShape(layer.outputShape);
+  const depth = shape.length > 1 ? shape[shape.length - 1] : null;
+  const own = frozenLayerInfo(layer.name, shape, depth, layer.getClassName());
+  return preactName ? [frozenLayerInfo(preactName, shape, depth, `${layer.getClassName()}:preact`), own] : [own];
+}
+
+/** Plans the forward pass: every layer node whose inputs are known, in the model's layer order. */
+function planForward(model: tfl.LayersModel, inputId: number): ForwardPlan {
+  const known = new Set<number>([inputId]);
+  const steps: Step[] = [];
+  const outputIdByName = new Map<string, number>();
+  const layers: LayerInfo[] = [];
+  for (const layer of model.layers) {
+    if (layer.getClassName() === 'InputLayer') continue;
+    for (const node of layer.inboundNodes) {
+      const ins = node.inputTensors as Sym[];
+      if (!ins.every((t) => known.has(t.id))) continue;
+      const outs = node.outputTensors as Sym[];
+      const first = !outputIdByName.has(layer.name);
+      const { run, fusedActivation } = planLayer(layer);
+      const preactName = first && fusedActivation ? `${layer.name}${PREACT_SUFFIX}` : undefined;
+      steps.push({ layer, inputIds: ins.map((t) => t.id), outputIds: outs.map((t) => t.id), run, preactName });
+      for (const t of outs) known.add(t.id);
+      if (first) {
+        layers.push(...listedLayers(layer, preactName));
+        outputIdByName.set(layer.name, outs[0].id);
+      }
+    }
+  }
+  return { inputId, steps, outputIdByName, layers };
+}
+
+/** Which steps the `wanted` layers depend on (a flag per step). */
+function neededSteps(plan: ForwardPlan, wanted: readonly string[]): boolean[] {
+  const needIds = new Set<number>();
+  const needPreact = new Set<string>();
+  for (const n of wanted) {
+    if (n.endsWith(PREACT_SUFFIX) && !plan.outputIdByName.has(n)) needPreact.add(n);
+    else needIds.add(plan.outputIdByName.get(n) as number);
+  }
+  const needed = new Array<boolean>(plan.steps.length).fill(false);
+  for (let i = plan.steps.length - 1; i >= 0; i--) {
+    const s = plan.steps[i];
+    if (s.outputIds.some((id) => needIds.has(id)) || (s.preactName !== undefined && needPreact.has(s.preactName))) {
+      needed[i] = true;
+      for (const id of s.inputIds) needIds.add(id);
+    }
+  }
+  return needed;
+}
+
+/**
+ * Runs the needed steps on the model input `x` and returns the `wanted` layers' values (call inside
+ * `tf.tidy`). A step that fails becomes {@link sizeError} for an image of `imageShape`.
+ */
+function runSteps(
+  plan: ForwardPlan,
+  needed: readonly boolean[],
+  x: tf.Tensor,
+  wanted: readonly string[],
+  imageShape: readonly number[],
+  declared: readonly [number | null, number | null, number],
+): tf.Tensor[] {
+  const values = new Map<number, tf.Tensor>([[plan.inputId, x]]);
+  const preacts = new Map<string, tf.Tensor>();
+  plan.steps.forEach((s, i) => {
+    if (!needed[i]) return;
+    let res: { out: tf.Tensor[]; preact?: tf.Tensor };
+    try {
+      res = s.run(s.inputIds.map((id) => values.get(id) as tf.Tensor));
+    } catch (e) {
+      throw sizeError('VisModel.activations', e, s.layer.name, imageShape, declared);
+    }
+    s.outputIds.forEach((id, k) => values.set(id, res.out[k]));
+    if (s.preactName !== undefined && res.preact) preacts.set(s.preactName, res.preact);
+  });
+  return wanted.map((n) => preacts.get(n) ?? (values.get(plan.outputIdByName.get(n) as number) as tf.Tensor));
 }
 
 /**
@@ -178,102 +162,38 @@ function toShape(s: tfl.Shape | tfl.Shape[]): (number | null)[] {
  * layer cannot take that size (e.g. `Flatten` before `Dense`), the error says which size the model
  * needs.
  *
+ * Async like {@link fromGraphModel} and {@link visModel}: every model adapter returns a Promise and
+ * reports bad arguments as a rejection, so callers need not know which kind of model they hold.
+ *
  * Port of the model side of `lucid.modelzoo.vision_base.Model` (`import_graph` + `T(layer)`).
  *
  * @example
  * ```ts
- * const vm = fromLayersModel(keras, { inputRange: [-1, 1] });
+ * const vm = await fromLayersModel(keras, { inputRange: [-1, 1] });
  * vm.layers.map((l) => l.name); // ['conv1', 'conv1/preact', ...]
  * const acts = vm.activations(image01, ['conv1']); // Map { 'conv1' => Tensor4D }
  * ```
  * @param model a `tf.LayersModel` with one image input `[null, h, w, 3]` (h, w may be null).
  * @param options `{ inputRange (required), channelOrder = 'RGB', labels }`.
- * @returns a VisModel that reads the model's weights; its `dispose()` frees nothing of the model.
+ * @returns a Promise of a VisModel that reads the model's weights; its `dispose()` frees nothing of the model.
  */
-export function fromLayersModel(model: LayersModelLike, options: LayersModelOptions): VisModel {
-  const fn = 'model.fromLayersModel';
-  if (!(model instanceof tfl.LayersModel)) {
-    fail(fn, `model must be a tf.LayersModel (from tf.loadLayersModel, tf.model or tf.sequential), but got ${show(model)}.`);
-  }
-  const { range, inputRange, channelOrder, labels } = parseCommonOptions(fn, options);
-  if (model.inputs.length !== 1) {
-    fail(fn, `model must have exactly one input (the image), but got ${model.inputs.length} inputs (${model.inputs.map((i) => i.name).join(', ')}).`);
-  }
-  const input = model.inputs[0];
-  const ishape = input.shape;
-  if (ishape.length !== 4 || ishape[3] !== 3) {
-    fail(fn, `model input must have shape [batch, height, width, 3] (an RGB image), but got ${show(ishape)}.`);
-  }
-  const imageShape = [ishape[1], ishape[2], 3] as const;
-
-  // Plan: the layer nodes of this model, in order, each computable from the ones before it.
-  const known = new Set<number>([input.id]);
-  const steps: Step[] = [];
-  const outputIdByName = new Map<string, number>();
-  const layers: LayerInfo[] = [];
-  for (const layer of model.layers) {
-    if (layer.getClassName() === 'InputLayer') continue;
-    for (const node of layer.inboundNodes) {
-      const ins = node.inputTensors as Sym[];
-      if (!ins.every((t) => known.has(t.id))) continue;
-      const outs = node.outputTensors as Sym[];
-      const first = !outputIdByName.has(layer.name);
-      const { run, fusedActivation } = planLayer(layer);
-      const preactName = first && fusedActivation ? `${layer.name}${PREACT_SUFFIX}` : undefined;
-      steps.push({ layer, inputIds: ins.map((t) => t.id), outputIds: outs.map((t) => t.id), run, preactName });
-      for (const t of outs) known.add(t.id);
-      if (first) {
-        const shape = toShape(layer.outputShape);
-        const depth = shape.length > 1 ? shape[shape.length - 1] : null;
-        if (preactName) layers.push(Object.freeze({ name: preactName, shape: Object.freeze([...shape]), depth, kind: `${layer.getClassName()}:preact` }));
-        layers.push(Object.freeze({ name: layer.name, shape: Object.freeze(shape), depth, kind: layer.getClassName() }));
-        outputIdByName.set(layer.name, outs[0].id);
-      }
-    }
-  }
-  const { layer: layerInfo, requestedLayers } = layerIndex(layers);
+export async function fromLayersModel(model: LayersModelLike, options: LayersModelOptions): Promise<VisModel> {
+  const { model: net, inputId, range, inputRange, channelOrder, labels, imageShape } = checkLayersModel('model.fromLayersModel', model, options);
+  const plan = planForward(net, inputId);
+  const { layer: layerInfo, requestedLayers } = layerIndex(plan.layers);
 
   let disposed = false;
   const activations = (image: tf.Tensor4D, requested: readonly string[]): Map<string, tf.Tensor> => {
     const wanted = requestedLayers(disposed, image, requested);
-    // Which steps the requested layers depend on.
-    const needIds = new Set<number>();
-    const needPreact = new Set<string>();
-    for (const n of wanted) {
-      if (n.endsWith(PREACT_SUFFIX) && !outputIdByName.has(n)) needPreact.add(n);
-      else needIds.add(outputIdByName.get(n) as number);
-    }
-    const run = new Array<boolean>(steps.length).fill(false);
-    for (let i = steps.length - 1; i >= 0; i--) {
-      const s = steps[i];
-      if (s.outputIds.some((id) => needIds.has(id)) || (s.preactName !== undefined && needPreact.has(s.preactName))) {
-        run[i] = true;
-        for (const id of s.inputIds) needIds.add(id);
-      }
-    }
+    const needed = neededSteps(plan, wanted);
     const out = tf.tidy(() => {
-      const values = new Map<number, tf.Tensor>();
-      const preacts = new Map<string, tf.Tensor>();
-      values.set(input.id, toModelInput(image, range, channelOrder));
-      for (let i = 0; i < steps.length; i++) {
-        if (!run[i]) continue;
-        const s = steps[i];
-        let res: { out: tf.Tensor[]; preact?: tf.Tensor };
-        try {
-          res = s.run(s.inputIds.map((id) => values.get(id) as tf.Tensor));
-        } catch (e) {
-          throw sizeError('VisModel.activations', e, s.layer.name, image.shape, imageShape);
-        }
-        s.outputIds.forEach((id, k) => values.set(id, res.out[k]));
-        if (s.preactName !== undefined && res.preact) preacts.set(s.preactName, res.preact);
-      }
-      const tensors = wanted.map((n) => preacts.get(n) ?? (values.get(outputIdByName.get(n) as number) as tf.Tensor));
+      const tensors = runSteps(plan, needed, toModelInput(image, range, channelOrder), wanted, image.shape, imageShape);
       return distinctOutputs(tensors, image);
     });
     return new Map(wanted.map((n, i) => [n, out[i]]));
   };
 
-  return assembleVisModel({ inputRange, imageShape, channelOrder, labels, layers, activations }, layerInfo, () => {
+  return assembleVisModel({ inputRange, imageShape, channelOrder, labels, layers: plan.layers, activations }, layerInfo, () => {
     disposed = true;
   });
 }

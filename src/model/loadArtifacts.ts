@@ -270,7 +270,7 @@ function checkFiniteWeights(fn: string, format: 'layers-model' | 'graph-model', 
 function weightBytes(data: tf.io.WeightData | undefined): Uint8Array {
   if (data === undefined) return new Uint8Array(0);
   if (!Array.isArray(data)) return new Uint8Array(data);
-  return concatBuffers(data);
+  return concatBytes(data.map((p) => new Uint8Array(p)));
 }
 
 const NO_BACKEND =
@@ -291,23 +291,10 @@ export async function ensureBackend(fn: string): Promise<void> {
   if (!tf.getBackend()) fail(fn, NO_BACKEND);
 }
 
-function concatBuffers(data: tf.io.WeightData | undefined): Uint8Array {
-  if (data === undefined) return new Uint8Array(0);
-  const parts = Array.isArray(data) ? data : [data];
-  const total = parts.reduce((s, p) => s + p.byteLength, 0);
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const p of parts) {
-    out.set(new Uint8Array(p), o);
-    o += p.byteLength;
-  }
-  return out;
-}
-
 /** Keeps the weights for which `keep(name)` holds, slicing their bytes out of the weight data. */
 function filterWeights(artifacts: tf.io.ModelArtifacts, keep: (name: string) => boolean): tf.io.ModelArtifacts {
   const specs = artifacts.weightSpecs ?? [];
-  const bytes = concatBuffers(artifacts.weightData);
+  const bytes = weightBytes(artifacts.weightData);
   const keptSpecs: tf.io.WeightsManifestEntry[] = [];
   const chunks: Uint8Array[] = [];
   let offset = 0;
@@ -470,57 +457,86 @@ function checkLayerWiring(fn: string, topology: unknown): void {
     if (layers === null) return;
     for (const l of layers) visit(l);
     if (Array.isArray(inner) || c.class_name === 'Sequential') return;
-    // Mirror of LayersModel.fromConfig: layers by their entry's "name", the queue by the layer's
-    // own name (config.name, or a fresh one). Entries tfjs throws on end the replay.
-    type Layer = { key: string; nodes: number };
-    const created = new Map<string, Layer>();
-    const queue = new Map<string, unknown[][]>();
-    const order: string[] = [];
-    for (const [i, l] of layers.entries()) {
-      if (l === null || typeof l !== 'object') return;
-      const ld = l as Json;
-      const config = ld.config as Json | undefined;
-      if (config === null || typeof config !== 'object' || !Array.isArray(ld.inbound_nodes)) return;
-      const calls = ld.inbound_nodes as unknown[];
-      if (!calls.every((call) => Array.isArray(call) && call.every((input) => input !== null && input !== undefined))) return;
-      const layer: Layer = { key: config.name === undefined || config.name === null || config.name === '' ? `\u0000layer${i}` : String(config.name), nodes: ld.class_name === 'InputLayer' ? 1 : 0 };
-      created.set(String(ld.name), layer);
-      order.push(String(ld.name));
-      for (const call of calls as unknown[][]) queue.set(layer.key, [...(queue.get(layer.key) ?? []), call]);
-    }
-    while (queue.size > 0) {
-      let progress = false;
-      let stuck: { layer: string; input: unknown } | undefined;
-      for (const top of order) {
-        const layer = created.get(top) as Layer;
-        const calls = queue.get(layer.key);
-        if (calls === undefined) continue;
-        queue.delete(layer.key);
-        for (const call of calls) {
-          const blocked = call.find((input) => {
-            const x = input as Record<number, unknown>;
-            const from = created.get(String(x[0]));
-            return from === undefined || from.nodes <= (x[1] as number);
-          });
-          if (blocked === undefined) {
-            progress = true;
-            if (call.length > 0) layer.nodes++;
-          } else {
-            stuck ??= { layer: layer.key, input: blocked };
-            queue.set(layer.key, [...(queue.get(layer.key) ?? []), call]);
-          }
-        }
-      }
-      if (!progress && stuck !== undefined) {
-        fail(
-          fn,
-          `model.json's layer graph must be computable, but layer ${brief(stuck.layer.replace(/^\u0000layer/, '#'))} has an input ${brief(stuck.input)} that no layer call produces (a missing layer or call, a cycle, or a malformed inbound node); tfjs would loop forever on it.`,
-        );
-      }
-    }
+    const wiring = layerWiring(layers);
+    if (wiring !== undefined) replayLayerWiring(fn, wiring);
   };
   const topo = topology as Json | null;
   visit(topo?.model_config ?? topo);
+}
+
+/** A layer of {@link LayerWiring}: the name tfjs queues its calls under, and how many calls it has made. */
+type WiredLayer = { key: string; nodes: number };
+
+/** A functional model's layers as tfjs-layers' deserializer sees them before it runs its queue. */
+interface LayerWiring {
+  /** Layers by their entry's "name". */
+  readonly created: Map<string, WiredLayer>;
+  /** Pending calls (lists of inbound inputs) by the layer's own name. */
+  readonly queue: Map<string, unknown[][]>;
+  /** Entry names in model.json order. */
+  readonly order: readonly string[];
+}
+
+/**
+ * Mirror of LayersModel.fromConfig: layers by their entry's "name", the queue by the layer's own
+ * name (config.name, or a fresh one). `undefined` at an entry tfjs throws on (the replay ends there).
+ */
+function layerWiring(layers: readonly unknown[]): LayerWiring | undefined {
+  const created = new Map<string, WiredLayer>();
+  const queue = new Map<string, unknown[][]>();
+  const order: string[] = [];
+  for (const [i, l] of layers.entries()) {
+    if (l === null || typeof l !== 'object') return undefined;
+    const ld = l as Json;
+    const config = ld.config as Json | undefined;
+    if (config === null || typeof config !== 'object' || !Array.isArray(ld.inbound_nodes)) return undefined;
+    const calls = ld.inbound_nodes as unknown[];
+    if (!calls.every((call) => Array.isArray(call) && call.every((input) => input !== null && input !== undefined))) return undefined;
+    const layer: WiredLayer = { key: config.name === undefined || config.name === null || config.name === '' ? `\u0000layer${i}` : String(config.name), nodes: ld.class_name === 'InputLayer' ? 1 : 0 };
+    created.set(String(ld.name), layer);
+    order.push(String(ld.name));
+    for (const call of calls as unknown[][]) queue.set(layer.key, [...(queue.get(layer.key) ?? []), call]);
+  }
+  return { created, queue, order };
+}
+
+/** Replays tfjs's queue on the names alone (consuming `queue`); fails when a pass makes no progress. */
+function replayLayerWiring(fn: string, { created, queue, order }: LayerWiring): void {
+  while (queue.size > 0) {
+    let progress = false;
+    let stuck: { layer: string; input: unknown } | undefined;
+    for (const top of order) {
+      const layer = created.get(top) as WiredLayer;
+      const calls = queue.get(layer.key);
+      if (calls === undefined) continue;
+      queue.delete(layer.key);
+      for (const call of calls) {
+        const blocked = call.find((input) => {
+          const x = input as Record<number, unknown>;
+          const from = created.get(String(x[0]));
+          return from === undefined || from.nodes <= (x[1] as number);
+        });
+        if (blocked === undefined) {
+          progress = true;
+          if (call.length > 0) layer.nodes++;
+        } else {
+          stuck ??= { layer: layer.key, input: blocked };
+          queue.set(layer.key, [...(queue.get(layer.key) ?? []), call]);
+        }
+      }
+    }
+    if (!progress && stuck !== undefined) {
+      fail(
+        fn,
+        `model.json's layer graph must be computable, but layer ${brief(stuck.layer.replace(/^\u0000layer/, '#'))} has an input ${brief(stuck.input)} that no layer call produces (a missing layer or call, a cycle, or a malformed inbound node); tfjs would loop forever on it.`,
+      );
+    }
+    if (!progress) {
+      // Calls queued under a layer that no entry name leads to (a later entry has the same "name"): tfjs never makes them.
+      const never = (queue.keys().next().value as string).replace(/^\u0000layer/, '#');
+      fail(fn, `model.json's layer entries must have distinct "name"s, but the entry of layer ${brief(never)} shares its "name" with a later entry, so its calls are never made; tfjs would loop forever on it.`);
+    }
+  }
 }
 
 /** The weight names a built model needs. */

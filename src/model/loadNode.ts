@@ -243,135 +243,186 @@ function fileHandlerAs(fn: string, source: string, options: FileHandlerOptions):
   };
 }
 
-async function artifactsFromJson(fn: string, json: tf.io.ModelJSON, dir: string, groupSizes: readonly number[], strict: boolean): Promise<tf.io.ModelArtifacts> {
-  const specs: tf.io.WeightsManifestEntry[] = [];
-  const chunks: Uint8Array[] = [];
-  const missing = new Map<string, string>();
-  let root: string;
+/** A shard that {@link resolveShard} found as a regular file inside the model folder. */
+type ShardFile = ShardPlace & { kind: 'file' };
+
+/** One group of the weights manifest being read, with what its error messages name. */
+interface ShardGroup {
+  readonly fn: string;
+  /** The model folder as the user named it. */
+  readonly dir: string;
+  readonly group: tf.io.WeightsManifestConfig[number];
+  /** The group's first weight names (shown), for messages. */
+  readonly holds: string;
+}
+
+/** The weights read from one group: their specs and bytes, and the weights left out with the shard at fault. */
+interface GroupWeights {
+  readonly specs: tf.io.WeightsManifestEntry[];
+  readonly chunks: Uint8Array[];
+  readonly missing: Map<string, string>;
+}
+
+/** The model folder's real path (shard paths are resolved inside it). */
+async function modelFolder(fn: string, dir: string): Promise<string> {
   try {
-    root = await fs.realpath(dir);
+    return await fs.realpath(dir);
   } catch (e) {
     return fail(fn, `the model folder must be readable, but resolving ${show(dir)} failed (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}).`);
   }
-  for (const [g, group] of json.weightsManifest.entries()) {
-    const holds = show(group.weights.map((w) => w.name).slice(0, 3));
-    // Locate and stat every shard of the group before reading any of them.
-    const places: (ShardPlace & { kind: 'file' } | null)[] = [];
-    for (const p of group.paths) {
-      const place = await resolveShard(root, p);
-      if (place.kind === 'outside') {
-        fail(fn, `weight shard ${show(p)} must be a file inside the model folder ${show(dir)}, but it leads outside it (an absolute or ".." path, or a symbolic link out of the folder); shards outside the folder are never read.`);
-      }
-      if (place.kind === 'special') fail(fn, `weight shard ${show(p)} must be a regular file, but in ${show(dir)} it is ${place.what}; it was not opened.`);
-      if (place.kind === 'missing') {
-        if (strict) {
-          fail(
-            fn,
-            `weight shard ${show(p)} must exist next to model.json, but it is missing from ${show(dir)} (it holds ${holds}). Pass strict: false (with cutAt before those layers) to load without it.`,
-          );
-        }
-        places.push(null);
-        continue;
-      }
-      places.push(place);
+}
+
+/** Locates and stats every shard of a group before reading any of them; `null` for a missing shard when not `strict`. */
+async function locateShards({ fn, dir, group, holds }: ShardGroup, root: string, strict: boolean): Promise<(ShardFile | null)[]> {
+  const places: (ShardFile | null)[] = [];
+  for (const p of group.paths) {
+    const place = await resolveShard(root, p);
+    if (place.kind === 'outside') {
+      fail(fn, `weight shard ${show(p)} must be a file inside the model folder ${show(dir)}, but it leads outside it (an absolute or ".." path, or a symbolic link out of the folder); shards outside the folder are never read.`);
     }
-    // A shard of the wrong size (e.g. an empty file left by an interrupted download) counts as missing.
-    const expected = groupSizes[g];
-    const got = places.reduce((n, x) => n + (x?.stat.size ?? 0), 0);
-    if (!places.includes(null) && got !== expected) {
-      const bad = places.length === 1 ? [0] : places.flatMap((x, i) => (x !== null && x.stat.size === 0 ? [i] : []));
-      const badIdx = bad.length > 0 ? bad : places.map((_, i) => i);
-      if (strict) {
-        fail(
-          fn,
-          `weight shard ${show(group.paths[badIdx[0]])} must hold ${expected} bytes${places.length > 1 ? ' with the rest of its group' : ''}, but ${show(dir)} has ${got} (it holds ${holds}). Pass strict: false (with cutAt before those layers) to load without it.`,
-        );
-      }
-      for (const i of badIdx) places[i] = null;
-    } else if (got > expected) {
-      // Some shards are missing and the others already exceed the group: nothing of it can be right.
-      for (let i = 0; i < places.length; i++) places[i] = null;
+    if (place.kind === 'special') fail(fn, `weight shard ${show(p)} must be a regular file, but in ${show(dir)} it is ${place.what}; it was not opened.`);
+    if (place.kind === 'missing' && strict) {
+      fail(fn, `weight shard ${show(p)} must exist next to model.json, but it is missing from ${show(dir)} (it holds ${holds}). Pass strict: false (with cutAt before those layers) to load without it.`);
     }
-    const read = async (i: number, into: Uint8Array, offset: number): Promise<void> => {
-      const place = places[i] as ShardPlace & { kind: 'file' };
-      try {
-        await readExactly(fn, place.real, place.stat, into, offset, true, `weight shard ${show(group.paths[i])}`);
-      } catch (e) {
-        if (e instanceof OptvisError) throw e;
-        fail(fn, `weight shard ${show(group.paths[i])} must be readable, but reading it from ${show(dir)} failed (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}).`);
-      }
-    };
-    if (places.every((s) => s !== null)) {
-      // Weights are laid out back to back over the concatenated shards of the group.
-      const all = new Uint8Array(expected);
-      let offset = 0;
-      for (let i = 0; i < places.length; i++) {
-        await read(i, all, offset);
-        offset += (places[i] as ShardPlace & { kind: 'file' }).stat.size;
-      }
-      specs.push(...group.weights);
-      chunks.push(all);
+    places.push(place.kind === 'missing' ? null : place);
+  }
+  return places;
+}
+
+/**
+ * `places` with the shards of the wrong size (e.g. an empty file left by an interrupted download)
+ * counted as missing, or an error when `strict`. Present shards that already exceed the group's
+ * `expected` bytes while others are missing cannot be right: all count as missing.
+ */
+function dropMisSizedShards({ fn, dir, group, holds }: ShardGroup, located: readonly (ShardFile | null)[], expected: number, strict: boolean): (ShardFile | null)[] {
+  const places = [...located];
+  const got = places.reduce((n, x) => n + (x?.stat.size ?? 0), 0);
+  if (!places.includes(null) && got !== expected) {
+    const bad = places.length === 1 ? [0] : places.flatMap((x, i) => (x !== null && x.stat.size === 0 ? [i] : []));
+    const badIdx = bad.length > 0 ? bad : places.map((_, i) => i);
+    if (strict) {
+      fail(
+        fn,
+        `weight shard ${show(group.paths[badIdx[0]])} must hold ${expected} bytes${places.length > 1 ? ' with the rest of its group' : ''}, but ${show(dir)} has ${got} (it holds ${holds}). Pass strict: false (with cutAt before those layers) to load without it.`,
+      );
+    }
+    for (const i of badIdx) places[i] = null;
+  } else if (got > expected) {
+    places.fill(null);
+  }
+  return places;
+}
+
+/** Reads shard `i` of the group (found at `place`) into `into` at `offset`, with errors naming the shard. */
+async function readShard({ fn, dir, group }: ShardGroup, i: number, place: ShardFile, into: Uint8Array, offset: number): Promise<void> {
+  try {
+    await readExactly(fn, place.real, place.stat, into, offset, true, `weight shard ${show(group.paths[i])}`);
+  } catch (e) {
+    if (e instanceof OptvisError) throw e;
+    fail(fn, `weight shard ${show(group.paths[i])} must be readable, but reading it from ${show(dir)} failed (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}).`);
+  }
+}
+
+/** All shards of a complete group, read back to back into one buffer of `expected` bytes (weights are laid out over them in order). */
+async function readWholeGroup(sg: ShardGroup, places: readonly ShardFile[], expected: number): Promise<Uint8Array> {
+  const all = new Uint8Array(expected);
+  let offset = 0;
+  for (const [i, place] of places.entries()) {
+    await readShard(sg, i, place, all, offset);
+    offset += place.stat.size;
+  }
+  return all;
+}
+
+/** The bytes of each present shard of a group, `null` for a missing one. */
+async function readPresentShards(sg: ShardGroup, places: readonly (ShardFile | null)[]): Promise<(Uint8Array | null)[]> {
+  const shards: (Uint8Array | null)[] = [];
+  for (const [i, place] of places.entries()) {
+    if (place === null) {
+      shards.push(null);
       continue;
     }
-    // A shard is missing: keep only the weights that lie in shards we have. Sizes of missing shards
-    // are unknown, so walk the weights with their computed sizes from the start of the group.
-    const shards: (Uint8Array | null)[] = [];
-    for (let i = 0; i < places.length; i++) {
-      const place = places[i];
-      if (place === null) {
-        shards.push(null);
-        continue;
+    const buf = new Uint8Array(place.stat.size);
+    await readShard(sg, i, place, buf, 0);
+    shards.push(buf);
+  }
+  return shards;
+}
+
+/**
+ * The pieces of bytes [start, end) of a group's shards, walking from shard `first` (which begins
+ * at byte `firstStart`); `ok` is false when a shard they touch is absent. `last` is the last shard
+ * looked at.
+ */
+function bytesAcross(shards: readonly (Uint8Array | null)[], sizeOf: (i: number) => number, first: number, firstStart: number, start: number, end: number) {
+  const parts: Uint8Array[] = [];
+  let ok = true;
+  let s = first;
+  let sStart = firstStart;
+  let pos = start;
+  while (pos < end) {
+    const buf = shards[s];
+    const sEnd = sStart + sizeOf(s);
+    if (buf === null || buf === undefined) ok = false;
+    else parts.push(buf.subarray(pos - sStart, Math.min(end, sEnd) - sStart));
+    pos = Math.min(end, sEnd);
+    if (pos < end) {
+      sStart = sEnd;
+      s++;
+      if (s >= shards.length) {
+        ok = false;
+        break;
       }
-      const buf = new Uint8Array(place.stat.size);
-      await read(i, buf, 0);
-      shards.push(buf);
-    }
-    const fullShard = shards.slice(0, -1).find((x) => x !== null)?.length ?? 4 * 1024 * 1024;
-    let offset = 0;
-    let shardIndex = 0;
-    let shardStart = 0;
-    for (const w of group.weights) {
-      const size = weightByteSize(w);
-      // Advance to the shard containing `offset`. The converter cuts a group into equal shards (all but
-      // the last), so a missing shard's size is that of a present non-last one (else tfjs's 4 MB default).
-      const sizeOf = (i: number) => shards[i]?.length ?? fullShard;
-      while (shardIndex < shards.length - 1 && offset >= shardStart + sizeOf(shardIndex)) {
-        shardStart += sizeOf(shardIndex);
-        shardIndex++;
-      }
-      const end = offset + size;
-      // Collect the bytes of [offset, end) if every shard it touches is present.
-      const parts: Uint8Array[] = [];
-      let ok = true;
-      let s = shardIndex;
-      let sStart = shardStart;
-      let pos = offset;
-      while (pos < end) {
-        const buf = shards[s];
-        const sEnd = sStart + sizeOf(s);
-        if (buf === null || buf === undefined) ok = false;
-        else parts.push(buf.subarray(pos - sStart, Math.min(end, sEnd) - sStart));
-        pos = Math.min(end, sEnd);
-        if (pos < end) {
-          sStart = sEnd;
-          s++;
-          if (s >= shards.length) {
-            ok = false;
-            break;
-          }
-        }
-      }
-      if (ok && parts.reduce((n, part) => n + part.length, 0) === size) {
-        specs.push(w);
-        chunks.push(concatBytes(parts));
-      } else {
-        missing.set(w.name, group.paths[s < group.paths.length ? s : group.paths.length - 1]);
-        if (shards[shardIndex] === null) missing.set(w.name, group.paths[shardIndex]);
-      }
-      offset = end;
     }
   }
-  const weightData = concatBytes(chunks);
+  return { parts, ok, last: s };
+}
+
+/**
+ * The weights of a group with missing shards that lie wholly in shards we have. Sizes of missing
+ * shards are unknown, so the weights are walked with their computed sizes from the start of the
+ * group. The converter cuts a group into equal shards (all but the last), so a missing shard's size
+ * is that of a present non-last one (else tfjs's 4 MB default).
+ */
+function weightsInShards(group: tf.io.WeightsManifestConfig[number], shards: readonly (Uint8Array | null)[]): GroupWeights {
+  const out: GroupWeights = { specs: [], chunks: [], missing: new Map() };
+  const fullShard = shards.slice(0, -1).find((x) => x !== null)?.length ?? 4 * 1024 * 1024;
+  const sizeOf = (i: number) => shards[i]?.length ?? fullShard;
+  let offset = 0;
+  let shardIndex = 0;
+  let shardStart = 0;
+  for (const w of group.weights) {
+    const size = weightByteSize(w);
+    // Advance to the shard containing `offset`.
+    while (shardIndex < shards.length - 1 && offset >= shardStart + sizeOf(shardIndex)) {
+      shardStart += sizeOf(shardIndex);
+      shardIndex++;
+    }
+    const end = offset + size;
+    const { parts, ok, last } = bytesAcross(shards, sizeOf, shardIndex, shardStart, offset, end);
+    if (ok && parts.reduce((n, part) => n + part.length, 0) === size) {
+      out.specs.push(w);
+      out.chunks.push(concatBytes(parts));
+    } else {
+      out.missing.set(w.name, group.paths[last < group.paths.length ? last : group.paths.length - 1]);
+      if (shards[shardIndex] === null) out.missing.set(w.name, group.paths[shardIndex]);
+    }
+    offset = end;
+  }
+  return out;
+}
+
+/** Reads one group of the manifest: all of it, or (some shards missing, not `strict`) the weights in the shards present. */
+async function readGroup(sg: ShardGroup, root: string, expected: number, strict: boolean): Promise<GroupWeights> {
+  const places = dropMisSizedShards(sg, await locateShards(sg, root, strict), expected, strict);
+  if (places.every((p): p is ShardFile => p !== null)) {
+    return { specs: [...sg.group.weights], chunks: [await readWholeGroup(sg, places, expected)], missing: new Map() };
+  }
+  return weightsInShards(sg.group, await readPresentShards(sg, places));
+}
+
+/** The model's artifacts: model.json's fields with the weights read; weights left out are recorded in {@link MISSING_WEIGHTS}. */
+function artifactsOf(json: tf.io.ModelJSON, weights: GroupWeights): tf.io.ModelArtifacts {
   const artifacts: tf.io.ModelArtifacts = {
     modelTopology: json.modelTopology,
     format: json.format,
@@ -381,11 +432,25 @@ async function artifactsFromJson(fn: string, json: tf.io.ModelJSON, dir: string,
     userDefinedMetadata: json.userDefinedMetadata,
     modelInitializer: json.modelInitializer,
     trainingConfig: json.trainingConfig,
-    weightSpecs: specs,
-    weightData: weightData.buffer,
+    weightSpecs: weights.specs,
+    weightData: concatBytes(weights.chunks).buffer,
   };
-  if (missing.size > 0) MISSING_WEIGHTS.set(artifacts, missing);
+  if (weights.missing.size > 0) MISSING_WEIGHTS.set(artifacts, weights.missing);
   return artifacts;
+}
+
+/** Reads the weight shards of every group of model.json's manifest from `dir` (see {@link fileHandler} for what is refused). */
+async function artifactsFromJson(fn: string, json: tf.io.ModelJSON, dir: string, groupSizes: readonly number[], strict: boolean): Promise<tf.io.ModelArtifacts> {
+  const root = await modelFolder(fn, dir);
+  const all: GroupWeights = { specs: [], chunks: [], missing: new Map() };
+  for (const [g, group] of json.weightsManifest.entries()) {
+    const holds = show(group.weights.map((w) => w.name).slice(0, 3));
+    const read = await readGroup({ fn, dir, group, holds }, root, groupSizes[g], strict);
+    all.specs.push(...read.specs);
+    all.chunks.push(...read.chunks);
+    for (const [name, shard] of read.missing) all.missing.set(name, shard);
+  }
+  return artifactsOf(json, all);
 }
 
 /** Options of the Node {@link loadModel}: the browser loader's plus those of {@link fileHandler}. */

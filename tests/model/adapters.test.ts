@@ -53,8 +53,8 @@ describe('fromLayersModel on the layers fixture', () => {
   });
   afterAll(() => model.dispose());
 
-  it('lists layers in graph order with shapes, depths, kinds and /preact entries for fused activations', () => {
-    const vm = fromLayersModel(model, { inputRange: RANGE, labels: ['a', 'b'] });
+  it('lists layers in graph order with shapes, depths, kinds and /preact entries for fused activations', async () => {
+    const vm = await fromLayersModel(model, { inputRange: RANGE, labels: ['a', 'b'] });
     const expectedNames = TEST_LAYERS_MODEL_LAYERS.flatMap((n) => (n === 'conv1' || n === 'sep3' ? [`${n}/preact`, n] : [n]));
     expect(vm.layers.map((l) => l.name)).toEqual(expectedNames);
     expect(vm.layer('conv1')).toEqual({ name: 'conv1', shape: [null, null, null, 8], depth: 8, kind: 'Conv2D' });
@@ -69,7 +69,7 @@ describe('fromLayersModel on the layers fixture', () => {
   });
 
   it('computes the same activations as the stock (fused) model, and preact = value before the activation', async () => {
-    const vm = fromLayersModel(model, { inputRange: RANGE });
+    const vm = await fromLayersModel(model, { inputRange: RANGE });
     const img = testImage();
     await expectNoLeak(() => {
       const names = [...TEST_LAYERS_MODEL_LAYERS];
@@ -96,7 +96,7 @@ describe('fromLayersModel on the layers fixture', () => {
   it('allocates nothing itself and leaves the user model unchanged', async () => {
     const before = tf.memory().numTensors;
     const w0 = model.getWeights().map((w) => Array.from(w.dataSync()));
-    const vm = fromLayersModel(model, { inputRange: RANGE });
+    const vm = await fromLayersModel(model, { inputRange: RANGE });
     expect(tf.memory().numTensors).toBe(before);
     const img = testImage();
     tf.dispose([...vm.activations(img, ['probs']).values()]);
@@ -108,7 +108,7 @@ describe('fromLayersModel on the layers fixture', () => {
   });
 
   it('rejects bad arguments clearly, leaving nothing allocated', async () => {
-    const vm = fromLayersModel(model, { inputRange: RANGE });
+    const vm = await fromLayersModel(model, { inputRange: RANGE });
     const img = testImage();
     await expectNoLeak(() => {
       expect(() => vm.activations(img, ['pool_1'])).toThrow(/^Error in VisModel\.activations: layer must be one of the model's layers, but got "pool_1"\. Did you mean 'pool1'/);
@@ -119,7 +119,10 @@ describe('fromLayersModel on the layers fixture', () => {
       );
       gray.dispose();
     });
-    expect(() => fromLayersModel({} as tfl.LayersModel, { inputRange: RANGE })).toThrow(/^Error in model\.fromLayersModel: model must be a tf\.LayersModel/);
+    // Async like fromGraphModel: a bad argument is a rejected Promise, never a synchronous throw.
+    const bad = fromLayersModel({} as tfl.LayersModel, { inputRange: RANGE });
+    expect(bad).toBeInstanceOf(Promise);
+    await expect(bad).rejects.toThrow(/^Error in model\.fromLayersModel: model must be a tf\.LayersModel/);
     await expect(visModel('model' as unknown as tfl.LayersModel, { inputRange: RANGE })).rejects.toThrow(
       /^Error in model\.visModel: model must be a tf\.LayersModel or a tf\.GraphModel, but got "model"\.$/,
     );
@@ -131,7 +134,7 @@ describe('fromLayersModel on the layers fixture', () => {
     const f = tfl.layers.flatten({ name: 'flat' }).apply(input) as tfl.SymbolicTensor;
     const d = tfl.layers.dense({ units: 2, name: 'fc' }).apply(f) as tfl.SymbolicTensor;
     const m = tfl.model({ inputs: input, outputs: d });
-    const vm = fromLayersModel(m, { inputRange: RANGE });
+    const vm = await fromLayersModel(m, { inputRange: RANGE });
     expect(vm.imageShape).toEqual([8, 8, 3]);
     const ok = testImage(1, 8);
     tf.dispose([...vm.activations(ok, ['fc']).values()]);
@@ -151,7 +154,7 @@ describe('fromLayersModel on the layers fixture', () => {
         tfl.layers.conv2d({ filters: 5, kernelSize: 3, name: 's2', activation: 'tanh' }),
       ],
     });
-    const vm = fromLayersModel(m, { inputRange: [0, 1] });
+    const vm = await fromLayersModel(m, { inputRange: [0, 1] });
     expect(vm.layers.map((l) => l.name)).toEqual(['s1/preact', 's1', 'drop', 's2/preact', 's2']);
     const x = testImage(5, 10);
     await expectNoLeak(() => {
@@ -178,7 +181,7 @@ describe('fromLayersModel on the layers fixture', () => {
     const stockSub = (m: tfl.LayersModel) => tfl.model({ inputs: m.inputs, outputs: m.getLayer('bn3').output as tfl.SymbolicTensor });
     const broken = stockSub(noScale);
     expect(() => channelGrad((v) => broken.apply(tf.sub(tf.mul(v, 2), 1)) as tf.Tensor, img, 3)).toThrow(/dataId/);
-    const vm = fromLayersModel(noScale, { inputRange: RANGE });
+    const vm = await fromLayersModel(noScale, { inputRange: RANGE });
     const mine = await expectNoLeak(() => channelGrad(vmActs(vm, 'bn3'), img, 3));
     const ref = stockSub(withScale);
     const want = channelGrad((v) => ref.apply(tf.sub(tf.mul(v, 2), 1)) as tf.Tensor, img, 3);
@@ -272,7 +275,7 @@ describe('unfused gradients compute no filter gradients (fused linear convs do)'
     const sub = tfl.model({ inputs: lm.inputs, outputs: lm.getLayer('conv4').output as tfl.SymbolicTensor });
     expect((await kernelsOf((v) => sub.apply(x(v)) as tf.Tensor)).has('Conv2DBackpropFilter')).toBe(true);
     expect((await kernelsOf((v) => gm.execute(x(v), 'conv3/Relu') as tf.Tensor)).has('Conv2DBackpropFilter')).toBe(true);
-    const vl = fromLayersModel(lm, { inputRange: RANGE });
+    const vl = await fromLayersModel(lm, { inputRange: RANGE });
     const vg = await fromGraphModel(gm, { inputRange: RANGE });
     const ours = [await kernelsOf(vmActs(vl, 'conv4')), await kernelsOf(vmActs(vg, 'conv3/Relu'))];
     for (const k of ours) {
@@ -302,7 +305,7 @@ describe('input gradients agree across backends and with the stock fused path', 
       installGradientFixes(backend);
       const lm = makeTestLayersModel(2);
       const gm = await makeTestGraphModel(2);
-      const vms = { layers: fromLayersModel(lm, { inputRange: RANGE }), graph: await fromGraphModel(gm, { inputRange: RANGE }) };
+      const vms = { layers: await fromLayersModel(lm, { inputRange: RANGE }), graph: await fromGraphModel(gm, { inputRange: RANGE }) };
       const img = testImage(9);
       for (const c of cases) {
         results[`${backend}:${c.model}:${c.layer}`] = await expectNoLeak(() => channelGrad(vmActs(vms[c.model], c.layer), img, c.channel));

@@ -65,7 +65,7 @@ describe('inputRange', () => {
       },
     ];
     for (const c of cases) {
-      const vm = fromLayersModel(m, { inputRange: c.range, channelOrder: c.order });
+      const vm = await fromLayersModel(m, { inputRange: c.range, channelOrder: c.order });
       const got = await expectNoLeak(() => {
         const a = vm.activations(t, ['id']);
         const v = Array.from((a.get('id') as tf.Tensor).dataSync());
@@ -110,16 +110,16 @@ describe('inputRange', () => {
       [{ mean: [1, 2, 3], std: [1, 0, 1] }, /std > 0, but got \{ mean: \[1, 2, 3\], std: \[1, 0, 1\] \}\./],
       ['[-1, 1]', /inputRange must be .*, but got "\[-1, 1\]"\./],
     ];
-    await expectNoLeak(() => {
+    await expectNoLeak(async () => {
       for (const [range, re] of bad) {
-        expect(() => fromLayersModel(m, { inputRange: range as [number, number] })).toThrow(re);
+        await expect(fromLayersModel(m, { inputRange: range as [number, number] })).rejects.toThrow(re);
       }
     });
     await expect(visModel(m, {} as { inputRange: [number, number] })).rejects.toThrow(/^Error in model\.visModel: inputRange is required/);
-    expect(() => fromLayersModel(m, { inputRange: [0, 1], channelOrder: 'rgb' as 'RGB' })).toThrow(
+    await expect(fromLayersModel(m, { inputRange: [0, 1], channelOrder: 'rgb' as 'RGB' })).rejects.toThrow(
       /^Error in model\.fromLayersModel: channelOrder must be one of 'RGB', 'BGR', but got "rgb"\.$/,
     );
-    expect(() => fromLayersModel(m, { inputRange: [0, 1], labels: [1, 2] as unknown as string[] })).toThrow(
+    await expect(fromLayersModel(m, { inputRange: [0, 1], labels: [1, 2] as unknown as string[] })).rejects.toThrow(
       /^Error in model\.fromLayersModel: labels must be an array of class names \(strings\), but got \[1, 2\]\.$/,
     );
     m.dispose();

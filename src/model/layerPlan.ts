@@ -1,0 +1,160 @@
+/**
+ * How one tfjs-layers layer runs in the LayersModel adapter's forward pass (internal).
+ *
+ * Convolutions and Dense are run as separate conv / bias / activation ops (tfjs-layers fuses them
+ * into `fused.conv2d`/`fused.matMul`, whose gradients always compute filter gradients: 20× slower
+ * input gradients on cpu, and no `Conv2DBackpropFilter` on wasm); BatchNormalization is computed
+ * from its moving statistics with plain ops (tfjs's `batchNorm` gradient fails when
+ * `scale: false`). Everything else runs through `layer.apply(x, { training: false })`.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+
+/** One layer as a function of its input tensors: its outputs, and the value before a fused activation. */
+export type Run = (inputs: tf.Tensor[]) => { out: tf.Tensor[]; preact?: tf.Tensor };
+
+/** A layer's {@link Run}, and whether it has a fused activation (then `run` returns `preact`). */
+export interface LayerPlan {
+  readonly run: Run;
+  readonly fusedActivation: boolean;
+}
+
+interface LayerConfigLike {
+  strides?: number | number[];
+  padding?: string;
+  dataFormat?: string;
+  dilationRate?: number | number[];
+  activation?: string;
+  useBias?: boolean;
+  axis?: number | number[];
+  epsilon?: number;
+  center?: boolean;
+  scale?: boolean;
+}
+
+/** Plans one layer class; `undefined` when this layer's configuration needs the generic path. */
+type Planner = (layer: tfl.layers.Layer, cfg: LayerConfigLike) => LayerPlan | undefined;
+
+const pair = (v: number | number[] | undefined, d = 1): [number, number] =>
+  v === undefined ? [d, d] : typeof v === 'number' ? [v, v] : [v[0], v[v.length > 1 ? 1 : 0]];
+
+function weightBySuffix(layer: tfl.layers.Layer, suffix: string): tfl.LayerVariable | undefined {
+  return layer.weights.find((w) => (w.originalName ?? w.name).endsWith(suffix));
+}
+
+const read = (v: tfl.LayerVariable): tf.Tensor => v.read();
+
+/** Whether a convolution's configuration can be run with plain NHWC tfjs ops. */
+const plainConv = (cfg: LayerConfigLike): boolean =>
+  (cfg.dataFormat === undefined || cfg.dataFormat === 'channelsLast') && (cfg.padding === 'same' || cfg.padding === 'valid');
+
+/** The layer's own activation as a function of a tensor, or null for linear/none. */
+function activationOf(cfg: LayerConfigLike): ((x: tf.Tensor) => tf.Tensor) | null {
+  const name = cfg.activation;
+  if (name === undefined || name === null || name === 'linear') return null;
+  const layer = tfl.layers.activation({ activation: name as 'relu' });
+  return (x) => layer.apply(x) as tf.Tensor;
+}
+
+/** `pre` (the layer's linear op) followed by the layer's bias and activation as separate ops. */
+function withBiasAndActivation(layer: tfl.layers.Layer, cfg: LayerConfigLike, pre: (x: tf.Tensor) => tf.Tensor): LayerPlan {
+  const bias = cfg.useBias === false ? undefined : weightBySuffix(layer, 'bias');
+  const act = activationOf(cfg);
+  return {
+    fusedActivation: act !== null,
+    run: (ins) => {
+      let p = pre(ins[0]);
+      if (bias) p = tf.add(p, read(bias));
+      return act ? { out: [act(p)], preact: p } : { out: [p] };
+    },
+  };
+}
+
+const planConv2D: Planner = (layer, cfg) => {
+  const k = weightBySuffix(layer, 'kernel');
+  if (!plainConv(cfg) || !k) return undefined;
+  return withBiasAndActivation(layer, cfg, (x) =>
+    tf.conv2d(x as tf.Tensor4D, read(k) as tf.Tensor4D, pair(cfg.strides), cfg.padding as 'same', 'NHWC', pair(cfg.dilationRate)),
+  );
+};
+
+const planDepthwiseConv2D: Planner = (layer, cfg) => {
+  const k = weightBySuffix(layer, 'depthwise_kernel');
+  if (!plainConv(cfg) || !k) return undefined;
+  return withBiasAndActivation(layer, cfg, (x) =>
+    tf.depthwiseConv2d(x as tf.Tensor4D, read(k) as tf.Tensor4D, pair(cfg.strides), cfg.padding as 'same', 'NHWC', pair(cfg.dilationRate)),
+  );
+};
+
+const planSeparableConv2D: Planner = (layer, cfg) => {
+  const dk = weightBySuffix(layer, 'depthwise_kernel');
+  const pk = weightBySuffix(layer, 'pointwise_kernel');
+  if (!plainConv(cfg) || !dk || !pk) return undefined;
+  return withBiasAndActivation(layer, cfg, (x) =>
+    tf.separableConv2d(x as tf.Tensor4D, read(dk) as tf.Tensor4D, read(pk) as tf.Tensor4D, pair(cfg.strides), cfg.padding as 'same', pair(cfg.dilationRate), 'NHWC'),
+  );
+};
+
+const planDense: Planner = (layer, cfg) => {
+  const k = weightBySuffix(layer, 'kernel');
+  if (!k) return undefined;
+  return withBiasAndActivation(layer, cfg, (x) => {
+    const kernel = read(k) as tf.Tensor2D;
+    if (x.rank === 2) return tf.matMul(x as tf.Tensor2D, kernel);
+    const lead = x.shape.slice(0, -1);
+    const flat = tf.reshape(x, [-1, x.shape[x.rank - 1]]) as tf.Tensor2D;
+    return tf.reshape(tf.matMul(flat, kernel), [...lead, kernel.shape[1]]);
+  });
+};
+
+/** Inference-mode BatchNormalization from the moving statistics, with plain ops. */
+const planBatchNormalization: Planner = (layer, cfg) => {
+  const mean = weightBySuffix(layer, 'moving_mean');
+  const variance = weightBySuffix(layer, 'moving_variance');
+  const gamma = cfg.scale === false ? undefined : weightBySuffix(layer, 'gamma');
+  const beta = cfg.center === false ? undefined : weightBySuffix(layer, 'beta');
+  const axes = Array.isArray(cfg.axis) ? cfg.axis : [cfg.axis ?? -1];
+  if (!mean || !variance || axes.length !== 1) return undefined;
+  const eps = cfg.epsilon ?? 1e-3;
+  return {
+    fusedActivation: false,
+    run: (ins) => {
+      const x = ins[0];
+      const axis = axes[0] < 0 ? x.rank + axes[0] : axes[0];
+      const shape = x.shape.map((d, i) => (i === axis ? d : 1));
+      const param = (v: tfl.LayerVariable): tf.Tensor => (axis === x.rank - 1 ? read(v) : tf.reshape(read(v), shape));
+      let mul = tf.rsqrt(tf.add(param(variance), eps));
+      if (gamma) mul = tf.mul(mul, param(gamma));
+      let y = tf.mul(tf.sub(x, param(mean)), mul);
+      if (beta) y = tf.add(y, param(beta));
+      return { out: [y] };
+    },
+  };
+};
+
+const PLANNERS: Readonly<Record<string, Planner>> = {
+  Conv2D: planConv2D,
+  DepthwiseConv2D: planDepthwiseConv2D,
+  SeparableConv2D: planSeparableConv2D,
+  Dense: planDense,
+  BatchNormalization: planBatchNormalization,
+};
+
+/** The generic path: the layer's own `apply` in inference mode. */
+function appliedLayer(layer: tfl.layers.Layer): LayerPlan {
+  return {
+    fusedActivation: false,
+    run: (ins) => {
+      const out = layer.apply(ins.length === 1 ? ins[0] : ins, { training: false }) as tf.Tensor | tf.Tensor[];
+      return { out: Array.isArray(out) ? out : [out] };
+    },
+  };
+}
+
+/** How `layer` runs in the forward pass: unfused for the classes in {@link PLANNERS}, else `apply`. */
+export function planLayer(layer: tfl.layers.Layer): LayerPlan {
+  const cls = layer.getClassName();
+  const cfg = layer.getConfig() as LayerConfigLike;
+  const planner = Object.prototype.hasOwnProperty.call(PLANNERS, cls) ? PLANNERS[cls] : undefined;
+  return planner?.(layer, cfg) ?? appliedLayer(layer);
+}
