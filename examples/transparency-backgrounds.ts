@@ -43,7 +43,7 @@ import {
   type ExperimentSettings,
   type Unit,
 } from './lib/transparency';
-import { DEFAULT_UNITS, SEARCH_CANDIDATES } from './lib/units';
+import { DEFAULT_UNITS, INCEPTION_V3_UNITS, searchCandidatesFor, unitsFor } from './lib/units';
 
 const HELP =
   'transparency-backgrounds: experiment 1 of the semi-transparent feature visualization notebook\n' +
@@ -160,7 +160,7 @@ run(async () => {
     HELP,
     { layer: first.layer, channel: first.n, steps: 512, size: 128, quick: { steps: 1, size: 24 } },
     [
-      { name: 'units', help: `layer:n[,layer:n...] (default ${DEFAULT_UNITS.map(unitName).join(',')}; --layer/--channel = one unit)` },
+      { name: 'units', help: `layer:n[,layer:n...] (default ${DEFAULT_UNITS.map(unitName).join(',')}; with --model inception-v3 ${INCEPTION_V3_UNITS.map(unitName).join(',')}; --layer/--channel = one unit)` },
       { name: 'backgrounds', help: `test() only: comma-separated background numbers 1-${TEST_BACKGROUNDS.length} in the notebook's order (default all)` },
       { name: 'part', help: `comma-separated parts: ${PARTS.join(', ')} (default opening,test,grid)` },
     ],
@@ -176,7 +176,7 @@ run(async () => {
   try {
     if (opts.extra.units !== undefined) units = parseUnits(opts.extra.units);
     else if (process.argv.includes('--layer') || process.argv.includes('--channel')) units = [{ layer: opts.layer, n: opts.channel }];
-    else units = parts.includes('search') ? [...SEARCH_CANDIDATES] : opts.quick ? [first] : [...DEFAULT_UNITS];
+    else units = parts.includes('search') ? [...searchCandidatesFor(opts.model)] : opts.quick ? [unitsFor(opts.model)[0]] : [...unitsFor(opts.model)];
   } catch (e) {
     usageError('transparency-backgrounds', (e as Error).message);
   }

@@ -38,7 +38,7 @@ import {
   unitName,
   type Unit,
 } from './lib/transparency';
-import { DEFAULT_UNITS } from './lib/units';
+import { DEFAULT_UNITS, INCEPTION_V3_UNITS, unitsFor } from './lib/units';
 
 const HELP =
   'transparency-shared: experiment 2 of the semi-transparent feature visualization notebook\n' +
@@ -59,13 +59,13 @@ run(async () => {
     HELP,
     { layer: DEFAULT_UNITS[1].layer, channel: DEFAULT_UNITS[1].n, steps: 512, size: 128, quick: { steps: 1, size: 32 } },
     [
-      { name: 'units', help: `three units layer:n,... (default ${DEFAULT_UNITS.map(unitName).join(',')}); runs use the 2nd and 3rd` },
+      { name: 'units', help: `three units layer:n,... (default ${DEFAULT_UNITS.map(unitName).join(',')}; with --model inception-v3 ${INCEPTION_V3_UNITS.map(unitName).join(',')}); runs use the 2nd and 3rd` },
       { name: 'runs', help: 'comma-separated run numbers 1-5 (default all, in the notebook order)' },
     ],
   );
   let units: Unit[];
   try {
-    units = opts.extra.units !== undefined ? parseUnits(opts.extra.units) : [...DEFAULT_UNITS];
+    units = opts.extra.units !== undefined ? parseUnits(opts.extra.units) : [...unitsFor(opts.model)];
   } catch (e) {
     usageError('transparency-shared', (e as Error).message);
   }

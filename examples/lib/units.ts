@@ -33,3 +33,41 @@ export const DEFAULT_UNITS: readonly Unit[] = [
   { layer: 'block_12_expand_BN', n: 300 },
   { layer: 'block_10_expand_BN', n: 50 },
 ];
+
+/**
+ * Eight pre-activation units of the embedded InceptionV3 (`--model inception-v3`) around `mixed4`,
+ * the analogue of the notebook's `mixed4b`–`mixed4d`: the block's 1×1 branch (`batch_normalization_31`,
+ * the pre-ReLU of `mixed4` channels 0–191), its 7×7-branch bottlenecks (`_32`, `_35`), the last
+ * conv of its 7×7 branch (`_39`) and its pool branch (`_40`, like `mixed4b_pool_reduce_pre_relu`).
+ */
+export const INCEPTION_V3_SEARCH_CANDIDATES: readonly Unit[] = [
+  { layer: 'batch_normalization_31', n: 100 },
+  { layer: 'batch_normalization_31', n: 50 },
+  { layer: 'batch_normalization_32', n: 16 },
+  { layer: 'batch_normalization_32', n: 100 },
+  { layer: 'batch_normalization_35', n: 50 },
+  { layer: 'batch_normalization_39', n: 100 },
+  { layer: 'batch_normalization_40', n: 16 },
+  { layer: 'batch_normalization_40', n: 100 },
+];
+
+/**
+ * The three units with `--model inception-v3`, chosen by the same rule as {@link DEFAULT_UNITS}
+ * (the most concentrated final alpha among candidates whose alpha wins 16/16; search at 96 px,
+ * the InceptionV3's stem needs at least 75): see examples/README.md.
+ */
+export const INCEPTION_V3_UNITS: readonly Unit[] = [
+  { layer: 'batch_normalization_40', n: 100 },
+  { layer: 'batch_normalization_31', n: 50 },
+  { layer: 'batch_normalization_31', n: 100 },
+];
+
+/** The example units for `--model` (the embedded InceptionV3's own; else MobileNetV2's). */
+export function unitsFor(model: string | undefined): readonly Unit[] {
+  return model === 'inception-v3' ? INCEPTION_V3_UNITS : DEFAULT_UNITS;
+}
+
+/** The search candidates for `--model`. */
+export function searchCandidatesFor(model: string | undefined): readonly Unit[] {
+  return model === 'inception-v3' ? INCEPTION_V3_SEARCH_CANDIDATES : SEARCH_CANDIDATES;
+}
