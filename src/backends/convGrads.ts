@@ -11,6 +11,7 @@
  * All tensors are NHWC.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { isWasmHeapBackend } from './wasmSlice';
 
 /** Padding as tfjs conv ops accept it. */
 export type ConvPad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
@@ -25,6 +26,27 @@ function onHost(): boolean {
 }
 
 /**
+ * A new float32 tensor of `shape` computed by a host-side pass over the values of `inputs`.
+ * On wasm the pass reads the inputs and writes the output in place in the wasm heap (no copies out
+ * and back in, no garbage); elsewhere it works on `dataSync` copies and a new array. `pass` gets the
+ * zero-filled output first, then the inputs' values, and must not allocate tensors.
+ */
+function hostPass(shape: number[], inputs: tf.Tensor[], pass: (out: Float32Array, ...ins: Float32Array[]) => void): tf.Tensor {
+  const backend = tf.backend();
+  if (tf.getBackend() === 'wasm' && isWasmHeapBackend(backend) && inputs.every((t) => t.dtype === 'float32')) {
+    const info = backend.makeOutput(shape, 'float32');
+    // Views made after makeOutput, which may grow the heap (and replace its buffer).
+    const out = backend.typedArrayFromHeap(info) as Float32Array;
+    out.fill(0);
+    pass(out, ...inputs.map((t) => backend.typedArrayFromHeap(t) as Float32Array));
+    return tf.engine().makeTensorFromTensorInfo(info);
+  }
+  const out = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  pass(out, ...inputs.map((t) => t.dataSync() as Float32Array));
+  return tf.tensor(out, shape, 'float32');
+}
+
+/**
  * Reverses the spatial axes 0 and 1 of a filter `[kh, kw, ...]` (the flip of a transposed
  * convolution). On wasm and cpu it is a copy of `kh·kw` contiguous blocks on the host: the stock
  * wasm `Reverse` kernel indexes every element and cost more than the convolution it prepares.
@@ -35,6 +57,102 @@ export function flipFilter<T extends tf.Tensor>(filter: T): T {
   if (kh * kw === 1) return tf.clone(filter);
   if (!onHost()) return tf.reverse(filter, [0, 1]);
   return reverseMiddleOnHost(filter, 1, kh * kw, filter.size / (kh * kw));
+}
+
+/** A flipped, in/out-transposed filter held in a backend's memory, made from the filter it is keyed by. */
+interface HeldFilter {
+  readonly backend: tf.KernelBackend;
+  readonly dataId: tf.DataId;
+  readonly shape: [number, number, number, number];
+}
+
+/**
+ * Flipped, transposed filters by the data id of the filter they were made from. A model's weights
+ * do not change between steps and tensor data never changes under a data id, so each filter is
+ * flipped once and its flipped copy stays in the wasm heap under one data id: tfjs's wasm `Conv2D`
+ * keeps its XNNPACK operator (with the weights packed for the SIMD kernels) per filter id, so the
+ * backward convolutions reuse their operators as the forward ones do, instead of packing the
+ * weights again at every step (0.4–3 ms per convolution). The copies are not tensors (they do
+ * not count in `tf.memory().numTensors`); one is freed when its source filter's data id is
+ * garbage-collected, and all are freed by {@link releaseFlippedFilters}.
+ */
+const heldFlipTransposed = new WeakMap<object, HeldFilter>();
+/** Flipped depthwise filters, held in the same way (see {@link flipDepthwiseFilter}). */
+const heldFlipped = new WeakMap<object, HeldFilter>();
+const liveHeldFilters = new Set<HeldFilter>();
+const releaseWhenCollected = new FinalizationRegistry<HeldFilter>(releaseHeldFilter);
+
+function releaseHeldFilter(f: HeldFilter): void {
+  if (!liveHeldFilters.delete(f)) return;
+  // Only while the backend is still registered (a removed backend has freed its memory).
+  if (!Object.values(tf.engine().registry).includes(f.backend)) return;
+  // Drops the held reference; tensors still viewing the data free it when they are disposed.
+  if (f.backend.disposeData(f.dataId)) tf.engine().removeDataId(f.dataId, f.backend);
+}
+
+/**
+ * Frees every flipped filter held for the wasm backward convolutions (see {@link flipTransposeFilter});
+ * they are made again on next use. Called by `uninstallGradientFixes`.
+ *
+ * @returns how many were freed.
+ */
+export function releaseFlippedFilters(): number {
+  const all = [...liveHeldFilters];
+  for (const f of all) releaseHeldFilter(f);
+  return all.length;
+}
+
+/**
+ * `transpose(reverse(filter, [0, 1]), [0, 1, 3, 2])`: the filter of the transposed convolution,
+ * `[kh, kw, inC, outC]` → `[kh, kw, outC, inC]`. On wasm it is computed once per filter on the host
+ * and held in the wasm heap (see `heldFlipTransposed`); each call returns a new tensor over that data (the
+ * caller disposes it; the held data stays). Elsewhere it is computed with `reverse` + `transpose`.
+ */
+export function flipTransposeFilter(filter: tf.Tensor4D): tf.Tensor4D {
+  if (tf.getBackend() !== 'wasm' || filter.dtype !== 'float32') return tf.tidy(() => tf.transpose(flipFilter(filter), [0, 1, 3, 2]));
+  const [kh, kw, ci, co] = filter.shape;
+  return heldOnWasm(heldFlipTransposed, filter, [kh, kw, co, ci], (src, dst) => {
+    const block = ci * co;
+    for (let t = 0; t < kh * kw; t++) {
+      const from = (kh * kw - 1 - t) * block; // tap (kh-1-i, kw-1-j) for t = i·kw + j
+      const to = t * block;
+      for (let o = 0; o < co; o++) for (let c = 0; c < ci; c++) dst[to + o * ci + c] = src[from + c * co + o];
+    }
+  });
+}
+
+/**
+ * A depthwise filter `[kh, kw, c, m]` flipped along axes 0 and 1 and seen as `[kh, kw, c·m, 1]`
+ * (the filter of a depthwise transposed convolution). On wasm it is computed once per filter and
+ * held in the wasm heap, as {@link flipTransposeFilter} does; each call returns a new tensor.
+ */
+export function flipDepthwiseFilter(filter: tf.Tensor4D): tf.Tensor4D {
+  const [kh, kw, c, m] = filter.shape;
+  if (tf.getBackend() !== 'wasm' || filter.dtype !== 'float32') return tf.tidy(() => tf.reshape(flipFilter(filter), [kh, kw, c * m, 1]));
+  return heldOnWasm(heldFlipped, filter, [kh, kw, c * m, 1], (src, dst) => {
+    const block = c * m;
+    for (let t = 0; t < kh * kw; t++) dst.set(src.subarray((kh * kw - 1 - t) * block, (kh * kw - t) * block), t * block);
+  });
+}
+
+/**
+ * A new tensor over data derived from `filter` by `fill(filterValues, out)` and held in the wasm
+ * heap under one data id for as long as `filter`'s data lives (see `heldFlipTransposed`).
+ */
+function heldOnWasm(cache: WeakMap<object, HeldFilter>, filter: tf.Tensor4D, shape: [number, number, number, number], fill: (src: Float32Array, dst: Float32Array) => void): tf.Tensor4D {
+  const backend = tf.backend();
+  let held = cache.get(filter.dataId);
+  if (held === undefined || held.backend !== backend || !liveHeldFilters.has(held)) {
+    const values = new Float32Array(filter.size);
+    fill(filter.dataSync() as Float32Array, values);
+    held = { backend, dataId: backend.write(values, shape, 'float32'), shape };
+    cache.set(filter.dataId, held);
+    liveHeldFilters.add(held);
+    releaseWhenCollected.register(filter.dataId, held);
+  }
+  // A tensor over the held data, as a kernel output is made: one more reference to the data.
+  backend.incRef(held.dataId);
+  return tf.engine().makeTensorFromDataId(held.dataId, held.shape, 'float32', backend) as tf.Tensor4D;
 }
 
 /** Reverses H and W of `[b, h, w, c]` together (= reversing the flattened `h·w` axis), on the host for wasm and cpu. */
@@ -136,8 +254,7 @@ export function conv2dBackpropInputByConv(
   return tf.tidy(() => {
     const info = tf.backend_util.computeConv2DInfo(inputShape, filter.shape, strides, 1, pad, dimRoundingMode);
     const padded = transposedInput(dy, info, info.filterHeight, info.filterWidth, pair(strides));
-    const flipped = tf.transpose(flipFilter(filter), [0, 1, 3, 2]) as tf.Tensor4D;
-    return tf.conv2d(padded, flipped, 1, 'valid');
+    return tf.conv2d(padded, flipTransposeFilter(filter), 1, 'valid');
   });
 }
 
@@ -177,28 +294,59 @@ export function conv2dBackpropInputByMatMul(
     const wT = tf.transpose(tf.reshape(filter, [k, co]));
     return tf.matMul(tf.reshape(dy, [nb * oh * ow, co]), wT);
   });
-  const patches = p.dataSync() as Float32Array;
-  p.dispose();
-  const dx = new Float32Array(nb * ih * iw * ci);
+  try {
+    return hostPass([nb, ih, iw, ci], [p], (dx, patches) => col2imPass(dx, patches, nb, ih, iw, ci, oh, ow, kh, kw, sh, sw, top, left)) as tf.Tensor4D;
+  } finally {
+    p.dispose();
+  }
+}
+
+/**
+ * The col2im pass of {@link conv2dBackpropInputByMatMul}: adds each row of `patches`
+ * (`[b·oh·ow, kh·kw·ci]`, the gradient of one output position's input patch) into the image `dx`
+ * (`[b, ih, iw, ci]`, zero-filled).
+ */
+function col2imPass(
+  dx: Float32Array,
+  patches: Float32Array,
+  nb: number,
+  ih: number,
+  iw: number,
+  ci: number,
+  oh: number,
+  ow: number,
+  kh: number,
+  kw: number,
+  sh: number,
+  sw: number,
+  top: number,
+  left: number,
+): void {
+  const k = kh * kw * ci;
+  // For one output position and one filter row, the taps j = j0..j1-1 that land inside the
+  // image are one contiguous run both in the patch row and in the image row (NHWC): add it
+  // as one run.
+  const kwci = kw * ci;
   for (let b = 0; b < nb; b++) {
     for (let oy = 0; oy < oh; oy++) {
+      const y0 = oy * sh - top;
+      const i0 = y0 < 0 ? -y0 : 0;
+      const i1 = Math.min(kh, ih - y0);
       for (let ox = 0; ox < ow; ox++) {
-        const row = ((b * oh + oy) * ow + ox) * k;
-        for (let i = 0; i < kh; i++) {
-          const iy = oy * sh - top + i;
-          if (iy < 0 || iy >= ih) continue;
-          for (let j = 0; j < kw; j++) {
-            const ix = ox * sw - left + j;
-            if (ix < 0 || ix >= iw) continue;
-            const to = ((b * ih + iy) * iw + ix) * ci;
-            const from = row + (i * kw + j) * ci;
-            for (let c = 0; c < ci; c++) dx[to + c] += patches[from + c];
-          }
+        const x0 = ox * sw - left;
+        const j0 = x0 < 0 ? -x0 : 0;
+        const j1 = Math.min(kw, iw - x0);
+        if (j0 >= j1) continue;
+        const len = (j1 - j0) * ci;
+        const row = ((b * oh + oy) * ow + ox) * k + j0 * ci;
+        for (let i = i0; i < i1; i++) {
+          const to = ((b * ih + y0 + i) * iw + x0 + j0) * ci;
+          const from = row + i * kwci;
+          for (let t = 0; t < len; t++) dx[to + t] += patches[from + t];
         }
       }
     }
   }
-  return tf.tensor4d(dx, [nb, ih, iw, ci]);
 }
 
 /**
@@ -279,8 +427,7 @@ export function depthwiseBackpropInputByConv(
     const ekh = (kh - 1) * dh + 1;
     const ekw = (kw - 1) * dw + 1;
     const padded = transposedInput(dy, info, ekh, ekw, pair(strides));
-    const flipped = tf.reshape(flipFilter(filter), [kh, kw, c * m, 1]) as tf.Tensor4D;
-    const r = tf.depthwiseConv2d(padded, flipped, 1, 'valid', 'NHWC', [dh, dw]);
+    const r = tf.depthwiseConv2d(padded, flipDepthwiseFilter(filter), 1, 'valid', 'NHWC', [dh, dw]);
     if (m === 1) return r;
     const [b, h, w] = r.shape;
     return tf.sum(tf.reshape(r, [b, h, w, c, m]), 4) as tf.Tensor4D;
@@ -429,6 +576,7 @@ export function maxPoolBackpropByTaps(
  * excluded), as in TensorFlow (a NaN first in its window keeps the gradient). One pass over the
  * windows in plain JavaScript: on wasm this is several times faster than the stock kernel (which
  * is also wrong for windows of values ≤ 0) with the flips {@link maxPoolBackpropViaStock} needs.
+ * On wasm the pass reads `x` and `dy` and writes the result in place in the wasm heap (no copies).
  * Exact: each input position receives the float32 sum of the `dy` values routed to it.
  *
  * @param dy `[b, outH, outW, c]`.
@@ -451,51 +599,91 @@ export function maxPoolBackpropOnHost(
   const { batchSize: nb, inHeight: ih, inWidth: iw, inChannels: c, outHeight: oh, outWidth: ow, filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw } = info;
   const top = info.padInfo.top;
   const left = info.padInfo.left;
-  const xs = x.dataSync() as Float32Array;
-  const dys = dy.dataSync() as Float32Array;
-  const dx = new Float32Array(x.size);
-  const best = new Float32Array(c);
-  const arg = new Int32Array(c);
+  return hostPass(x.shape, [x, dy], (dx, xs, dys) => maxPoolGradPass(dx, xs, dys, nb, ih, iw, c, oh, ow, fh, fw, sh, sw, top, left)) as tf.Tensor4D;
+}
+
+/**
+ * The pass of {@link maxPoolBackpropOnHost}: adds each `dys` value of window `(b, oy, ox)` to `dx` at the
+ * first maximum of that window in `xs` (NHWC; `dx` zero-filled, the size of `xs`).
+ */
+function maxPoolGradPass(
+  dx: Float32Array,
+  xs: Float32Array,
+  dys: Float32Array,
+  nb: number,
+  ih: number,
+  iw: number,
+  c: number,
+  oh: number,
+  ow: number,
+  fh: number,
+  fw: number,
+  sh: number,
+  sw: number,
+  top: number,
+  left: number,
+): void {
+  // For every window: the flat offsets of its taps inside the image (padding excluded), then for
+  // each channel the index of the first maximum. Channels go four at a time with their indices in
+  // local variables, and the update is written without a branch (`m` is -1 where the tap is
+  // strictly greater, else 0): a data-dependent branch per element mispredicts often, and an array
+  // of per-channel indices costs a load and a store per element (together about 2× the time).
+  const taps = new Int32Array(fh * fw);
+  const c4 = c - (c % 4);
   for (let b = 0; b < nb; b++) {
     for (let oy = 0; oy < oh; oy++) {
       const y0 = oy * sh - top;
-      const fy0 = Math.max(0, -y0);
+      const fy0 = y0 < 0 ? -y0 : 0;
       const fy1 = Math.min(fh, ih - y0);
+      if (fy0 >= fy1) continue; // the windows of this row lie in the padding: nothing to route
       for (let ox = 0; ox < ow; ox++) {
         const x0 = ox * sw - left;
-        const fx0 = Math.max(0, -x0);
+        const fx0 = x0 < 0 ? -x0 : 0;
         const fx1 = Math.min(fw, iw - x0);
-        if (fy0 >= fy1 || fx0 >= fx1) continue; // the window lies in the padding: nothing to route
-        // The first tap of the window seeds the maxima; later taps replace them only when strictly
-        // greater, so ties keep the first maximum in row-major window order.
-        let first = true;
+        if (fx0 >= fx1) continue;
+        let nt = 0;
         for (let fy = fy0; fy < fy1; fy++) {
           const rowBase = ((b * ih + y0 + fy) * iw + x0) * c;
-          for (let fx = fx0; fx < fx1; fx++) {
-            const base = rowBase + fx * c;
-            if (first) {
-              for (let ch = 0; ch < c; ch++) {
-                best[ch] = xs[base + ch];
-                arg[ch] = base + ch;
-              }
-              first = false;
-              continue;
-            }
-            for (let ch = 0; ch < c; ch++) {
-              const v = xs[base + ch];
-              if (v > best[ch]) {
-                best[ch] = v;
-                arg[ch] = base + ch;
-              }
-            }
-          }
+          for (let fx = fx0; fx < fx1; fx++) taps[nt++] = rowBase + fx * c;
         }
+        // The first tap seeds the maxima; later taps replace them only when strictly greater, so
+        // ties keep the first maximum in row-major window order (and a NaN seed stays).
         const o = ((b * oh + oy) * ow + ox) * c;
-        for (let ch = 0; ch < c; ch++) dx[arg[ch]] += dys[o + ch];
+        const t0 = taps[0];
+        let ch = 0;
+        for (; ch < c4; ch += 4) {
+          let a0 = t0 + ch;
+          let a1 = a0 + 1;
+          let a2 = a0 + 2;
+          let a3 = a0 + 3;
+          for (let t = 1; t < nt; t++) {
+            const i = taps[t] + ch;
+            let m = -(xs[i] > xs[a0]);
+            a0 = (i & m) | (a0 & ~m);
+            m = -(xs[i + 1] > xs[a1]);
+            a1 = ((i + 1) & m) | (a1 & ~m);
+            m = -(xs[i + 2] > xs[a2]);
+            a2 = ((i + 2) & m) | (a2 & ~m);
+            m = -(xs[i + 3] > xs[a3]);
+            a3 = ((i + 3) & m) | (a3 & ~m);
+          }
+          dx[a0] += dys[o + ch];
+          dx[a1] += dys[o + ch + 1];
+          dx[a2] += dys[o + ch + 2];
+          dx[a3] += dys[o + ch + 3];
+        }
+        for (; ch < c; ch++) {
+          let a = t0 + ch;
+          for (let t = 1; t < nt; t++) {
+            const i = taps[t] + ch;
+            const m = -(xs[i] > xs[a]);
+            a = (i & m) | (a & ~m);
+          }
+          dx[a] += dys[o + ch];
+        }
       }
     }
   }
-  return tf.tensor4d(dx, x.shape);
 }
 
 /**

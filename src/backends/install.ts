@@ -9,7 +9,9 @@ import {
   maxPoolBackpropOnHost,
   unsortedSegmentSumByMatMul,
   oneHotByEqual,
+  releaseFlippedFilters,
 } from './convGrads';
+import { isWasmHeapBackend, sliceOnWasmHeap } from './wasmSlice';
 
 type Shape4 = [number, number, number, number];
 type Rounding = 'floor' | 'round' | 'ceil' | undefined;
@@ -19,7 +21,7 @@ interface KernelFix {
   readonly kernelName: string;
   /** Why the stock kernel is replaced (shown by {@link gradientFixes}). */
   readonly reason: string;
-  readonly kernelFunc: (inputs: tf.NamedTensorInfoMap, attrs: Record<string, unknown>, stock: tf.KernelConfig | undefined, backend: unknown) => tf.TensorInfo;
+  readonly kernelFunc: (inputs: tf.NamedTensorInfoMap, attrs: Record<string, unknown>, stock: tf.KernelConfig | undefined, backend: unknown) => tf.TensorInfo | tf.TensorInfo[];
 }
 
 /** A kernel input as a Tensor usable with ops (inputs are Tensors when ops call kernels; a bare TensorInfo gets its own reference). */
@@ -119,6 +121,56 @@ const WASM_FIXES: readonly KernelFix[] = [
       ),
   },
   {
+    kernelName: 'Identity',
+    reason:
+      'slow on wasm: copies the data, and the gradient tape clones every tensor it saves for the backward pass (about 150 copies per InceptionV1 step); shares the data instead (reference counted, as the cpu Identity and the wasm Reshape do)',
+    kernelFunc: (inputs, attrs, stock, backend) => {
+      const x = inputs.x;
+      if (x === undefined) fail('backends.Identity', 'x must be given, but got undefined.');
+      if (x.dtype === 'string' && stock) return stock.kernelFunc({ inputs, attrs: attrs as tf.NamedAttrMap, backend: backend as object }) as tf.TensorInfo;
+      (backend as tf.KernelBackend).incRef(x.dataId);
+      return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+    },
+  },
+  {
+    kernelName: 'Slice',
+    reason:
+      'slow on wasm for crops (jitter, the gradient of every pad): copies one innermost row at a time; copies whole contiguous runs (e.g. image rows) inside the wasm heap',
+    kernelFunc: (inputs, attrs, stock, backend) => {
+      const x = inputs.x;
+      if (x === undefined) fail('backends.Slice', 'x must be given, but got undefined.');
+      if (x.dtype === 'string' || x.dtype === 'complex64' || !isWasmHeapBackend(backend)) {
+        if (!stock) fail('backends.Slice', `x must be a numeric tensor on the wasm backend, but got dtype ${show(x.dtype)}.`);
+        return stock.kernelFunc({ inputs, attrs: attrs as tf.NamedAttrMap, backend: backend as object }) as tf.TensorInfo;
+      }
+      const [begin, size] = tf.slice_util.parseSliceParams(x, attrs.begin as number[], attrs.size as number[]);
+      return sliceOnWasmHeap(x, begin, size, backend);
+    },
+  },
+  {
+    kernelName: 'SplitV',
+    reason:
+      'slow on wasm (the gradient of every concat): reads the whole input out of the heap once per piece, then copies one innermost row at a time; copies whole contiguous runs inside the wasm heap',
+    kernelFunc: (inputs, attrs, stock, backend) => {
+      const x = inputs.x;
+      if (x === undefined) fail('backends.SplitV', 'x must be given, but got undefined.');
+      if (x.dtype === 'string' || x.dtype === 'complex64' || !isWasmHeapBackend(backend)) {
+        if (!stock) fail('backends.SplitV', `x must be a numeric tensor on the wasm backend, but got dtype ${show(x.dtype)}.`);
+        return stock.kernelFunc({ inputs, attrs: attrs as tf.NamedAttrMap, backend: backend as object }) as tf.TensorInfo[];
+      }
+      const axis = tf.util.parseAxisParam(attrs.axis as number, x.shape)[0];
+      const sizes = tf.backend_util.prepareSplitSize(x, attrs.numOrSizeSplits as number[], axis);
+      const begin = new Array<number>(x.shape.length).fill(0);
+      return sizes.map((s) => {
+        const size = [...x.shape];
+        size[axis] = s;
+        const piece = sliceOnWasmHeap(x, begin, size, backend);
+        begin[axis] += s;
+        return piece;
+      });
+    },
+  },
+  {
     kernelName: 'UnsortedSegmentSum',
     reason: 'missing on wasm (the gradient of tf.gather): one matrix product with the one-hot ids',
     kernelFunc: (inputs, attrs, _stock, backend) =>
@@ -183,7 +235,10 @@ function eachFix(fn: string, backendName: unknown, installed: boolean, act: (fix
  * (`tf.grad` throws "Kernel ... not registered"), drops max-pool gradients in windows whose values
  * are all ≤ 0, and runs `Conv2DBackpropInput` several times slower than the equivalent forward
  * convolution. Each fix is a kernel written with forward ops (see `convGrads.ts`), registered with
- * `tf.registerKernel` for that backend only. The render loop calls this at session start; call it
+ * `tf.registerKernel` for that backend only. Three more only make wasm faster: `Identity` (the
+ * gradient tape clones every tensor it saves; the stock kernel copies the data, the fix shares it)
+ * and `Slice` / `SplitV` (crops, the gradients of pads and concats: the fix copies whole rows
+ * inside the wasm heap). The render loop calls this at session start; call it
  * yourself when you differentiate through a model on wasm outside the render loop.
  *
  * Not in Lucid (TensorFlow has complete gradients).
@@ -223,6 +278,7 @@ export function installGradientFixes(backendName: string = tf.getBackend()): str
  * ```
  */
 export function uninstallGradientFixes(backendName: string = tf.getBackend()): string[] {
+  if (backendName === 'wasm') releaseFlippedFilters();
   return eachFix('backends.uninstallGradientFixes', backendName, true, (fix, name, k) => {
     const stock = stockKernels.get(k);
     tf.unregisterKernel(fix.kernelName, name);

@@ -4,7 +4,14 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BACKENDS, expectNoLeak, maxAbsDiff, useBackend } from '../helpers/tf';
-import { conv2dBackpropInputByMatMul, flipFilter, maxPoolBackpropOnHost } from '../../src/backends/convGrads';
+import {
+  conv2dBackpropInputByMatMul,
+  flipDepthwiseFilter,
+  flipFilter,
+  flipTransposeFilter,
+  maxPoolBackpropOnHost,
+  releaseFlippedFilters,
+} from '../../src/backends/convGrads';
 import { installGradientFixes } from '../../src/backends/index';
 import { useWasmThreads, wasmThreadsState } from '../../src/backends/wasmThreads';
 import { Rng } from '../../src/ops/random';
@@ -39,10 +46,87 @@ describe.each(BACKENDS)('host-side kernels on %s', (backend) => {
     }
   });
 
-  it('maxPoolBackpropOnHost = float64 reference (ties to the first maximum, windows <= 0, batch 2)', async () => {
+  it('flipTransposeFilter = flip of axes 0, 1 and swap of axes 2, 3 (index reference); repeated calls (cached on wasm) agree', async () => {
     await useBackend(backend);
-    for (const [k, s, pad] of [[3, 2, 'same'], [3, 1, 'same'], [2, 2, 'valid'], [3, 3, 'same']] as const) {
-      const shape: S4 = [2, 9, 10, 3];
+    for (const shape of [[3, 2, 4, 5], [1, 1, 3, 2], [5, 5, 2, 3]] as S4[]) {
+      const v = seeded(shape.reduce((a, b) => a * b, 1), 5);
+      const f = tf.tensor4d(v, shape);
+      const [kh, kw, ci, co] = shape;
+      const ref = new Float64Array(v.length);
+      for (let i = 0; i < kh; i++)
+        for (let j = 0; j < kw; j++)
+          for (let o = 0; o < co; o++)
+            for (let c = 0; c < ci; c++) ref[((i * kw + j) * co + o) * ci + c] = v[(((kh - 1 - i) * kw + (kw - 1 - j)) * ci + c) * co + o];
+      const ids: unknown[] = [];
+      for (let rep = 0; rep < 2; rep++) {
+        const out = await expectNoLeak(() =>
+          tf.tidy(() => {
+            const t = flipTransposeFilter(f);
+            expect(t.shape).toEqual([kh, kw, co, ci]);
+            ids.push(t.dataId);
+            return t.dataSync() as Float32Array;
+          }),
+        );
+        expect(maxAbsDiff(out, ref), `${JSON.stringify(shape)} call ${rep + 1}`).toBe(0);
+      }
+      // On wasm the flipped filter is made once and held (same data id: XNNPACK reuses its operator).
+      if (backend === 'wasm') expect(ids[1]).toBe(ids[0]);
+      else expect(ids[1]).not.toBe(ids[0]);
+      // A clone shares the data (and, on wasm, the cache entry); other values give other results.
+      const g = tf.clone(f);
+      const h = tf.neg(f);
+      const [a, b] = tf.tidy(() => [flipTransposeFilter(g as tf.Tensor4D).dataSync(), flipTransposeFilter(h as tf.Tensor4D).dataSync()]);
+      expect(maxAbsDiff(a, ref)).toBe(0);
+      expect(maxAbsDiff(b, ref.map((x) => -x))).toBe(0);
+      tf.dispose([f, g, h]);
+    }
+    if (backend === 'wasm') {
+      // Held copies are released on request (and by uninstallGradientFixes), leaving no tensors and
+      // their heap memory freed; a later call makes the copy again.
+      releaseFlippedFilters(); // those of the filters above
+      const f = tf.tensor4d(seeded(2 * 2 * 3 * 4, 9), [2, 2, 3, 4]);
+      const before = tf.memory();
+      const first = tf.tidy(() => Array.from(flipTransposeFilter(f).dataSync()));
+      expect(tf.memory().numDataBuffers).toBe(before.numDataBuffers + 1); // the held copy
+      expect(releaseFlippedFilters()).toBe(1);
+      expect(releaseFlippedFilters()).toBe(0);
+      expect(tf.memory().numTensors).toBe(before.numTensors);
+      expect(tf.memory().numDataBuffers).toBe(before.numDataBuffers);
+      expect(tf.tidy(() => Array.from(flipTransposeFilter(f).dataSync()))).toEqual(first);
+      expect(releaseFlippedFilters()).toBe(1);
+      f.dispose();
+    }
+  });
+
+  it('flipDepthwiseFilter = flip of axes 0, 1 seen as [kh, kw, c·m, 1] (index reference); held on wasm', async () => {
+    await useBackend(backend);
+    const shape: S4 = [3, 2, 4, 2];
+    const v = seeded(48, 6);
+    const f = tf.tensor4d(v, shape);
+    const ref = new Float64Array(48);
+    for (let i = 0; i < 3; i++) for (let j = 0; j < 2; j++) for (let a = 0; a < 8; a++) ref[(i * 2 + j) * 8 + a] = v[((2 - i) * 2 + (1 - j)) * 8 + a];
+    const ids: unknown[] = [];
+    for (let rep = 0; rep < 2; rep++) {
+      const out = await expectNoLeak(() =>
+        tf.tidy(() => {
+          const t = flipDepthwiseFilter(f);
+          expect(t.shape).toEqual([3, 2, 8, 1]);
+          ids.push(t.dataId);
+          return t.dataSync() as Float32Array;
+        }),
+      );
+      expect(maxAbsDiff(out, ref)).toBe(0);
+    }
+    expect(ids[1] === ids[0]).toBe(backend === 'wasm');
+    f.dispose();
+    releaseFlippedFilters();
+  });
+
+  it('maxPoolBackpropOnHost = float64 reference (ties to the first maximum, windows <= 0, batch 2, 3/4/9 channels)', async () => {
+    await useBackend(backend);
+    // Channels go four at a time plus a remainder: 3 (remainder only), 4 (blocks only), 9 (both).
+    for (const [k, s, pad, c] of [[3, 2, 'same', 3], [3, 1, 'same', 9], [2, 2, 'valid', 4], [3, 3, 'same', 3], [3, 2, 'same', 9], [3, 2, 'valid', 4]] as const) {
+      const shape: S4 = [2, 9, 10, c];
       const x = seeded(shape.reduce((a, b) => a * b, 1), 13, true);
       const out = await expectNoLeak(() =>
         tf.tidy(() => {
@@ -54,7 +138,7 @@ describe.each(BACKENDS)('host-side kernels on %s', (backend) => {
         }),
       );
       const ref = maxPoolGradRef({ data: x, shape }, k, s, pad, { data: out.r, shape: out.ys });
-      expect(relErr(out.dx, ref), `${k} ${s} ${pad}`).toBeLessThan(1e-6);
+      expect(relErr(out.dx, ref), `${k} ${s} ${pad} ${c}`).toBeLessThan(1e-6);
     }
   });
 });

@@ -56,13 +56,24 @@ describe('wasm gradient fixes', () => {
     const added = installGradientFixes('wasm');
     expect(tf.getBackend()).toBe('cpu');
     expect(added.sort()).toEqual(
-      ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'MaxPoolGrad', 'OneHot', 'UnsortedSegmentSum'].sort(),
+      [
+        'Conv2DBackpropFilter',
+        'Conv2DBackpropInput',
+        'DepthwiseConv2dNativeBackpropFilter',
+        'DepthwiseConv2dNativeBackpropInput',
+        'Identity',
+        'MaxPoolGrad',
+        'OneHot',
+        'Slice',
+        'SplitV',
+        'UnsortedSegmentSum',
+      ].sort(),
     );
     expect(installGradientFixes('wasm')).toEqual([]);
     expect(gradientFixes('wasm').every((f) => f.installed)).toBe(true);
     expect(tf.getKernel('Conv2DBackpropInput', 'wasm')).not.toBe(stockInput);
     expect(installGradientFixes('cpu')).toEqual([]);
-    expect(uninstallGradientFixes('wasm').length).toBe(7);
+    expect(uninstallGradientFixes('wasm').length).toBe(10);
     expect(tf.getKernel('Conv2DBackpropInput', 'wasm')).toBe(stockInput);
     expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeUndefined();
     expect(gradientFixes('wasm').some((f) => f.installed)).toBe(false);
@@ -214,6 +225,127 @@ describe('wasm gradient fixes', () => {
     installGradientFixes('wasm');
     expect(await expectNoLeak(run)).toEqual(want);
     expect(tf.tidy(() => Array.from(tf.oneHot(tf.tensor1d([1], 'int32'), 2).dataSync()))).toEqual([0, 1]);
+    uninstallGradientFixes('wasm');
+  });
+
+  it('Identity: the fix shares the data (no copy); clones stay valid after the original is disposed; gradients unchanged', async () => {
+    installGradientFixes('wasm');
+    const backend = tf.backend() as unknown as { refCount(id: object): number };
+    await expectNoLeak(() => {
+      const x = tf.tensor2d([1.5, -2, 3, 4], [2, 2]);
+      const y = tf.clone(x);
+      expect(y.dataId).toBe(x.dataId);
+      expect(backend.refCount(x.dataId)).toBe(2);
+      x.dispose();
+      expect(Array.from(y.dataSync())).toEqual([1.5, -2, 3, 4]);
+      expect(backend.refCount(y.dataId)).toBe(1);
+      y.dispose();
+      // int32, bool and strings (strings keep the stock kernel)
+      for (const t of [tf.tensor1d([7, -8], 'int32'), tf.tensor1d([1, 0], 'bool'), tf.tensor1d(['a', 'bc'])]) {
+        const c = tf.clone(t);
+        t.dispose();
+        expect(Array.from(c.dataSync() as ArrayLike<unknown>)).toEqual(c.dtype === 'string' ? ['a', 'bc'] : c.dtype === 'int32' ? [7, -8] : [1, 0]);
+        c.dispose();
+      }
+    });
+    // The tape clones saved tensors: a gradient through relu(x)·x (saved input and output) = 2x on x > 0, else 0.
+    const g = await expectNoLeak(() => tf.tidy(() => Array.from(tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.relu(v), v)))(tf.tensor1d([-1, 2, 3])).dataSync())));
+    expect(g).toEqual([0, 4, 6]);
+    uninstallGradientFixes('wasm');
+  });
+
+  it('Slice: the fix = an index reference for ranks 1-5, numeric dtypes, empty slices; gradient unchanged', async () => {
+    const rng = new Rng(21);
+    const int = (lo: number, hi: number): number => rng.intBetween(lo, hi);
+    type Case = { shape: number[]; begin: number[]; size: number[]; dtype: 'float32' | 'int32' | 'bool' };
+    const cases: Case[] = [
+      { shape: [1, 152, 152, 3], begin: [0, 5, 2, 0], size: [1, 144, 144, 3], dtype: 'float32' }, // jitter crop: long runs
+      { shape: [2, 9, 9, 40], begin: [0, 0, 0, 7], size: [2, 9, 9, 1], dtype: 'float32' }, // one channel: runs of 1
+      { shape: [3, 4, 5], begin: [1, 0, 0], size: [2, 4, 5], dtype: 'int32' }, // only the outer axis cut
+      { shape: [3, 4, 5], begin: [0, 0, 0], size: [3, 4, 5], dtype: 'bool' }, // whole tensor
+      { shape: [4, 6], begin: [1, 2], size: [0, 3], dtype: 'float32' }, // empty
+    ];
+    for (let i = 0; i < 40; i++) {
+      const rank = int(1, 5);
+      const shape = Array.from({ length: rank }, () => int(1, 6));
+      const begin = shape.map((d) => int(0, d - 1));
+      const size = shape.map((d, a) => int(1, d - begin[a]));
+      cases.push({ shape, begin, size, dtype: (['float32', 'int32', 'bool'] as const)[i % 3] });
+    }
+    const run = (c: Case): number[] =>
+      tf.tidy(() => {
+        const n = c.shape.reduce((a, b) => a * b, 1);
+        const vals = Array.from({ length: n }, (_, k) => (c.dtype === 'bool' ? k % 3 === 0 : c.dtype === 'int32' ? k - 7 : k * 0.25 - 3));
+        return Array.from(tf.slice(tf.tensor(vals as number[], c.shape, c.dtype), c.begin, c.size).dataSync());
+      });
+    const stock = tf.getKernel('Slice', 'wasm')?.kernelFunc;
+    installGradientFixes('wasm');
+    expect(tf.getKernel('Slice', 'wasm')?.kernelFunc).not.toBe(stock);
+    for (const c of cases) {
+      const got = await expectNoLeak(() => run(c));
+      // Reference: walk the output index space and read the input at begin + index.
+      const strides = c.shape.map((_, a) => c.shape.slice(a + 1).reduce((p, q) => p * q, 1));
+      const total = c.size.reduce((a, b) => a * b, 1);
+      const ref: number[] = [];
+      for (let o = 0; o < total; o++) {
+        let rest = o;
+        let at = 0;
+        for (let a = c.shape.length - 1; a >= 0; a--) {
+          at += (c.begin[a] + (rest % c.size[a])) * strides[a];
+          rest = Math.floor(rest / c.size[a]);
+        }
+        ref.push(c.dtype === 'bool' ? (at % 3 === 0 ? 1 : 0) : c.dtype === 'int32' ? at - 7 : at * 0.25 - 3);
+      }
+      expect(got, JSON.stringify(c)).toEqual(ref);
+    }
+    // Gradient of a crop (tfjs pads dy back): ones inside the crop, zeros outside.
+    const g = await expectNoLeak(() => tf.tidy(() => tf.grad((v: tf.Tensor) => tf.sum(tf.slice(v, [0, 1, 2, 0], [1, 2, 1, 2])))(tf.zeros([1, 4, 4, 2])).dataSync()));
+    const want = new Float32Array(32);
+    for (const [y, x] of [[1, 2], [2, 2]]) for (let ch = 0; ch < 2; ch++) want[(y * 4 + x) * 2 + ch] = 1;
+    expect(Array.from(g)).toEqual(Array.from(want));
+    uninstallGradientFixes('wasm');
+  });
+
+  it('SplitV: the fix = plain index arithmetic for every axis, sizes with -1, int32; concat gradient unchanged', async () => {
+    const stock = tf.getKernel('SplitV', 'wasm')?.kernelFunc;
+    installGradientFixes('wasm');
+    expect(tf.getKernel('SplitV', 'wasm')?.kernelFunc).not.toBe(stock);
+    const shape = [2, 3, 4, 5];
+    const n = 120;
+    const strides = [60, 20, 5, 1];
+    for (const [axis, sizes, dtype] of [
+      [3, [2, 1, 2], 'float32'],
+      [3, [1, -1], 'int32'],
+      [2, [1, 3], 'float32'],
+      [1, [3], 'float32'],
+      [0, [1, 1], 'int32'],
+    ] as [number, number[], 'float32' | 'int32'][]) {
+      const pieces = await expectNoLeak(() =>
+        tf.tidy(() => tf.split(tf.tensor(Array.from({ length: n }, (_, k) => k - 40), shape, dtype), sizes, axis).map((t) => ({ shape: t.shape, v: Array.from(t.dataSync()) }))),
+      );
+      const resolved = sizes.map((s) => (s === -1 ? shape[axis] - sizes.reduce((a, b) => (b === -1 ? a : a + b), 0) : s));
+      let start = 0;
+      pieces.forEach((p, i) => {
+        const want: number[] = [];
+        for (let k = 0; k < n; k++) {
+          const at = Math.floor(k / strides[axis]) % shape[axis];
+          if (at >= start && at < start + resolved[i]) want.push(k - 40);
+        }
+        expect(p.shape[axis]).toBe(resolved[i]);
+        expect(p.v, `axis ${axis} piece ${i}`).toEqual(want);
+        start += resolved[i];
+      });
+    }
+    // Gradient of a channel concat: each input receives its own channels of dy.
+    const [ga, gb] = await expectNoLeak(() =>
+      tf.tidy(() => {
+        const dy = tf.tensor4d(Array.from({ length: 2 * 2 * 5 }, (_, k) => k), [1, 2, 2, 5]);
+        const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.concat([a, b], 3), dy)))([tf.zeros([1, 2, 2, 2]), tf.zeros([1, 2, 2, 3])]);
+        return g.map((t) => Array.from(t.dataSync()));
+      }),
+    );
+    expect(ga).toEqual([0, 1, 5, 6, 10, 11, 15, 16]);
+    expect(gb).toEqual([2, 3, 4, 7, 8, 9, 12, 13, 14, 17, 18, 19]);
     uninstallGradientFixes('wasm');
   });
 
