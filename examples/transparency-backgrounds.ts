@@ -43,7 +43,7 @@ import {
   type ExperimentSettings,
   type Unit,
 } from './lib/transparency';
-import { DEFAULT_UNITS, INCEPTION_V3_UNITS, searchCandidatesFor, unitsFor } from './lib/units';
+import { INCEPTION_V3_UNITS, MOBILENET_V2_UNITS, searchCandidatesFor, TRANSPARENCY_MODEL, unitsFor } from './lib/units';
 
 const HELP =
   'transparency-backgrounds: experiment 1 of the semi-transparent feature visualization notebook\n' +
@@ -137,8 +137,8 @@ async function grid(opts: ExampleOptions): Promise<void> {
 async function search(vm: VisModel, units: readonly Unit[], opts: ExampleOptions): Promise<void> {
   const allied = TEST_BACKGROUNDS.find((b) => b.key === 'allied-color');
   if (!allied) throw new Error('no allied colour background');
-  // 64 px / 128 steps unless --size / --steps are given (InceptionV3 needs at least 75 px).
-  const w = opts.quick || process.argv.includes('--size') ? opts.size : 64;
+  // 64 px (96 on InceptionV3, whose stem needs at least 75) / 128 steps unless --size / --steps are given.
+  const w = opts.quick || process.argv.includes('--size') ? opts.size : opts.model === 'inception-v3' ? 96 : 64;
   const steps = opts.quick || process.argv.includes('--steps') ? opts.steps : 128;
   process.stdout.write(`\n== unit search: allied colour background, ${w} px, ${steps} steps ==\n`);
   const rows: ImageArray[] = [];
@@ -154,13 +154,13 @@ async function search(vm: VisModel, units: readonly Unit[], opts: ExampleOptions
 }
 
 run(async () => {
-  const first = DEFAULT_UNITS[0];
+  const first = INCEPTION_V3_UNITS[0];
   const opts = parseExampleArgs(
     'transparency-backgrounds',
     HELP,
-    { layer: first.layer, channel: first.n, steps: 512, size: 128, quick: { steps: 1, size: 24 } },
+    { model: TRANSPARENCY_MODEL, layer: first.layer, channel: first.n, steps: 512, size: 128, quick: { steps: 1, size: 80 } },
     [
-      { name: 'units', help: `layer:n[,layer:n...] (default ${DEFAULT_UNITS.map(unitName).join(',')}; with --model inception-v3 ${INCEPTION_V3_UNITS.map(unitName).join(',')}; --layer/--channel = one unit)` },
+      { name: 'units', help: `layer:n[,layer:n...] (default ${INCEPTION_V3_UNITS.map(unitName).join(',')}; with --model mobilenet-v2 ${MOBILENET_V2_UNITS.map(unitName).join(',')}; --layer/--channel = one unit)` },
       { name: 'backgrounds', help: `test() only: comma-separated background numbers 1-${TEST_BACKGROUNDS.length} in the notebook's order (default all)` },
       { name: 'part', help: `comma-separated parts: ${PARTS.join(', ')} (default opening,test,grid)` },
     ],

@@ -38,7 +38,7 @@ import {
   unitName,
   type Unit,
 } from './lib/transparency';
-import { DEFAULT_UNITS, INCEPTION_V3_UNITS, unitsFor } from './lib/units';
+import { INCEPTION_V3_UNITS, MOBILENET_V2_UNITS, TRANSPARENCY_MODEL, unitsFor } from './lib/units';
 
 const HELP =
   'transparency-shared: experiment 2 of the semi-transparent feature visualization notebook\n' +
@@ -57,9 +57,9 @@ run(async () => {
   const opts = parseExampleArgs(
     'transparency-shared',
     HELP,
-    { layer: DEFAULT_UNITS[1].layer, channel: DEFAULT_UNITS[1].n, steps: 512, size: 128, quick: { steps: 1, size: 32 } },
+    { model: TRANSPARENCY_MODEL, layer: INCEPTION_V3_UNITS[1].layer, channel: INCEPTION_V3_UNITS[1].n, steps: 512, size: 128, quick: { steps: 1, size: 80 } },
     [
-      { name: 'units', help: `three units layer:n,... (default ${DEFAULT_UNITS.map(unitName).join(',')}; with --model inception-v3 ${INCEPTION_V3_UNITS.map(unitName).join(',')}); runs use the 2nd and 3rd` },
+      { name: 'units', help: `three units layer:n,... (default ${INCEPTION_V3_UNITS.map(unitName).join(',')}; with --model mobilenet-v2 ${MOBILENET_V2_UNITS.map(unitName).join(',')}); runs use the 2nd and 3rd` },
       { name: 'runs', help: 'comma-separated run numbers 1-5 (default all, in the notebook order)' },
     ],
   );

@@ -16,7 +16,7 @@ export const OUTPUT_DIR = path.join(path.dirname(fileURLToPath(import.meta.url))
 
 /** The options every example understands, after parsing. */
 export interface ExampleOptions {
-  /** `--model <dir|model.json|mobilenet-v2|inception-v3>`; undefined = the embedded default model (MobileNetV2). */
+  /** `--model <dir|model.json|mobilenet-v2|inception-v3>`, else the example's default; undefined = the embedded default model (MobileNetV2). */
   readonly model?: string;
   /** `--input-range lo,hi` for `--model` (default 0,1). */
   readonly inputRange: readonly [number, number];
@@ -40,6 +40,8 @@ export interface ExampleDefaults {
   readonly channel: number;
   readonly steps: number;
   readonly size: number;
+  /** The model without `--model` (an embedded name); the library's default model (MobileNetV2) if absent. */
+  readonly model?: string;
   /** Settings used with `--quick` (steps and size), unless given explicitly. */
   readonly quick?: { readonly steps: number; readonly size: number };
 }
@@ -85,7 +87,7 @@ export function parseExampleArgs(name: string, help: string, defaults: ExampleDe
     process.stdout.write(
       `${help}\n\nOptions:\n` +
         `  --model <dir|model.json|inception-v3>  a tfjs LayersModel/GraphModel on disk, or an embedded\n` +
-        `                            model by name (default: the embedded MobileNetV2)\n` +
+        `                            model by name (default: ${defaults.model ?? 'the embedded MobileNetV2'})\n` +
         `  --input-range lo,hi       input value range of --model (default 0,1)\n` +
         `  --layer <name>            layer (default ${defaults.layer})\n` +
         `  --channel <n>             channel (default ${defaults.channel})\n` +
@@ -119,7 +121,7 @@ export function parseExampleArgs(name: string, help: string, defaults: ExampleDe
   const backend = (values.backend ?? 'wasm') as string;
   if (backend !== 'wasm' && backend !== 'cpu') usageError(name, `--backend must be wasm or cpu, but got ${JSON.stringify(backend)}.`);
   return {
-    model: values.model as string | undefined,
+    model: (values.model as string | undefined) ?? defaults.model,
     inputRange,
     layer: (values.layer as string | undefined) ?? defaults.layer,
     channel: int('channel', defaults.channel, 0),

@@ -9,7 +9,7 @@ import type { Unit } from './transparency';
  * Ten pre-activation (batch-norm output, before ReLU6) units: the channels of `DEFAULT_LAYERS`
  * (which we had looked at as post-ReLU renders) at their `_BN` layers, plus four more.
  */
-export const SEARCH_CANDIDATES: readonly Unit[] = [
+export const MOBILENET_V2_SEARCH_CANDIDATES: readonly Unit[] = [
   { layer: 'block_6_expand_BN', n: 5 },
   { layer: 'block_6_expand_BN', n: 40 },
   { layer: 'block_10_expand_BN', n: 50 },
@@ -28,7 +28,7 @@ export const SEARCH_CANDIDATES: readonly Unit[] = [
  * concentrated final alpha among those whose alpha carries the meaning (real alpha beats the
  * shuffled alpha on 16/16 random backgrounds); see examples/README.md.
  */
-export const DEFAULT_UNITS: readonly Unit[] = [
+export const MOBILENET_V2_UNITS: readonly Unit[] = [
   { layer: 'block_6_expand_BN', n: 40 },
   { layer: 'block_12_expand_BN', n: 300 },
   { layer: 'block_10_expand_BN', n: 50 },
@@ -52,7 +52,8 @@ export const INCEPTION_V3_SEARCH_CANDIDATES: readonly Unit[] = [
 ];
 
 /**
- * The three units with `--model inception-v3`, chosen by the same rule as {@link DEFAULT_UNITS}
+ * The three units on the embedded InceptionV3 (the transparency examples' default model), chosen by
+ * the same rule as {@link MOBILENET_V2_UNITS}
  * (the most concentrated final alpha among candidates whose alpha wins 16/16; search at 96 px,
  * the InceptionV3's stem needs at least 75): see examples/README.md.
  */
@@ -62,12 +63,18 @@ export const INCEPTION_V3_UNITS: readonly Unit[] = [
   { layer: 'batch_normalization_31', n: 100 },
 ];
 
-/** The example units for `--model` (the embedded InceptionV3's own; else MobileNetV2's). */
+/**
+ * The model of the transparency examples without `--model`: the embedded InceptionV3, chosen over
+ * MobileNetV2 by the side-by-side in docs/models.md.
+ */
+export const TRANSPARENCY_MODEL = 'inception-v3';
+
+/** The example units for `--model` (MobileNetV2's for `mobilenet-v2`, a path or none; else InceptionV3's). */
 export function unitsFor(model: string | undefined): readonly Unit[] {
-  return model === 'inception-v3' ? INCEPTION_V3_UNITS : DEFAULT_UNITS;
+  return model === 'inception-v3' ? INCEPTION_V3_UNITS : MOBILENET_V2_UNITS;
 }
 
 /** The search candidates for `--model`. */
 export function searchCandidatesFor(model: string | undefined): readonly Unit[] {
-  return model === 'inception-v3' ? INCEPTION_V3_SEARCH_CANDIDATES : SEARCH_CANDIDATES;
+  return model === 'inception-v3' ? INCEPTION_V3_SEARCH_CANDIDATES : MOBILENET_V2_SEARCH_CANDIDATES;
 }

@@ -10,7 +10,7 @@
 import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_UNITS } from './units';
+import { MOBILENET_V2_UNITS } from './units';
 
 interface Meaning { real: number; shuffled: number; wins: number; count: number }
 interface Row {
@@ -112,7 +112,7 @@ function replaceBlock(file: string, body: string[]): void {
 function missing(): string[] {
   const done = (f: (r: Row) => boolean) => rows.some((r) => f(r) && full(r));
   const list: string[] = [];
-  for (const u of DEFAULT_UNITS.map((x) => `${x.layer}:${x.n}`)) {
+  for (const u of MOBILENET_V2_UNITS.map((x) => `${x.layer}:${x.n}`)) {
     const n = rows.filter((r) => r.experiment === 1 && r.unit === u && full(r)).length;
     if (n < 7) list.push(`\`test()\` on \`${u}\` (${n}/7 backgrounds done)`);
   }

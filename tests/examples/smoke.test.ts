@@ -74,7 +74,7 @@ describe.skipIf(!hasDefaultModel)('examples --quick (default model; skipped with
   });
 
   it.concurrent("transparency-backgrounds: the image_sample grid, the opening run, test()'s 7 rows", { timeout: 240_000 }, async () => {
-    const { stdout, out } = await runExample('transparency-backgrounds', []);
+    const { stdout, out } = await runExample('transparency-backgrounds', ['--model', 'mobilenet-v2', '--size', '24']);
     expect(stdout).toMatch(/Adverserial Background Color: .*mean alpha/);
     expect(stdout).toMatch(/Allied Background Image Full: .*\n  activation over 16 random backgrounds: real alpha -?\d/);
     await expectPng(out, 'transparency-image-sample.png', [6 * 16 + 5 * 2, 10 * 16 + 9 * 2]);
@@ -86,11 +86,18 @@ describe.skipIf(!hasDefaultModel)('examples --quick (default model; skipped with
     expect(lines.map((l) => l.background)).toEqual(['noise', 'adv-image-full', 'adv-image-offset', 'adv-color', 'noise', 'allied-color', 'allied-image-offset', 'allied-image-full']);
   });
 
-  it.concurrent('transparency-shared: run 3 (8 foregrounds, batch 16)', { timeout: 240_000 }, async () => {
+  it.concurrent('transparency-backgrounds on its default model (the embedded InceptionV3): one test() row', { timeout: 240_000 }, async () => {
+    const { stdout, out } = await runExample('transparency-backgrounds', ['--part', 'test', '--backgrounds', '5']);
+    expect(stdout).toMatch(/test\("batch_normalization_40", 100\)/);
+    expect(stdout).toMatch(/Allied Background Color: .*mean alpha/);
+    await expectPng(out, 'transparency-batch_normalization_40-100-allied-color.png', [80, 160]);
+  });
+
+  it.concurrent('transparency-shared: run 3 (8 foregrounds, batch 16) on its default model (the embedded InceptionV3)', { timeout: 240_000 }, async () => {
     const { stdout, out } = await runExample('transparency-shared', ['--runs', '3']);
-    expect(stdout).toMatch(/alpha_experiment_2\(.*shared_param_coef=0.5\)/);
+    expect(stdout).toMatch(/alpha_experiment_2\("batch_normalization_31", 100, shared_param_coef=0.5\)/);
     expect(stdout.match(/real wins \d+\/16/g)?.length).toBe(8);
-    // 3 rows (composites, foregrounds on white, backgrounds) of 8 images of 32 px
-    await expectPng(out, 'transparency-shared-3.png', [3 * 32 + 2 * 4, 8 * 32 + 7 * 2]);
+    // 3 rows (composites, foregrounds on white, backgrounds) of 8 images of 80 px
+    await expectPng(out, 'transparency-shared-3.png', [3 * 80 + 2 * 4, 8 * 80 + 7 * 2]);
   });
 });
