@@ -5,7 +5,7 @@
  * The check used to loop forever with it (it mirrors that queue). Run in a child process killed
  * after 60 s, so that a regression fails this test instead of hanging the suite.
  */
-import { spawnSync } from 'node:child_process';
+import { runTsChild } from '../helpers/child';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -35,12 +35,7 @@ function loadInChild(topologies: readonly object[]): string[] {
       "    try { const vm = await loadModel(handler, { inputRange: [0, 1] }); console.log('LOADED ' + vm.layers.map((l) => l.name).join(',')); vm.dispose(); }\n" +
       "    catch (e) { console.log('ERROR ' + (e as Error).message); }\n  }\n})();\n",
   );
-  const out = spawnSync(process.execPath, ['--import', 'tsx', script], {
-    cwd: resolve(__dirname, '../..'),
-    env: { ...process.env, NODE_PATH: resolve(__dirname, '../../node_modules') },
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
+  const out = runTsChild(script, 60_000);
   const lines = out.stdout.split('\n').filter((l) => l.startsWith('ERROR') || l.startsWith('LOADED'));
   if (out.error !== undefined || out.signal !== null) lines.push('TIMEOUT');
   if (lines.length === 0) console.log(`[layerWiring] the child printed nothing:\n${out.stderr.slice(-2000)}`);

@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import * as fsModule from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,6 +22,7 @@ import { modelFromArtifacts } from '../../src/model/loadArtifacts';
 import { makeTestGraphModelArtifacts, makeTestLayersModel } from '../fixtures/models';
 import { useBackend } from '../helpers/tf';
 import { peakRss } from '../helpers/rss';
+import { runTsChild } from '../helpers/child';
 
 const root = mkdtempSync(join(tmpdir(), 'optvis-trust-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -127,12 +128,7 @@ function loadInChild(dirs: string | string[], backend: boolean, timeoutMs = 60_0
       `  for (const dir of ${JSON.stringify(list)}) {\n` +
       `    try { (await loadModel(dir, { inputRange: [0, 1] })).dispose(); console.log('LOADED'); } catch (e) { console.log('ERROR ' + (e as Error).message); }\n  }\n})();\n`,
   );
-  const out = spawnSync(process.execPath, ['--import', 'tsx', script], {
-    cwd: resolve(__dirname, '../..'),
-    env: { ...process.env, NODE_PATH: resolve(__dirname, '../../node_modules') },
-    encoding: 'utf8',
-    timeout: timeoutMs,
-  });
+  const out = runTsChild(script, timeoutMs);
   const lines = out.stdout.split('\n').filter((l) => l.startsWith('ERROR') || l.startsWith('LOADED'));
   if (out.error !== undefined || out.signal !== null) lines.push('TIMEOUT');
   if (lines.length === 0) console.log(`[loaderTrust] the child printed nothing:\n${out.stderr.slice(-2000)}`);
@@ -337,12 +333,7 @@ describe('issue 11 item 3: memory stays proportional to the weights', () => {
         `  const vm = await loadModel(${JSON.stringify(DARKNET)}, { inputRange: [0, 1] });\n` +
         "  console.log('GROWTH ' + (hwm() - h0));\n  vm.dispose();\n})();\n",
     );
-    const out = spawnSync(process.execPath, ['--import', 'tsx', script], {
-      cwd: resolve(__dirname, '../..'),
-      env: { ...process.env, NODE_PATH: resolve(__dirname, '../../node_modules') },
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    const out = runTsChild(script, 60_000);
     const line = out.stdout.split('\n').find((l) => l.startsWith('GROWTH '));
     if (line === undefined) console.log(`[loaderTrust] the peak-RSS child failed:\n${out.stderr.slice(-2000)}`);
     expect(line, 'the child printed its peak RSS growth').toBeDefined();
