@@ -226,10 +226,11 @@ const MUTATIONS: readonly ((c: Case, r: Rand, base: Base) => void)[] = [
     const layers = layerConfigs(c.json.modelTopology);
     if (layers.length === 0) return;
     const l = r.pick(layers);
-    const k = r.int(4);
+    const k = r.int(5);
     if (k === 0) l.class_name = r.pick(['Dense', 'Conv2D', 'DepthwiseConv2D', 'NoSuchLayer', 'Flatten', 'Embedding', 'LSTM', 'Model']);
     else if (k === 1) delete l.config[r.pick(Object.keys(l.config))];
     else if (k === 2) l.inbound_nodes = r.pick([[[['nope', 0, 0, {}]]], [], 'x', [[[String(layers[0].config.name), 9, 9, {}]]]]);
+    else if (k === 3) (l as unknown as Json).name = (r.pick(layers) as unknown as Json).name; // entry names shared: tfjs loops forever on that
     else l.config.batch_input_shape = r.pick([[null, 1e6, 1e6, 3], [null, null, null, 4e6], [null, 8, 8, 3], 'x', [-1, -1]]);
     c.log.push(`${String(l.config.name)} edit ${k}: ${JSON.stringify(l).slice(0, 200)}`);
   },
