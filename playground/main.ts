@@ -1,7 +1,7 @@
 /**
  * The tfjs-optvis playground page: load a model (the default one from the dev server, or files the
  * user picks), choose a layer and channel, press Render and watch the image optimize, on the webgl,
- * wasm or cpu backend. Bundled for the browser by `scripts/serve.ts` (`npm run playground`).
+ * webgpu, wasm or cpu backend. Bundled for the browser by `scripts/serve.ts` (`npm run playground`).
  *
  * The page only uses the library's public API (`src/index.ts`): `model` to load and wrap the model,
  * `param.image`, `objectives.channel`, `render.visSession` for a step-able loop (so the canvas can
@@ -13,6 +13,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-webgl';
+import '@tensorflow/tfjs-backend-webgpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { gallery, io, objectives, param, render, transform, type ImageArray, type VisModel, type Transform } from '../src/index';
 import { defaultModelInfo, loadVisModel, prepareBackend, type ModelSource } from './library';

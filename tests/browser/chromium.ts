@@ -40,15 +40,18 @@ export interface Chromium {
   close(): Promise<void>;
 }
 
-/** Launches Debian's Chromium with a fresh `--user-data-dir` (a temporary folder). */
-export async function launchChromium(): Promise<Chromium> {
+/**
+ * Launches Debian's Chromium with a fresh `--user-data-dir` (a temporary folder). `extraArgs` are
+ * added to {@link CHROMIUM_ARGS} (e.g. `--enable-unsafe-webgpu` for the WebGPU test only).
+ */
+export async function launchChromium(extraArgs: readonly string[] = []): Promise<Chromium> {
   if (!HAS_CHROMIUM) throw new Error(NO_CHROMIUM_MESSAGE);
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'optvis-chromium-'));
   try {
     const context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: CHROMIUM_PATH,
       headless: true,
-      args: [...CHROMIUM_ARGS],
+      args: [...CHROMIUM_ARGS, ...extraArgs],
       viewport: { width: 1000, height: 860 },
       timeout: 30_000,
     });
