@@ -12,12 +12,11 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { ROOT, startServer, type PlaygroundServer } from '../../scripts/serve';
-import { makeTestGraphModelArtifacts, makeTestLayersModel } from '../fixtures/models';
+import { makeTestGraphModelArtifacts } from '../fixtures/models';
+import { pickedModelFiles } from '../fixtures/pickedFiles';
 import { HAS_CHROMIUM, IN_CI, NO_CHROMIUM_MESSAGE, launchChromium, type Chromium } from './chromium';
 import { recordSkip } from '../helpers/skips';
 import type { GradcheckRequest, GradcheckResult } from './gradcheck.entry';
@@ -25,33 +24,6 @@ import type { GradcheckRequest, GradcheckResult } from './gradcheck.entry';
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
 
 if (!HAS_CHROMIUM && !IN_CI) recordSkip('tests/browser/playground.test.ts (Chromium)', NO_CHROMIUM_MESSAGE);
-
-/** The fixture LayersModel saved as the files a user would pick: model.json + one shard. */
-async function fixtureFiles(seed: number): Promise<{ name: string; mimeType: string; buffer: Buffer }[]> {
-  await tf.setBackend('cpu');
-  const model = makeTestLayersModel(seed);
-  let files: { name: string; mimeType: string; buffer: Buffer }[] = [];
-  try {
-    await model.save(
-      tf.io.withSaveHandler(async (a) => {
-        const json = {
-          format: 'layers-model',
-          modelTopology: a.modelTopology,
-          weightsManifest: [{ paths: ['fixture.weights.bin'], weights: a.weightSpecs }],
-        };
-        const data = a.weightData as ArrayBuffer;
-        files = [
-          { name: 'model.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(json)) },
-          { name: 'fixture.weights.bin', mimeType: 'application/octet-stream', buffer: Buffer.from(data) },
-        ];
-        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-      }),
-    );
-  } finally {
-    model.dispose();
-  }
-  return files;
-}
 
 /** The GraphModel fixture's artifacts with base64 weights, to pass into the page. */
 function graphArtifacts(seed: number): NonNullable<GradcheckRequest['graph']> {
@@ -172,7 +144,7 @@ describe.skipIf(!HAS_CHROMIUM && !IN_CI)('playground in Chromium', () => {
     await waitForState(page, ['idle']);
     expect(await page.inputValue('#backend')).toBe('webgl');
     await page.selectOption('#range', '-1,1');
-    await page.setInputFiles('#files', await fixtureFiles(5));
+    await page.setInputFiles('#files', await pickedModelFiles(5, 'fixture.weights.bin'));
     await waitForState(page, ['ready']);
     const layers = await page.$$eval('#layer option', (os) => os.map((o) => (o as HTMLOptionElement).value));
     expect(layers).toEqual(expect.arrayContaining(['conv1', 'sep3', 'conv4_relu']));
@@ -209,7 +181,7 @@ describe.skipIf(!HAS_CHROMIUM && !IN_CI)('playground in Chromium', () => {
   it('Stop ends a long render early; picking files without model.json shows a clear error', async () => {
     const page = await openPage('?backend=cpu');
     await waitForState(page, ['idle']);
-    const files = await fixtureFiles(6);
+    const files = await pickedModelFiles(6, 'fixture.weights.bin');
     await page.setInputFiles('#files', files.slice(1));
     await page.waitForFunction(() => (document.getElementById('error')!.textContent ?? '') !== '');
     expect(await page.textContent('#error')).toMatch(/Pick exactly one model\.json .* but got 0 \.json files among 1/);

@@ -17,14 +17,12 @@
  * Without /usr/bin/chromium the file is skipped with a message, except in CI (CI=true) where it
  * fails; a Chromium without a WebGPU adapter fails with the reason.
  */
-import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { startServer, type PlaygroundServer } from '../../scripts/serve';
 import { HAS_CHROMIUM, IN_CI, NO_CHROMIUM_MESSAGE, launchChromium, type Chromium } from './chromium';
 import { recordSkip } from '../helpers/skips';
-import { makeTestLayersModel } from '../fixtures/models';
+import { pickedModelFiles } from '../fixtures/pickedFiles';
 import type { AdapterReport, GradRequest, GradResult, PageBackend, RenderRequest, RenderResult } from './webgpu.entry';
 
 /**
@@ -43,28 +41,6 @@ type Api = {
   gradients(r: GradRequest): Promise<GradResult[]>;
   readBack(b: PageBackend): Promise<{ sync: number[]; async: number[]; expected: number[]; syncExact: boolean; asyncExact: boolean }>;
 };
-
-/** The fixture LayersModel as the files a user would pick in the playground: model.json + one shard. */
-async function fixtureFiles(seed: number): Promise<{ name: string; mimeType: string; buffer: Buffer }[]> {
-  await tf.setBackend('cpu');
-  const model = makeTestLayersModel(seed);
-  let files: { name: string; mimeType: string; buffer: Buffer }[] = [];
-  try {
-    await model.save(
-      tf.io.withSaveHandler(async (a) => {
-        const json = { format: 'layers-model', modelTopology: a.modelTopology, weightsManifest: [{ paths: ['w.bin'], weights: a.weightSpecs }] };
-        files = [
-          { name: 'model.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(json)) },
-          { name: 'w.bin', mimeType: 'application/octet-stream', buffer: Buffer.from(a.weightData as ArrayBuffer) },
-        ];
-        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-      }),
-    );
-  } finally {
-    model.dispose();
-  }
-  return files;
-}
 
 describe.skipIf(!HAS_CHROMIUM && !IN_CI)('webgpu backend in Chromium', () => {
   let server: PlaygroundServer | undefined;
@@ -172,7 +148,7 @@ describe.skipIf(!HAS_CHROMIUM && !IN_CI)('webgpu backend in Chromium', () => {
       expect(await ui.textContent('#status'), `error: ${await ui.textContent('#error')}`).toMatch(/Backend webgpu ready/);
       expect(await ui.inputValue('#backend')).toBe('webgpu');
       await ui.selectOption('#range', '-1,1');
-      await ui.setInputFiles('#files', await fixtureFiles(5));
+      await ui.setInputFiles('#files', await pickedModelFiles(5));
       await ui.waitForFunction(() => document.body.dataset.state === 'ready', null, { timeout: 30_000 });
       await ui.selectOption('#layer', 'sep3');
       await ui.fill('#channel', '1');

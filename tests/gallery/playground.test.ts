@@ -7,36 +7,12 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type PlaygroundServer } from '../../scripts/serve';
-import { makeTestLayersModel } from '../fixtures/models';
+import { pickedModelFiles } from '../fixtures/pickedFiles';
 import { HAS_CHROMIUM, IN_CI, NO_CHROMIUM_MESSAGE, launchChromium, type Chromium } from '../browser/chromium';
 
 if (!HAS_CHROMIUM && !IN_CI) console.warn(`[skip] tests/gallery/playground.test.ts: ${NO_CHROMIUM_MESSAGE}`);
-
-/** The fixture LayersModel as the files a user would pick. */
-async function fixtureFiles(): Promise<{ name: string; mimeType: string; buffer: Buffer }[]> {
-  await tf.setBackend('cpu');
-  const model = makeTestLayersModel(1);
-  let files: { name: string; mimeType: string; buffer: Buffer }[] = [];
-  try {
-    await model.save(
-      tf.io.withSaveHandler(async (a) => {
-        const json = { format: 'layers-model', modelTopology: a.modelTopology, weightsManifest: [{ paths: ['w.bin'], weights: a.weightSpecs }] };
-        files = [
-          { name: 'model.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(json)) },
-          { name: 'w.bin', mimeType: 'application/octet-stream', buffer: Buffer.from(a.weightData as ArrayBuffer) },
-        ];
-        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-      }),
-    );
-  } finally {
-    model.dispose();
-  }
-  return files;
-}
 
 describe.runIf(HAS_CHROMIUM || IN_CI)('playground layer view (Chromium, wasm)', () => {
   let server: PlaygroundServer | undefined;
@@ -57,7 +33,7 @@ describe.runIf(HAS_CHROMIUM || IN_CI)('playground layer view (Chromium, wasm)', 
     await page.goto(`${server!.url}?backend=wasm`);
     await page.waitForFunction(() => document.body.dataset.state === 'idle', undefined, { timeout: 60_000 });
     await page.selectOption('#range', '-1,1');
-    await page.setInputFiles('#files', await fixtureFiles());
+    await page.setInputFiles('#files', await pickedModelFiles(1));
     await page.waitForFunction(() => document.body.dataset.state === 'ready', undefined, { timeout: 60_000 });
     await page.selectOption('#layer', 'conv4_relu');
     await page.fill('#size', '32');
