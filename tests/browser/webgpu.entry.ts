@@ -15,6 +15,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { model as optvisModel, objectives, param, render, transform, type Transform, type VisModel } from '../../src/index';
 import { makeTestLayersModel } from '../fixtures/models';
 import { Rng } from '../../src/ops/random';
+import { gradDiff } from './gradDiff';
 
 setWasmPaths('/wasm/');
 
@@ -185,14 +186,7 @@ async function gradients(req: GradRequest): Promise<GradResult[]> {
   for (const layer of req.layers) {
     const ref = await gradOn('cpu', m, layer, image, req.size);
     const got = await gradOn(req.backend, m, layer, image, req.size);
-    let maxAbsDiff = 0;
-    let maxAbsRef = 0;
-    let finite = true;
-    for (let i = 0; i < ref.g.length; i++) {
-      if (!Number.isFinite(got.g[i])) finite = false;
-      maxAbsDiff = Math.max(maxAbsDiff, Math.abs(got.g[i] - ref.g[i]));
-      maxAbsRef = Math.max(maxAbsRef, Math.abs(ref.g[i]));
-    }
+    const { maxAbsDiff, maxAbsRef, finite } = gradDiff(ref.g, got.g);
     results.push({ layer, maxAbsDiff, maxAbsRef, value: got.v, valueRef: ref.v, finite, backendUsed: got.backendUsed, leaked: got.leaked });
   }
   return results;
