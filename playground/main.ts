@@ -93,7 +93,7 @@ interface DrawRecord {
   checksum: number;
 }
 const draws: DrawRecord[] = [];
-/** Milliseconds of each `session.step()` of the last render. */
+/** Milliseconds of each `session.stepAsync()` of the last render. */
 const stepTimes: number[] = [];
 (window as unknown as { __playground: { draws: DrawRecord[]; stepTimes: number[] } }).__playground = { draws, stepTimes };
 
@@ -319,7 +319,8 @@ async function renderLoop(): Promise<void> {
     let loss = NaN;
     for (let i = 0; i < steps && !stopRequested; i++) {
       const stepStart = performance.now();
-      loss = session.step();
+      // read the loss without blocking the page (the GPU backends finish the update meanwhile)
+      loss = await session.stepAsync();
       const now = performance.now();
       stepTimes.push(now - stepStart);
       if (now - lastDraw > 100 || i === steps - 1) {

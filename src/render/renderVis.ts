@@ -143,7 +143,7 @@ export async function renderVis(model: VisModel, objective: ObjectiveSpec, optio
       await yieldToEventLoop();
       if (signal?.aborted) throw new RenderAbortError(session.steps, images, losses, signal.reason);
       if (i === 0) start = now();
-      const loss = session.step();
+      const loss = await session.stepAsync();
       losses.push(loss);
       if (wanted[next] === i) {
         images.push(session.imageArray());

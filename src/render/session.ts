@@ -83,6 +83,15 @@ export interface VisSession {
    * @returns Lucid's `loss`: the objective's value (to maximise) just before this update.
    */
   step(): number;
+  /**
+   * The same update as {@link VisSession.step}, but the loss is read back with `await data()`
+   * instead of `dataSync()`: on webgl/webgpu the page stays responsive while the GPU works, and the
+   * update is applied (or refused for a non-finite loss) once the value has arrived. Exactly the
+   * same numbers as `step()`. One at a time: await it before the next `step()`/`stepAsync()`;
+   * `dispose()` while it is pending frees the update and rejects it.
+   * @returns a promise of the objective's value just before this update.
+   */
+  stepAsync(): Promise<number>;
   /** The current image (`param.image()`, before transforms), `[b, h, w, c]`; the caller owns it. */
   image(): tf.Tensor4D;
   /** The current image as plain numbers (`[b, h, w, c]`, a copy: nothing to dispose). */
@@ -162,6 +171,8 @@ class Session implements VisSession {
   private readonly evalRng: Rng;
   private count = 0;
   private isDisposed = false;
+  /** A stepAsync() is waiting for its loss. */
+  private pending = false;
 
   constructor(model: VisModel, objective: ObjectiveSpec, options: VisSessionOptions) {
     checkModel(model);
@@ -217,41 +228,77 @@ class Session implements VisSession {
   }
 
   step(): number {
-    this.checkAlive('step');
+    const pending = this.beginStep('step');
+    let loss: number;
+    try {
+      loss = 0 - pending.value.dataSync()[0];
+    } catch (error) {
+      freeStep(pending);
+      throw error;
+    }
+    return this.finishStep('step', pending, loss);
+  }
+
+  async stepAsync(): Promise<number> {
+    const pending = this.beginStep('stepAsync');
+    this.pending = true;
+    let loss: number;
+    try {
+      loss = 0 - (await pending.value.data())[0];
+    } catch (error) {
+      freeStep(pending);
+      throw error;
+    } finally {
+      this.pending = false;
+    }
+    if (this.isDisposed) {
+      freeStep(pending);
+      fail(`${FN}.stepAsync`, 'the session must stay alive until stepAsync() resolves, but got dispose() while it was pending; the update was not applied.');
+    }
+    return this.finishStep('stepAsync', pending, loss);
+  }
+
+  /** Computes −objective and its gradients for the next update (the caller frees them via finishStep/freeStep). */
+  private beginStep(method: string): PendingStep {
+    this.checkAlive(method);
+    if (this.pending) {
+      fail(`${FN}.${method}`, 'the previous stepAsync() must have resolved, but got a call while it is pending (await it first).');
+    }
     const vars = [...this.param.variables];
     if (vars.length === 0) {
-      fail(`${FN}.step`, 'param must have trainable variables to optimize, but got none (a sampling param such as imageSample is not trainable).');
+      fail(`${FN}.${method}`, 'param must have trainable variables to optimize, but got none (a sampling param such as imageSample is not trainable).');
     }
     const stepIndex = this.count;
     // Lucid overrides the ReLU gradients of the imported model only, while global_step <= 16.
     const redirect = this.reluOverride && stepIndex <= RELU_OVERRIDE_LAST_STEP;
-    let result: { value: tf.Scalar; grads: tf.NamedTensorMap };
     try {
-      result = tf.tidy(() =>
+      return tf.tidy(() =>
         variableGradsOrCleanUp(() => tf.neg(this.objectiveValue(this.stepRng, stepIndex, { redirect })), vars),
       );
     } catch (error) {
       if (error instanceof Error && /Cannot find a connection between any variable/.test(error.message)) {
-        fail(`${FN}.step`, `objective must depend on the param's variables, but got ${show(this.objective.description)}, which does not.`);
+        fail(`${FN}.${method}`, `objective must depend on the param's variables, but got ${show(this.objective.description)}, which does not.`);
       }
       throw error;
     }
-    const { value, grads } = result;
+  }
+
+  /** Applies a computed update unless its loss is not finite; always frees the step's tensors. */
+  private finishStep(method: string, pending: PendingStep, loss: number): number {
+    const stepIndex = this.count;
     try {
-      const loss = 0 - value.dataSync()[0];
       if (!Number.isFinite(loss)) {
         fail(
-          `${FN}.step`,
+          `${FN}.${method}`,
           `the objective must be finite, but got ${show(loss)} at update ${stepIndex + 1} (after ${stepIndex} updates) ` +
             `for objective ${show(this.objective.description)}. The update was not applied: the param keeps its last finite values.`,
         );
       }
-      this.optimizer.applyGradients(grads);
+      this.optimizer.applyGradients(pending.grads);
       this.count++;
       return loss;
     } finally {
-      tf.dispose(value);
-      tf.dispose(grads);
+      freeStep(pending);
     }
   }
 
@@ -390,6 +437,17 @@ class Session implements VisSession {
   private checkAlive(method: string): void {
     if (this.isDisposed) fail(`${FN}.${method}`, 'the session must not be disposed, but got a disposed session.');
   }
+}
+
+/** The value (−objective) and gradients of one update, between computing and applying them. */
+interface PendingStep {
+  value: tf.Scalar;
+  grads: tf.NamedTensorMap;
+}
+
+function freeStep(pending: PendingStep): void {
+  tf.dispose(pending.value);
+  tf.dispose(pending.grads);
 }
 
 function shapeText(shape: readonly number[]): string {

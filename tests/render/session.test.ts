@@ -176,6 +176,48 @@ describe.each(BACKENDS)('visSession on %s', (backend) => {
     param.dispose();
     model.dispose();
   });
+
+  it('stepAsync gives exactly step()\'s losses and images, one at a time; dispose() while pending frees the update', async () => {
+    await useBackend(backend);
+    const model = tinyModel();
+    await expectNoLeak(async () => {
+      const run = async (asyncRead: boolean) => {
+        const param = pixelParam(16, 7);
+        const s = visSession(model, channelMean('relu', 1), { param, transforms: [randomCrop], seed: 3 });
+        const losses: number[] = [];
+        for (let i = 0; i < 6; i++) losses.push(asyncRead ? await s.stepAsync() : s.step());
+        const image = s.imageArray().data;
+        expect(s.steps).toBe(6);
+        s.dispose();
+        param.dispose();
+        return { losses, image };
+      };
+      const sync = await run(false);
+      const later = await run(true);
+      expect(later.losses).toEqual(sync.losses);
+      expect(Array.from(later.image)).toEqual(Array.from(sync.image));
+      expect(sync.losses[5]).toBeGreaterThan(sync.losses[0]);
+    });
+    const param = pixelParam(16, 8);
+    await expectNoLeak(async () => {
+      const s = visSession(model, channelMean('relu', 1), { param, transforms: [] });
+      const before = values(param.variables[0]);
+      const first = s.stepAsync();
+      expect(() => s.step()).toThrow(/Error in render\.visSession\.step: the previous stepAsync\(\) must have resolved, but got a call while it is pending/);
+      await expect(s.stepAsync()).rejects.toThrow(/Error in render\.visSession\.stepAsync: the previous stepAsync\(\) must have resolved/);
+      await first;
+      expect(s.steps).toBe(1);
+      const afterOne = values(param.variables[0]);
+      expect(maxAbsDiff(afterOne, before)).toBeGreaterThan(0);
+      const second = s.stepAsync();
+      s.dispose();
+      await expect(second).rejects.toThrow(/Error in render\.visSession\.stepAsync: the session must stay alive until stepAsync\(\) resolves, but got dispose\(\) while it was pending; the update was not applied/);
+      expect(values(param.variables[0])).toEqual(afterOne);
+      await expect(s.stepAsync()).rejects.toThrow(/Error in render\.visSession\.stepAsync: the session must not be disposed/);
+    });
+    param.dispose();
+    model.dispose();
+  });
 });
 
 describe('visSession reads and errors (cpu)', () => {
@@ -328,7 +370,7 @@ describe('visSession reads and errors (cpu)', () => {
     const nanAt2 = new Objective((T) => tf.mul(tf.mean(T('relu')), T.step === 2 ? NaN : 1), 'channel(relu:0) * maybe NaN', ['relu']);
     await expectNoLeak(async () => {
       await expect(renderVis(model, nanAt2, { param, transforms: [] })).rejects.toThrow(
-        /Error in render\.visSession\.step: the objective must be finite, but got NaN at update 3 \(after 2 updates\) for objective "channel\(relu:0\) \* maybe NaN"/,
+        /Error in render\.visSession\.stepAsync: the objective must be finite, but got NaN at update 3 \(after 2 updates\) for objective "channel\(relu:0\) \* maybe NaN"/,
       );
     });
     expect(values(param.variables[0]).every(Number.isFinite)).toBe(true);
