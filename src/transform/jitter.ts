@@ -1,5 +1,5 @@
-import * as tf from '@tensorflow/tfjs-core';
 import { fail } from '../errors';
+import { cropWindow } from '../ops/cropWindow';
 import type { Transform } from './types';
 import { checkImage, checkNonNegative, checkRng } from '../validate';
 
@@ -26,13 +26,13 @@ export function jitter(d: number): Transform {
   const fn = 'transform.jitter';
   checkNonNegative(fn, 'd', d, true);
   return (image, rng) => {
-    const [n, h, w, c] = checkImage(fn, image);
+    const [, h, w] = checkImage(fn, image);
     checkRng(fn, rng);
     if (h - d < 1 || w - d < 1) {
       fail(fn, `image height and width must be greater than d = ${d} (the crop would be ${h - d}x${w - d} px, below the 1 px limit), but got ${h}x${w}.`);
     }
     const oy = rng.intBetween(0, d);
     const ox = rng.intBetween(0, d);
-    return tf.slice(image, [0, oy, ox, 0], [n, h - d, w - d, c]);
+    return cropWindow(image, oy, ox, d);
   };
 }

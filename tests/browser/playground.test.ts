@@ -137,9 +137,10 @@ describe.skipIf(!HAS_CHROMIUM && !IN_CI)('playground in Chromium', () => {
     await server?.close();
   });
 
-  // SwiftShader compiles a shader for every new shape and slice offset: Lucid's standard transforms
-  // (random pad/scale/rotate) make ~20 new programs per step, so webgl renders with jitter only here.
-  it('webgl: renders a picked LayersModel (model.json + shard) with alpha; the canvas changes and is not flat', async () => {
+  // Lucid's standard transforms on webgl: shapes are uniforms (the playground sets the flag) and the
+  // jitter gradient no longer compiles its offsets into shaders, so the programs stop growing once the
+  // 11 scale sizes have been seen (bench/webglSteps.bench.ts); the first steps still compile them.
+  it('webgl: renders a picked LayersModel (model.json + shard) with alpha and the standard transforms; the canvas changes and is not flat', async () => {
     const page = await openPage('?backend=webgl');
     await waitForState(page, ['idle']);
     expect(await page.inputValue('#backend')).toBe('webgl');
@@ -150,7 +151,7 @@ describe.skipIf(!HAS_CHROMIUM && !IN_CI)('playground in Chromium', () => {
     expect(layers).toEqual(expect.arrayContaining(['conv1', 'sep3', 'conv4_relu']));
     expect(layers).not.toContain('logits'); // 2-D, not offered
 
-    const r = await renderThroughUi(page, { layer: 'sep3', channel: 1, size: 48, steps: 8, transforms: 'jitter', alpha: true });
+    const r = await renderThroughUi(page, { layer: 'sep3', channel: 1, size: 48, steps: 8, transforms: 'standard', alpha: true });
     expect(await page.evaluate(() => document.getElementById('readout')!.textContent)).toMatch(/step 8\/8 .*loss -?\d/s);
     expect(r.steps).toBe(8);
     expect(Number.isFinite(r.loss)).toBe(true);

@@ -41,6 +41,10 @@ export interface RenderRequest {
   transforms: 'none' | 'jitter' | 'standard';
   alpha: boolean;
   seed: number;
+  /** how the loss is read back each step: `session.step()` (`dataSync`, default) or `await session.stepAsync()` */
+  read?: 'sync' | 'async';
+  /** webgl only: tfjs's `WEBGL_USE_SHAPES_UNIFORMS` (default true, as the playground sets it) */
+  shapesUniforms?: boolean;
 }
 
 export interface RenderResult {
@@ -54,6 +58,8 @@ export interface RenderResult {
   tensorsAfter: number;
   /** spread of the final image's values */
   imageStd: number;
+  /** webgl only: shader programs in tfjs's program cache after each step (empty on other backends) */
+  programs: number[];
 }
 
 export interface GradRequest {
@@ -101,8 +107,8 @@ async function adapterInfo(): Promise<AdapterReport> {
 
 let vm: VisModel | undefined;
 
-async function useBackend(name: PageBackend): Promise<void> {
-  if (name === 'webgl') tf.env().set('WEBGL_USE_SHAPES_UNIFORMS', true); // as the playground does
+async function useBackend(name: PageBackend, shapesUniforms = true): Promise<void> {
+  if (name === 'webgl') tf.env().set('WEBGL_USE_SHAPES_UNIFORMS', shapesUniforms); // true: as the playground does
   if (!(await tf.setBackend(name))) throw new Error(`backend ${name} failed to initialise`);
   await tf.ready();
 }
@@ -124,8 +130,10 @@ function transformsFor(kind: RenderRequest['transforms'], alpha: boolean): Trans
 /** The playground's render loop (`render.visSession`, one synchronous `step()` at a time). */
 async function renderSteps(req: RenderRequest): Promise<RenderResult> {
   const m = await fixture();
-  await useBackend(req.backend);
+  await useBackend(req.backend, req.shapesUniforms ?? true);
   const tensorsBefore = tf.memory().numTensors;
+  const cache = req.backend === 'webgl' ? (tf.backend() as unknown as { binaryCache: Record<string, unknown> }).binaryCache : undefined;
+  const programs: number[] = [];
   const p = param.image(req.size, { alpha: req.alpha, seed: req.seed });
   let session: render.VisSession | undefined;
   const values: number[] = [];
@@ -140,8 +148,9 @@ async function renderSteps(req: RenderRequest): Promise<RenderResult> {
     });
     for (let i = 0; i < req.steps; i++) {
       const t0 = performance.now();
-      values.push(session.step());
+      values.push(req.read === 'async' ? await session.stepAsync() : session.step());
       stepMs.push(performance.now() - t0);
+      if (cache) programs.push(Object.keys(cache).length);
     }
     const img = session.imageArray().data;
     let mean = 0;
@@ -153,7 +162,7 @@ async function renderSteps(req: RenderRequest): Promise<RenderResult> {
     p.dispose();
   }
   const backendUsed = tf.getBackend();
-  return { backendUsed, values, stepMs, tensorsBefore, tensorsAfter: tf.memory().numTensors, imageStd };
+  return { backendUsed, values, stepMs, tensorsBefore, tensorsAfter: tf.memory().numTensors, imageStd, programs };
 }
 
 /** Every channel with its own weight (1, 2, …, C), as in gradcheck.entry.ts. */

@@ -128,6 +128,38 @@ describe.each(BACKENDS)('transforms on %s', (backend) => {
     });
   });
 
+  it('jitter\'s gradient puts dy back at the crop offset and zero elsewhere, for every offset (a fixed-margin pad, then a slice)', async () => {
+    await useBackend(backend);
+    const [n, h, w, c, d] = [2, 7, 6, 3, 3];
+    const dyv = values(n * (h - d) * (w - d) * c, 5);
+    await expectNoLeak(() => {
+      const x = img(n, h, w, c, 4);
+      const dy = tf.tensor4d(dyv, [n, h - d, w - d, c]);
+      const rng = new Rng(11);
+      const twin = new Rng(11); // the same stream: the transform draws oy, then ox
+      const seen = new Set<string>();
+      for (let k = 0; k < 60; k++) {
+        const oy = twin.intBetween(0, d);
+        const ox = twin.intBetween(0, d);
+        seen.add(`${oy},${ox}`);
+        const g = grad4((v) => tf.mul(jitter(d)(v, rng), dy))(x);
+        const gv = g.dataSync();
+        // independent reference: dx[b, i, j, ch] = dy[b, i - oy, j - ox, ch] inside the window, else 0
+        let worst = 0;
+        for (let b = 0; b < n; b++) for (let i = 0; i < h; i++) for (let j = 0; j < w; j++) for (let ch = 0; ch < c; ch++) {
+          const inside = i >= oy && i < oy + h - d && j >= ox && j < ox + w - d;
+          const want = inside ? dyv[((b * (h - d) + i - oy) * (w - d) + j - ox) * c + ch] : 0;
+          worst = Math.max(worst, Math.abs(gv[((b * h + i) * w + j) * c + ch] - want));
+        }
+        expect(worst, `offset ${oy},${ox}`).toBe(0);
+        g.dispose();
+      }
+      expect(seen.size).toBe((d + 1) * (d + 1));
+      x.dispose();
+      dy.dispose();
+    });
+  });
+
   it('pad: constant, uniform, reflect and symmetric values', async () => {
     await useBackend(backend);
     await expectNoLeak(() => {
