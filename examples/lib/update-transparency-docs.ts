@@ -1,16 +1,21 @@
 /**
  * Puts the results of the transparency examples into the docs: copies the PNGs of a render
- * directory to docs/images/ and rewrites the blocks between `<!-- transparency-results:start -->`
- * and `<!-- transparency-results:end -->` in README.md and docs/transparency.md from the
+ * directory to docs/images/ and rewrites a results block of docs/transparency.md from the
  * directory's `transparency-results.jsonl` (one row per finished run, with its time; runs not at
  * the notebook's settings are labelled "shortened"). Not an example; a helper for the docs:
  *
- *   npx tsx examples/lib/update-transparency-docs.ts <render-dir>
+ *   npx tsx examples/lib/update-transparency-docs.ts <render-dir> [model]
+ *
+ * `model` (default: the examples' default, TRANSPARENCY_MODEL) says which network rendered the
+ * directory. The default model's results fill `<!-- transparency-results:start -->` …
+ * `<!-- transparency-results:end -->` in README.md and docs/transparency.md; another model's fill
+ * `<!-- transparency-results-<model>:start -->` … `:end -->` in docs/transparency.md only, and its
+ * model-independent file names (the opening run, experiment 2) get a `<model>-` prefix.
  */
 import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MOBILENET_V2_UNITS } from './units';
+import { TRANSPARENCY_MODEL, unitsFor } from './units';
 
 interface Meaning { real: number; shuffled: number; wins: number; count: number }
 interface Row {
@@ -31,13 +36,17 @@ interface Row {
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const dir = process.argv[2];
+const model = process.argv[3] ?? TRANSPARENCY_MODEL;
 if (!dir) {
-  process.stderr.write('usage: update-transparency-docs.ts <render-dir>\n');
+  process.stderr.write('usage: update-transparency-docs.ts <render-dir> [model]\n');
   process.exit(2);
 }
+const isDefault = model === TRANSPARENCY_MODEL;
+/** docs/images name of a render's PNG: the opening run and experiment 2 are named per model. */
+const imageName = (f: string) => (isDefault || !/^transparency-(opening|shared-\d+)\.png$/.test(f) ? f : f.replace(/^transparency-/, `transparency-${model}-`));
 const rows: Row[] = readFileSync(path.join(dir, 'transparency-results.jsonl'), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Row);
 for (const f of readdirSync(dir)) {
-  if (/^transparency-.*\.png$/.test(f) && f !== 'transparency-unit-search.png') copyFileSync(path.join(dir, f), path.join(root, 'docs', 'images', f));
+  if (/^transparency-.*\.png$/.test(f) && f !== 'transparency-unit-search.png') copyFileSync(path.join(dir, f), path.join(root, 'docs', 'images', imageName(f)));
 }
 
 const minutes = (s: number) => `${(s / 60).toFixed(0)} min`;
@@ -68,10 +77,10 @@ function exp1Tables(prefix: string, height: number, withNumbers: boolean): strin
 function others(prefix: string): string[] {
   const out: string[] = [];
   for (const r of rows.filter((x) => x.experiment === 'opening')) {
-    out.push('', `The notebook's opening run (\`${r.unit}\`, ${r.w} px, noise background, its own transforms)${label(r)}: ${minutes(r.seconds)}, mean α ${r.alphaMean?.toFixed(3)}, activation ${r.meaning ? m(r.meaning) : ''}`, '', `<img src="${prefix}/transparency-opening.png" height="192">`);
+    out.push('', `The notebook's opening run (\`${r.unit}\`, ${r.w} px, noise background, its own transforms)${label(r)}: ${minutes(r.seconds)}, mean α ${r.alphaMean?.toFixed(3)}, activation ${r.meaning ? m(r.meaning) : ''}`, '', `<img src="${prefix}/${imageName('transparency-opening.png')}" height="192">`);
   }
   for (const r of rows.filter((x) => x.experiment === 2)) {
-    out.push('', `Experiment 2, run ${r.run} (\`${r.unit}\`, \`shared_param_coef\` ${r.sharedParamCoef})${label(r)}: ${minutes(r.seconds)}. Rows: the composites the model saw, the foregrounds on white, the backgrounds (columns: the 8 backgrounds of \`bg_list\`).`, '', `<img src="${prefix}/transparency-shared-${r.run}.png" width="820">`);
+    out.push('', `Experiment 2, run ${r.run} (\`${r.unit}\`, \`shared_param_coef\` ${r.sharedParamCoef})${label(r)}: ${minutes(r.seconds)}. Rows: the composites the model saw, the foregrounds on white, the backgrounds (columns: the 8 backgrounds of \`bg_list\`).`, '', `<img src="${prefix}/${imageName(`transparency-shared-${r.run}.png`)}" width="820">`);
   }
   return out;
 }
@@ -100,8 +109,9 @@ function meaningTable(): string[] {
 function replaceBlock(file: string, body: string[]): void {
   const p = path.join(root, file);
   const text = readFileSync(p, 'utf8');
-  const start = '<!-- transparency-results:start -->';
-  const end = '<!-- transparency-results:end -->';
+  const tag = isDefault ? 'transparency-results' : `transparency-results-${model}`;
+  const start = `<!-- ${tag}:start -->`;
+  const end = `<!-- ${tag}:end -->`;
   const i = text.indexOf(start);
   const j = text.indexOf(end);
   if (i < 0 || j < i) throw new Error(`${file} has no ${start} … ${end} block`);
@@ -112,7 +122,7 @@ function replaceBlock(file: string, body: string[]): void {
 function missing(): string[] {
   const done = (f: (r: Row) => boolean) => rows.some((r) => f(r) && full(r));
   const list: string[] = [];
-  for (const u of MOBILENET_V2_UNITS.map((x) => `${x.layer}:${x.n}`)) {
+  for (const u of unitsFor(model).map((x) => `${x.layer}:${x.n}`)) {
     const n = rows.filter((r) => r.experiment === 1 && r.unit === u && full(r)).length;
     if (n < 7) list.push(`\`test()\` on \`${u}\` (${n}/7 backgrounds done)`);
   }
@@ -122,5 +132,5 @@ function missing(): string[] {
 }
 
 replaceBlock('docs/transparency.md', [...missing(), ...exp1Tables('images', 96, true), ...others('images'), '', '"Alpha carries the meaning", per background kind:', ...meaningTable()]);
-replaceBlock('README.md', [...missing(), ...exp1Tables('docs/images', 64, false), ...others('docs/images')]);
-process.stdout.write(`updated README.md and docs/transparency.md from ${rows.length} runs\n`);
+if (isDefault) replaceBlock('README.md', [...missing(), ...exp1Tables('docs/images', 64, false), ...others('docs/images')]);
+process.stdout.write(`updated ${isDefault ? 'README.md and ' : ''}docs/transparency.md (${model}) from ${rows.length} runs\n`);
