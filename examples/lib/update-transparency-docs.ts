@@ -26,6 +26,8 @@ interface Row {
   w: number;
   steps: number;
   seconds: number;
+  /** set by hand when the render was paused (SIGSTOP) for an unknown time: its wall time is not a measurement */
+  paused?: boolean;
   alphaMean?: number;
   concentration?: number;
   meaning?: Meaning;
@@ -49,7 +51,7 @@ for (const f of readdirSync(dir)) {
   if (/^transparency-.*\.png$/.test(f) && f !== 'transparency-unit-search.png') copyFileSync(path.join(dir, f), path.join(root, 'docs', 'images', imageName(f)));
 }
 
-const minutes = (s: number) => `${(s / 60).toFixed(0)} min`;
+const minutes = (s: number, paused = false) => (paused ? '— (paused)' : `${(s / 60).toFixed(0)} min`);
 const slug = (u: string) => u.replace(':', '-');
 const full = (r: Row) => (r.experiment === 'opening' ? r.w === 256 && r.steps === 512 : r.w === 128 && r.steps === 512);
 const label = (r: Row) => (full(r) ? '' : ` (**shortened: ${r.w} px, ${r.steps} steps**)`);
@@ -67,8 +69,8 @@ function exp1Tables(prefix: string, height: number, withNumbers: boolean): strin
     for (const r of exp1.filter((x) => x.unit === u)) {
       const img = `<img src="${prefix}/transparency-${slug(u)}-${r.background}.png" height="${height}">`;
       out.push(withNumbers
-        ? `| ${r.title}${label(r)} | ${img} | ${minutes(r.seconds)} | ${r.alphaMean?.toFixed(3)} | ${r.concentration?.toFixed(3)} | ${r.meaning ? m(r.meaning) : ''} |`
-        : `| ${r.title}${label(r)} | ${img} | ${minutes(r.seconds)} |`);
+        ? `| ${r.title}${label(r)} | ${img} | ${minutes(r.seconds, r.paused)} | ${r.alphaMean?.toFixed(3)} | ${r.concentration?.toFixed(3)} | ${r.meaning ? m(r.meaning) : ''} |`
+        : `| ${r.title}${label(r)} | ${img} | ${minutes(r.seconds, r.paused)} |`);
     }
   }
   return out;
@@ -77,10 +79,10 @@ function exp1Tables(prefix: string, height: number, withNumbers: boolean): strin
 function others(prefix: string): string[] {
   const out: string[] = [];
   for (const r of rows.filter((x) => x.experiment === 'opening')) {
-    out.push('', `The notebook's opening run (\`${r.unit}\`, ${r.w} px, noise background, its own transforms)${label(r)}: ${minutes(r.seconds)}, mean α ${r.alphaMean?.toFixed(3)}, activation ${r.meaning ? m(r.meaning) : ''}`, '', `<img src="${prefix}/${imageName('transparency-opening.png')}" height="192">`);
+    out.push('', `The notebook's opening run (\`${r.unit}\`, ${r.w} px, noise background, its own transforms)${label(r)}: ${minutes(r.seconds, r.paused)}, mean α ${r.alphaMean?.toFixed(3)}, activation ${r.meaning ? m(r.meaning) : ''}`, '', `<img src="${prefix}/${imageName('transparency-opening.png')}" height="192">`);
   }
   for (const r of rows.filter((x) => x.experiment === 2)) {
-    out.push('', `Experiment 2, run ${r.run} (\`${r.unit}\`, \`shared_param_coef\` ${r.sharedParamCoef})${label(r)}: ${minutes(r.seconds)}. Rows: the composites the model saw, the foregrounds on white, the backgrounds (columns: the 8 backgrounds of \`bg_list\`).`, '', `<img src="${prefix}/${imageName(`transparency-shared-${r.run}.png`)}" width="820">`);
+    out.push('', `Experiment 2, run ${r.run} (\`${r.unit}\`, \`shared_param_coef\` ${r.sharedParamCoef})${label(r)}: ${minutes(r.seconds, r.paused)}. Rows: the composites the model saw, the foregrounds on white, the backgrounds (columns: the 8 backgrounds of \`bg_list\`).`, '', `<img src="${prefix}/${imageName(`transparency-shared-${r.run}.png`)}" width="820">`);
   }
   return out;
 }
