@@ -45,6 +45,8 @@ export interface RenderRequest {
   read?: 'sync' | 'async';
   /** webgl only: tfjs's `WEBGL_USE_SHAPES_UNIFORMS` (default true, as the playground sets it) */
   shapesUniforms?: boolean;
+  /** standard transforms with the jitter crops as plain `tf.slice` (tfjs's slice gradient: the library before its own crop gradient) */
+  sliceJitter?: boolean;
 }
 
 export interface RenderResult {
@@ -122,8 +124,27 @@ async function fixture(): Promise<VisModel> {
   return vm;
 }
 
-function transformsFor(kind: RenderRequest['transforms'], alpha: boolean): Transform[] {
-  const chosen = kind === 'none' ? [] : kind === 'jitter' ? [transform.jitter(8)] : transform.standardTransforms();
+/** Lucid's jitter as a plain `tf.slice` (same random draws as `transform.jitter`, tfjs's slice gradient). */
+function sliceJitter(d: number): Transform {
+  return (image, rng) => {
+    const [n, h, w, c] = image.shape;
+    const oy = rng.intBetween(0, d);
+    const ox = rng.intBetween(0, d);
+    return tf.slice(image, [0, oy, ox, 0], [n, h - d, w - d, c]);
+  };
+}
+
+function transformsFor(kind: RenderRequest['transforms'], alpha: boolean, slice = false): Transform[] {
+  const standard = slice
+    ? [
+        transform.pad(transform.STANDARD_PAD, { mode: 'constant', constantValue: 0.5 }),
+        sliceJitter(transform.STANDARD_JITTER),
+        transform.randomScale(transform.STANDARD_SCALES),
+        transform.randomRotate(transform.STANDARD_ANGLES),
+        sliceJitter(transform.STANDARD_FINAL_JITTER),
+      ]
+    : transform.standardTransforms();
+  const chosen = kind === 'none' ? [] : kind === 'jitter' ? [transform.jitter(8)] : standard;
   return alpha ? [transform.collapseAlphaRandom(), ...chosen] : chosen;
 }
 
@@ -142,7 +163,7 @@ async function renderSteps(req: RenderRequest): Promise<RenderResult> {
   try {
     session = render.visSession(m, objectives.channel(req.layer, req.channel), {
       param: p,
-      transforms: transformsFor(req.transforms, req.alpha),
+      transforms: transformsFor(req.transforms, req.alpha, req.sliceJitter),
       reluGradientOverride: true,
       seed: req.seed,
     });
