@@ -90,6 +90,15 @@ export interface VisSession {
    * same numbers as `step()`. One at a time: await it before the next `step()`/`stepAsync()`;
    * `dispose()` while it is pending frees the update and rejects it.
    * @returns a promise of the objective's value just before this update.
+   * @example
+   * ```ts
+   * // in a page: one update per frame, the page stays responsive while the GPU works
+   * const session = visSession(vm, 'conv4:3', { param: param.image(64), seed: 1 });
+   * for (let i = 0; i < 100; i++) {
+   *   const loss = await session.stepAsync();
+   *   await new Promise(requestAnimationFrame);
+   * }
+   * ```
    */
   stepAsync(): Promise<number>;
   /** The current image (`param.image()`, before transforms), `[b, h, w, c]`; the caller owns it. */
