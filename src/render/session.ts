@@ -93,11 +93,14 @@ export interface VisSession {
    * @example
    * ```ts
    * // in a page: one update per frame, the page stays responsive while the GPU works
-   * const session = visSession(vm, 'conv4:3', { param: param.image(64), seed: 1 });
+   * const p = param.image(64);
+   * const session = visSession(vm, 'conv4:3', { param: p, seed: 1 });
    * for (let i = 0; i < 100; i++) {
-   *   const loss = await session.stepAsync();
+   *   readout.textContent = `step ${i + 1}: ${(await session.stepAsync()).toFixed(3)}`;
    *   await new Promise(requestAnimationFrame);
    * }
+   * session.dispose();
+   * p.dispose();
    * ```
    */
   stepAsync(): Promise<number>;
