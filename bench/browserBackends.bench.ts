@@ -15,93 +15,67 @@
  * synchronously every step (`session.step()`), as in the playground. Also prints the cost of
  * reading one scalar back, synchronously and asynchronously, per backend.
  */
-import { startServer } from '../scripts/serve';
-import { HAS_CHROMIUM, NO_CHROMIUM_MESSAGE, launchChromium } from '../tests/browser/chromium';
-import type { PageBackend, RenderRequest, RenderResult } from '../tests/browser/webgpu.entry';
+import { median, renderSteps, runBrowserBench } from './browserPage';
+import type { PageBackend, RenderRequest } from '../tests/browser/webgpu.entry';
 
 const WEBGPU_ARGS = ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-vulkan=swiftshader'];
 const BACKENDS: PageBackend[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
 const WARMUP = 2;
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
-
-async function main(): Promise<void> {
-  if (!HAS_CHROMIUM) {
-    console.log(`skipped: ${NO_CHROMIUM_MESSAGE}`);
-    return;
-  }
+runBrowserBench(WEBGPU_ARGS, async (openPage) => {
   const rounds = Number(process.argv[2] ?? 3);
   const steps = Number(process.argv[3] ?? 6);
   const configs: { name: string; req: Omit<RenderRequest, 'backend'> }[] = [
     { name: 'jitter 8, 48 px, alpha (webgl e2e)', req: { layer: 'sep3', channel: 1, size: 48, steps: WARMUP + steps, transforms: 'jitter', alpha: true, seed: 1 } },
     { name: 'standard transforms, 48 px, alpha', req: { layer: 'sep3', channel: 1, size: 48, steps: WARMUP + steps, transforms: 'standard', alpha: true, seed: 1 } },
   ];
-  const [server, browser] = await Promise.all([startServer({ testEntries: true, defaultModel: false }), launchChromium(WEBGPU_ARGS)]);
-  try {
-    const page = await browser.context.newPage();
-    await page.goto(`${server.url}test/webgpu.html`);
-    await page.waitForFunction(() => (window as unknown as { __ready?: boolean }).__ready === true, null, { timeout: 30_000 });
-    const adapter = await page.evaluate(() => (window as unknown as { __webgpu: { adapterInfo(): Promise<unknown> } }).__webgpu.adapterInfo());
-    const ua = await page.evaluate(() => navigator.userAgent);
-    console.log(`${/Chrom\S+/.exec(ua)?.[0] ?? ua}; WebGPU adapter: ${JSON.stringify(adapter)}`);
-    console.log(`${rounds} rounds x ${steps} timed steps per backend (after ${WARMUP} warm-up steps), interleaved\n`);
-    console.log('## reading a scalar back (sum of 4096 values), median of 9');
-    console.log('| backend | dataSync (ms) | await data() (ms) |');
-    console.log('|---|---:|---:|');
-    for (const backend of BACKENDS) {
-      const t = await page.evaluate(
-        (b) => (window as unknown as { __webgpu: { readTiming(b: PageBackend): Promise<{ syncMs: number; asyncMs: number }> } }).__webgpu.readTiming(b),
-        backend,
-      );
-      console.log(`| ${backend} | ${t.syncMs.toFixed(2)} | ${t.asyncMs.toFixed(2)} |`);
+  const page = await openPage();
+  const adapter = await page.evaluate(() => (window as unknown as { __webgpu: { adapterInfo(): Promise<unknown> } }).__webgpu.adapterInfo());
+  const ua = await page.evaluate(() => navigator.userAgent);
+  console.log(`${/Chrom\S+/.exec(ua)?.[0] ?? ua}; WebGPU adapter: ${JSON.stringify(adapter)}`);
+  console.log(`${rounds} rounds x ${steps} timed steps per backend (after ${WARMUP} warm-up steps), interleaved\n`);
+  console.log('## reading a scalar back (sum of 4096 values), median of 9');
+  console.log('| backend | dataSync (ms) | await data() (ms) |');
+  console.log('|---|---:|---:|');
+  for (const backend of BACKENDS) {
+    const t = await page.evaluate(
+      (b) => (window as unknown as { __webgpu: { readTiming(b: PageBackend): Promise<{ syncMs: number; asyncMs: number }> } }).__webgpu.readTiming(b),
+      backend,
+    );
+    console.log(`| ${backend} | ${t.syncMs.toFixed(2)} | ${t.asyncMs.toFixed(2)} |`);
+  }
+  console.log('');
+  for (const cfg of configs) {
+    const times = new Map<PageBackend, number[]>(BACKENDS.map((b) => [b, []]));
+    const first = new Map<PageBackend, number>();
+    const leaks = new Map<PageBackend, number>(BACKENDS.map((b) => [b, 0]));
+    const errors = new Map<PageBackend, string>();
+    for (let r = 0; r < rounds; r++) {
+      for (const backend of BACKENDS) {
+        if (errors.has(backend)) continue;
+        try {
+          const res = await renderSteps(page, { ...cfg.req, backend, seed: cfg.req.seed + r });
+          if (res.backendUsed !== backend) throw new Error(`ran on ${res.backendUsed}`);
+          if (r === 0) first.set(backend, res.stepMs[0]);
+          times.get(backend)!.push(...res.stepMs.slice(WARMUP));
+          leaks.set(backend, leaks.get(backend)! + res.tensorsAfter - res.tensorsBefore);
+        } catch (e) {
+          errors.set(backend, (e as Error).message.split('\n')[0]);
+        }
+      }
+    }
+    const cpuMs = median(times.get('cpu')!);
+    console.log(`## ${cfg.name}`);
+    console.log('| backend | first step (ms) | median step (ms) | steps/s | steps/s ÷ cpu | tensor growth |');
+    console.log('|---|---:|---:|---:|---:|---:|');
+    for (const b of BACKENDS) {
+      if (errors.has(b)) {
+        console.log(`| ${b} | failed: ${errors.get(b)} | | | | |`);
+        continue;
+      }
+      const ms = median(times.get(b)!);
+      console.log(`| ${b} | ${first.get(b)!.toFixed(0)} | ${ms.toFixed(1)} | ${(1000 / ms).toFixed(2)} | ${(cpuMs / ms).toFixed(2)} | ${leaks.get(b)} |`);
     }
     console.log('');
-    for (const cfg of configs) {
-      const times = new Map<PageBackend, number[]>(BACKENDS.map((b) => [b, []]));
-      const first = new Map<PageBackend, number>();
-      const leaks = new Map<PageBackend, number>(BACKENDS.map((b) => [b, 0]));
-      const errors = new Map<PageBackend, string>();
-      for (let r = 0; r < rounds; r++) {
-        for (const backend of BACKENDS) {
-          if (errors.has(backend)) continue;
-          try {
-            const res = await page.evaluate(
-              (q) => (window as unknown as { __webgpu: { renderSteps(q: RenderRequest): Promise<RenderResult> } }).__webgpu.renderSteps(q),
-              { ...cfg.req, backend, seed: cfg.req.seed + r },
-            );
-            if (res.backendUsed !== backend) throw new Error(`ran on ${res.backendUsed}`);
-            if (r === 0) first.set(backend, res.stepMs[0]);
-            times.get(backend)!.push(...res.stepMs.slice(WARMUP));
-            leaks.set(backend, leaks.get(backend)! + res.tensorsAfter - res.tensorsBefore);
-          } catch (e) {
-            errors.set(backend, (e as Error).message.split('\n')[0]);
-          }
-        }
-      }
-      const cpuMs = median(times.get('cpu')!);
-      console.log(`## ${cfg.name}`);
-      console.log('| backend | first step (ms) | median step (ms) | steps/s | steps/s ÷ cpu | tensor growth |');
-      console.log('|---|---:|---:|---:|---:|---:|');
-      for (const b of BACKENDS) {
-        if (errors.has(b)) {
-          console.log(`| ${b} | failed: ${errors.get(b)} | | | | |`);
-          continue;
-        }
-        const ms = median(times.get(b)!);
-        console.log(`| ${b} | ${first.get(b)!.toFixed(0)} | ${ms.toFixed(1)} | ${(1000 / ms).toFixed(2)} | ${(cpuMs / ms).toFixed(2)} | ${leaks.get(b)} |`);
-      }
-      console.log('');
-    }
-  } finally {
-    await browser.close();
-    await server.close();
   }
-}
-
-main().catch((e: unknown) => {
-  console.error(e);
-  process.exitCode = 1;
 });
