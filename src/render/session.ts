@@ -184,7 +184,7 @@ class Session implements VisSession {
   private count = 0;
   private isDisposed = false;
   /** A stepAsync() is waiting for its loss. */
-  private pending = false;
+  private awaitingLoss = false;
 
   constructor(model: VisModel, objective: ObjectiveSpec, options: VisSessionOptions) {
     checkModel(model);
@@ -253,7 +253,7 @@ class Session implements VisSession {
 
   async stepAsync(): Promise<number> {
     const pending = this.beginStep('stepAsync');
-    this.pending = true;
+    this.awaitingLoss = true;
     let loss: number;
     try {
       loss = 0 - (await pending.value.data())[0];
@@ -261,7 +261,7 @@ class Session implements VisSession {
       freeStep(pending);
       throw error;
     } finally {
-      this.pending = false;
+      this.awaitingLoss = false;
     }
     if (this.isDisposed) {
       freeStep(pending);
@@ -273,7 +273,7 @@ class Session implements VisSession {
   /** Computes −objective and its gradients for the next update (the caller frees them via finishStep/freeStep). */
   private beginStep(method: string): PendingStep {
     this.checkAlive(method);
-    if (this.pending) {
+    if (this.awaitingLoss) {
       fail(`${FN}.${method}`, 'the previous stepAsync() must have resolved, but got a call while it is pending (await it first).');
     }
     const vars = [...this.param.variables];
