@@ -9,14 +9,29 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { convBiasRelu } from '../ops/convBiasRelu';
+import { cappedRelu } from '../ops/cappedRelu';
+import { reluRedirectActive } from '../ops/reluRedirect';
 
-/** One layer as a function of its input tensors: its outputs, and the value before a fused activation. */
-export type Run = (inputs: tf.Tensor[]) => { out: tf.Tensor[]; preact?: tf.Tensor };
+/**
+ * One layer as a function of its input tensors: its outputs, and the value before a fused
+ * activation. `wantPreact` says whether that value is asked for; when it is not, a layer may
+ * compute its output without it (one fused op).
+ */
+export type Run = (inputs: tf.Tensor[], wantPreact: boolean) => { out: tf.Tensor[]; preact?: tf.Tensor };
 
 /** A layer's {@link Run}, and whether it has a fused activation (then `run` returns `preact`). */
 export interface LayerPlan {
   readonly run: Run;
   readonly fusedActivation: boolean;
+  /**
+   * For a linear `Conv2D` (dilation 1): the convolution and bias as one op, with a ReLU after them
+   * when `relu` is true ({@link convBiasRelu}). The adapter uses it to run a ReLU layer that alone
+   * reads this layer's output together with it.
+   */
+  readonly fusableConv?: (x: tf.Tensor4D, relu: boolean) => tf.Tensor4D;
+  /** The layer computes exactly `max(0, x)` of its one input (a `ReLU` or `Activation('relu')` layer). */
+  readonly plainRelu?: boolean;
 }
 
 interface LayerConfigLike {
@@ -30,6 +45,7 @@ interface LayerConfigLike {
   epsilon?: number;
   center?: boolean;
   scale?: boolean;
+  maxValue?: number | null;
 }
 
 /** Plans one layer class; `undefined` when this layer's configuration needs the generic path. */
@@ -73,9 +89,28 @@ function withBiasAndActivation(layer: tfl.layers.Layer, cfg: LayerConfigLike, pr
 const planConv2D: Planner = (layer, cfg) => {
   const k = weightBySuffix(layer, 'kernel');
   if (!plainConv(cfg) || !k) return undefined;
-  return withBiasAndActivation(layer, cfg, (x) =>
-    tf.conv2d(x as tf.Tensor4D, read(k) as tf.Tensor4D, pair(cfg.strides), cfg.padding as 'same', 'NHWC', pair(cfg.dilationRate)),
+  const strides = pair(cfg.strides);
+  const dilations = pair(cfg.dilationRate);
+  const unfused = withBiasAndActivation(layer, cfg, (x) =>
+    tf.conv2d(x as tf.Tensor4D, read(k) as tf.Tensor4D, strides, cfg.padding as 'same', 'NHWC', dilations),
   );
+  if (dilations[0] !== 1 || dilations[1] !== 1) return unfused;
+  const bias = cfg.useBias === false ? undefined : weightBySuffix(layer, 'bias');
+  const pad = cfg.padding as 'same' | 'valid';
+  const fused = (x: tf.Tensor4D, relu: boolean): tf.Tensor4D =>
+    convBiasRelu(x, read(k) as tf.Tensor4D, bias && read(bias), { strides, pad, activation: relu ? 'relu' : 'linear' });
+  const act = cfg.activation ?? 'linear';
+  if (act === 'linear') {
+    // conv + bias as one op; a ReLU layer reading only this output can join it (layersModel.ts).
+    return { fusedActivation: false, fusableConv: fused, run: bias ? (ins) => ({ out: [fused(ins[0] as tf.Tensor4D, false)] }) : unfused.run };
+  }
+  if (act !== 'relu') return unfused;
+  return {
+    fusedActivation: true,
+    // Lucid's redirected ReLU gradient replaces the Relu kernel's gradient: keep the ReLU a Relu then.
+    run: (ins, wantPreact) =>
+      wantPreact || reluRedirectActive() ? unfused.run(ins, wantPreact) : { out: [fused(ins[0] as tf.Tensor4D, true)] },
+  };
 };
 
 const planDepthwiseConv2D: Planner = (layer, cfg) => {
@@ -132,7 +167,31 @@ const planBatchNormalization: Planner = (layer, cfg) => {
   };
 };
 
+/**
+ * `ReLU` and `Activation('relu' | 'relu6')` layers. A plain ReLU runs by `apply` and is marked
+ * (a convolution before it may take it in); a capped one (`ReLU(max_value)`, `relu6`) runs as
+ * {@link cappedRelu}, whose gradient is the same as tfjs's relu + clip but several times faster
+ * on wasm, except while Lucid's redirected ReLU gradient is in force (that needs the `Relu` and
+ * `ClipByValue` kernels).
+ */
+const planRelu: Planner = (layer, cfg) => {
+  const isReluLayer = layer.getClassName() === 'ReLU';
+  if (isReluLayer ? cfg.maxValue === undefined || cfg.maxValue === null : cfg.activation === 'relu') {
+    return { ...appliedLayer(layer), plainRelu: true };
+  }
+  const cap = isReluLayer ? cfg.maxValue : cfg.activation === 'relu6' ? 6 : undefined;
+  if (typeof cap !== 'number' || !(cap >= 0)) return undefined;
+  const applied = appliedLayer(layer);
+  return {
+    fusedActivation: false,
+    // tfjs-layers' ReLU(max_value) clips (its gradient passes at the cap); its relu6 is minimum(6, ·) (blocked there).
+    run: (ins, wantPreact) => (reluRedirectActive() ? applied.run(ins, wantPreact) : { out: [cappedRelu(ins[0], cap, isReluLayer)] }),
+  };
+};
+
 const PLANNERS: Readonly<Record<string, Planner>> = {
+  ReLU: planRelu,
+  Activation: planRelu,
   Conv2D: planConv2D,
   DepthwiseConv2D: planDepthwiseConv2D,
   SeparableConv2D: planSeparableConv2D,

@@ -4,7 +4,8 @@ import '../ops/registerGradients';
 import { fail, OptvisError, show } from '../errors';
 import { distinctOutputs } from './distinctOutputs';
 import { assembleVisModel, frozenLayerInfo, layerIndex, PREACT_SUFFIX } from './layerIndex';
-import { planLayer, type Run } from './layerPlan';
+import { planLayer, type LayerPlan, type Run } from './layerPlan';
+import { reluRedirectActive } from '../ops/reluRedirect';
 import { parseCommonOptions, toModelInput } from './inputRange';
 import type { InputRange, LayerInfo, LayersModelLike, VisModel } from './types';
 
@@ -28,6 +29,10 @@ interface Step {
   readonly run: Run;
   /** Name of the `/preact` entry this step provides, if any. */
   readonly preactName?: string;
+  /** See {@link LayerPlan.fusableConv}. */
+  readonly fusableConv?: LayerPlan['fusableConv'];
+  /** Index of the plain ReLU step that is the only reader of this (fusable) convolution's output. */
+  reluAfter?: number;
 }
 
 /** A LayersModel as the adapter runs it: its layer nodes in order, and the layers it lists. */
@@ -77,6 +82,7 @@ function planForward(model: tfl.LayersModel, inputId: number): ForwardPlan {
   const steps: Step[] = [];
   const outputIdByName = new Map<string, number>();
   const layers: LayerInfo[] = [];
+  const plainReluSteps = new Set<number>();
   for (const layer of model.layers) {
     if (layer.getClassName() === 'InputLayer') continue;
     for (const node of layer.inboundNodes) {
@@ -84,9 +90,10 @@ function planForward(model: tfl.LayersModel, inputId: number): ForwardPlan {
       if (!ins.every((t) => known.has(t.id))) continue;
       const outs = node.outputTensors as Sym[];
       const first = !outputIdByName.has(layer.name);
-      const { run, fusedActivation } = planLayer(layer);
+      const { run, fusedActivation, fusableConv, plainRelu } = planLayer(layer);
       const preactName = first && fusedActivation ? `${layer.name}${PREACT_SUFFIX}` : undefined;
-      steps.push({ layer, inputIds: ins.map((t) => t.id), outputIds: outs.map((t) => t.id), run, preactName });
+      steps.push({ layer, inputIds: ins.map((t) => t.id), outputIds: outs.map((t) => t.id), run, preactName, fusableConv });
+      if (plainRelu) plainReluSteps.add(steps.length - 1);
       for (const t of outs) known.add(t.id);
       if (first) {
         layers.push(...listedLayers(layer, preactName));
@@ -94,7 +101,19 @@ function planForward(model: tfl.LayersModel, inputId: number): ForwardPlan {
       }
     }
   }
+  markReluAfterConv(steps, plainReluSteps);
   return { inputId, steps, outputIdByName, layers };
+}
+
+/** Sets `reluAfter` on each fusable convolution whose one output only a plain ReLU step reads. */
+function markReluAfterConv(steps: Step[], plainReluSteps: ReadonlySet<number>): void {
+  const readers = new Map<number, number[]>();
+  steps.forEach((s, i) => s.inputIds.forEach((id) => readers.set(id, [...(readers.get(id) ?? []), i])));
+  steps.forEach((s) => {
+    if (!s.fusableConv || s.outputIds.length !== 1) return;
+    const r = readers.get(s.outputIds[0]) ?? [];
+    if (r.length === 1 && plainReluSteps.has(r[0]) && steps[r[0]].inputIds.length === 1) s.reluAfter = r[0];
+  });
 }
 
 /** Which steps the `wanted` layers depend on (a flag per step). */
@@ -130,11 +149,27 @@ function runSteps(
 ): tf.Tensor[] {
   const values = new Map<number, tf.Tensor>([[plan.inputId, x]]);
   const preacts = new Map<string, tf.Tensor>();
+  const wantedNames = new Set(wanted);
+  const wantedIds = new Set(wanted.map((n) => plan.outputIdByName.get(n)));
+  const done = new Set<number>();
   plan.steps.forEach((s, i) => {
-    if (!needed[i]) return;
+    if (!needed[i] || done.has(i)) return;
+    // A convolution and the ReLU that alone reads it, as one op, when nothing else wants the
+    // convolution's output (and Lucid's redirected ReLU gradient is not in force).
+    const j = s.reluAfter;
+    if (s.fusableConv && j !== undefined && needed[j] && !wantedIds.has(s.outputIds[0]) && !reluRedirectActive()) {
+      const relu = plan.steps[j];
+      try {
+        values.set(relu.outputIds[0], s.fusableConv(values.get(s.inputIds[0]) as tf.Tensor4D, true));
+      } catch (e) {
+        throw sizeError('VisModel.activations', e, s.layer.name, imageShape, declared);
+      }
+      done.add(j);
+      return;
+    }
     let res: { out: tf.Tensor[]; preact?: tf.Tensor };
     try {
-      res = s.run(s.inputIds.map((id) => values.get(id) as tf.Tensor));
+      res = s.run(s.inputIds.map((id) => values.get(id) as tf.Tensor), s.preactName !== undefined && wantedNames.has(s.preactName));
     } catch (e) {
       throw sizeError('VisModel.activations', e, s.layer.name, imageShape, declared);
     }

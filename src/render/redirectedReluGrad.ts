@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '../ops/registerGradients';
 import { fail, show } from '../errors';
 import { checkTensor } from '../validate';
+import { whileReluRedirected } from '../ops/reluRedirect';
 
 /**
  * Lucid keeps the redirected ReLU gradient for the updates whose global step (updates done before
@@ -153,7 +154,8 @@ const redirectedConfigs: readonly tf.GradConfig[] = [
  * swapped across an `await`).
  *
  * Only kernels named `Relu`/`Relu6` (and `Relu` + `ClipByValue(0, 6)`) are redirected: activations fused into another kernel
- * (`_FusedConv2D` with a ReLU) keep their ordinary gradient; the model wrapper unfuses them.
+ * (`_FusedConv2D` with a ReLU) keep their ordinary gradient; the model adapters unfuse them (the
+ * LayersModel adapter runs its fused convolution + ReLU as separate ops while `fn` runs).
  *
  * @param fn the synchronous work to run (the render session passes the model's forward pass).
  * @returns what `fn` returns.
@@ -174,7 +176,7 @@ export function withRedirectedReluGrad<T>(fn: () => T): T {
   const previous = redirectedConfigs.map((c) => tf.getGradient(c.kernelName));
   for (const c of redirectedConfigs) tf.registerGradient(c);
   try {
-    const result = fn();
+    const result = whileReluRedirected(fn);
     if (result instanceof Promise) {
       fail('render.withRedirectedReluGrad', 'fn must be synchronous, but got a function returning a Promise.');
     }

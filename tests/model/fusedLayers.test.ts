@@ -1,0 +1,219 @@
+/**
+ * The LayersModel adapter's fused ops: a convolution with its bias and ReLU as one `FusedConv2D`
+ * (src/ops/convBiasRelu.ts) and capped ReLUs as one op with a cheap exact gradient
+ * (src/ops/cappedRelu.ts). Checked against float64 references written here, against tfjs-layers'
+ * own layers under `tf.grad`, and by the kernels they run.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { describe, expect, it } from 'vitest';
+import { BACKENDS, expectNoLeak, useBackend } from '../helpers/tf';
+import { conv2dGradsRef, outSize, type Arr4 } from '../backends/convReference';
+import { convBiasRelu } from '../../src/ops/convBiasRelu';
+import { cappedRelu } from '../../src/ops/cappedRelu';
+import { fromLayersModel } from '../../src/model/index';
+import { installGradientFixes } from '../../src/backends/index';
+import { withRedirectedReluGrad } from '../../src/render/index';
+
+/** Seeded values in [-1, 1) from a small LCG (independent of tfjs's random ops). */
+function values(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = (s / 2 ** 32) * 2 - 1;
+  }
+  return out;
+}
+
+/** Float64 `conv2d(x, w) + bias` (NHWC), as plain loops. */
+function convRef(x: Arr4, w: Arr4, bias: Float32Array | undefined, s: number, pad: 'same' | 'valid'): Float64Array {
+  const [B, H, W, C] = x.shape;
+  const [KH, KW, , O] = w.shape;
+  const [oh, ow] = outSize(H, W, KH, KW, s, pad);
+  const before = (inSize: number, k: number, out: number): number => (pad === 'valid' ? 0 : Math.floor(Math.max((out - 1) * s + k - inSize, 0) / 2));
+  const top = before(H, KH, oh);
+  const left = before(W, KW, ow);
+  const y = new Float64Array(B * oh * ow * O);
+  for (let b = 0; b < B; b++)
+    for (let i = 0; i < oh; i++)
+      for (let j = 0; j < ow; j++)
+        for (let o = 0; o < O; o++) {
+          let acc = bias ? bias[o] : 0;
+          for (let di = 0; di < KH; di++) {
+            const ih = i * s + di - top;
+            if (ih < 0 || ih >= H) continue;
+            for (let dj = 0; dj < KW; dj++) {
+              const iw = j * s + dj - left;
+              if (iw < 0 || iw >= W) continue;
+              for (let c = 0; c < C; c++) acc += x.data[((b * H + ih) * W + iw) * C + c] * w.data[((di * KW + dj) * C + c) * O + o];
+            }
+          }
+          y[((b * oh + i) * ow + j) * O + o] = acc;
+        }
+  return y;
+}
+
+function maxRelErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < a.length; i++) {
+    num = Math.max(num, Math.abs(a[i] - b[i]));
+    den = Math.max(den, Math.abs(b[i]));
+  }
+  return num / (den || 1);
+}
+
+describe.each(BACKENDS)('convBiasRelu on %s', (backend) => {
+  const cases = [
+    { s: 1, pad: 'same', bias: true, activation: 'relu' },
+    { s: 2, pad: 'same', bias: true, activation: 'relu' },
+    { s: 1, pad: 'valid', bias: false, activation: 'relu' },
+    { s: 2, pad: 'valid', bias: true, activation: 'linear' },
+  ] as const;
+  for (const c of cases) {
+    it(`stride ${c.s}, '${c.pad}', ${c.bias ? 'bias' : 'no bias'}, ${c.activation}: value and input gradient match float64 loops`, async () => {
+      await useBackend(backend);
+      installGradientFixes(backend);
+      const xShape: [number, number, number, number] = [2, 9, 8, 3];
+      const wShape: [number, number, number, number] = [3, 3, 3, 5];
+      const xd = values(2 * 9 * 8 * 3, 1);
+      const wd = values(3 * 3 * 3 * 5, 2);
+      const bd = c.bias ? values(5, 3).map((v) => v * 0.5) : undefined;
+      const [oh, ow] = outSize(9, 8, 3, 3, c.s, c.pad);
+      const rd = values(2 * oh * ow * 5, 4);
+      await expectNoLeak(() => {
+        const x = tf.tensor4d(xd, xShape);
+        const w = tf.tensor4d(wd, wShape);
+        const b = bd && tf.tensor1d(bd);
+        const r = tf.tensor4d(rd, [2, oh, ow, 5]);
+        const cfg = { strides: [c.s, c.s] as [number, number], pad: c.pad, activation: c.activation };
+        const y = convBiasRelu(x, w, b, cfg);
+        const dx = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(convBiasRelu(v as tf.Tensor4D, w, b, cfg), r)))(x);
+        const yv = y.dataSync();
+        const pre = convRef({ data: xd, shape: xShape }, { data: wd, shape: wShape }, bd, c.s, c.pad);
+        const expected = c.activation === 'relu' ? pre.map((v) => Math.max(v, 0)) : pre;
+        expect(maxRelErr(yv, expected)).toBeLessThan(1e-5);
+        // The ReLU mask as the op sees it (its own float32 output), then the float64 conv gradient.
+        const masked = new Float64Array(rd.length);
+        for (let i = 0; i < rd.length; i++) masked[i] = c.activation === 'relu' && !(yv[i] > 0) ? 0 : rd[i];
+        if (c.activation === 'relu') expect(masked.some((v, i) => v === 0 && rd[i] !== 0), 'some units are off').toBe(true);
+        const ref = conv2dGradsRef({ data: xd, shape: xShape }, { data: wd, shape: wShape }, { data: masked, shape: [2, oh, ow, 5] }, c.s, c.pad);
+        expect(dx.shape).toEqual(xShape);
+        expect(maxRelErr(dx.dataSync(), ref.dx)).toBeLessThan(1e-5);
+        tf.dispose([x, w, b, r, y, dx].filter((t): t is tf.Tensor => t !== undefined));
+      });
+    });
+  }
+});
+
+describe.each(BACKENDS)('cappedRelu on %s', (backend) => {
+  it('has the values of relu + clip and the gradients of tfjs-layers\' ReLU(max_value) and relu6, boundaries included, exactly', async () => {
+    await useBackend(backend);
+    for (const cap of [6, 1.5, 0]) {
+      const xs = [-Infinity, -7, -1, -0, 0, 1e-30, 0.5, 1.5, 1.5000001, 3, 6, 6.0000005, 7, Infinity, cap, -cap];
+      const dys = xs.map((_, i) => (i % 3) - 1.25);
+      await expectNoLeak(() => {
+        const x = tf.tensor1d(xs);
+        const dy = tf.tensor1d(dys);
+        const gradOf = (f: (v: tf.Tensor) => tf.Tensor): number[] =>
+          // (+ 0 turns −0 into 0: the gradients multiply by masks, so a blocked negative dy gives −0 in places.)
+          tf.tidy(() => Array.from(tf.grad((v: tf.Tensor) => tf.sum(tf.mul(f(v), dy)))(x).dataSync(), (g) => g + 0));
+        const f32 = Float32Array.from(xs);
+        const y = cappedRelu(x, cap, true);
+        expect(Array.from(y.dataSync())).toEqual(Array.from(f32, (v) => Math.min(Math.max(v, 0), cap)));
+        y.dispose();
+        const inclusive = Array.from(f32, (v, i) => (v > 0 && v <= cap ? Math.fround(dys[i]) : 0));
+        const exclusive = Array.from(f32, (v, i) => (v > 0 && v < cap ? Math.fround(dys[i]) : 0));
+        expect(gradOf((v) => cappedRelu(v, cap, true)), `cap ${cap}, passing at the cap`).toEqual(inclusive);
+        expect(gradOf((v) => cappedRelu(v, cap, false)), `cap ${cap}, blocked at the cap`).toEqual(exclusive);
+        // tfjs-layers' own: ReLU(max_value) is relu + clipByValue, relu6 is minimum(6, relu(x)).
+        // (clipByValue(·, 0, 0) is a constant fill in tfjs, with no gradient at all.)
+        if (cap > 0) expect(gradOf((v) => tf.clipByValue(tf.relu(v), 0, cap)), `stock clip, cap ${cap}`).toEqual(inclusive);
+        expect(gradOf((v) => tf.minimum(cap, tf.relu(v))), `stock minimum, cap ${cap}`).toEqual(exclusive);
+        tf.dispose([x, dy]);
+      });
+    }
+  });
+});
+
+/**
+ * conv(linear, bias) → ReLU → conv(relu) → conv(linear, no bias) → ReLU(max 6) →
+ * conv(linear, bias) → Activation(relu6) → conv(linear, bias) → ReLU, added to that conv's output:
+ * every pattern the adapter fuses, and one it must not (a ReLU whose convolution has two readers).
+ */
+function fusionModel(seed: number): tfl.LayersModel {
+  const init = (s: number) => tfl.initializers.randomNormal({ mean: 0, stddev: 0.35, seed: seed + s });
+  const input = tfl.input({ shape: [null, null, 3] });
+  const conv = (name: string, filters: number, extra: Record<string, unknown>, s: number) =>
+    tfl.layers.conv2d({ name, filters, kernelSize: 3, padding: 'same', kernelInitializer: init(s), biasInitializer: init(s + 50), ...extra });
+  let x = conv('c1', 6, { useBias: true }, 1).apply(input) as tfl.SymbolicTensor;
+  x = tfl.layers.reLU({ name: 'r1' }).apply(x) as tfl.SymbolicTensor;
+  x = conv('c2', 8, { strides: 2, activation: 'relu' }, 2).apply(x) as tfl.SymbolicTensor;
+  x = conv('c3', 8, { useBias: false }, 3).apply(x) as tfl.SymbolicTensor;
+  x = tfl.layers.reLU({ name: 'r3', maxValue: 6 }).apply(x) as tfl.SymbolicTensor;
+  x = conv('c4', 8, {}, 4).apply(x) as tfl.SymbolicTensor;
+  x = tfl.layers.activation({ name: 'r4', activation: 'relu6' }).apply(x) as tfl.SymbolicTensor;
+  const c5 = conv('c5', 4, {}, 5).apply(x) as tfl.SymbolicTensor;
+  const r5 = tfl.layers.reLU({ name: 'r5' }).apply(c5) as tfl.SymbolicTensor;
+  x = tfl.layers.add({ name: 'sum5' }).apply([c5, r5]) as tfl.SymbolicTensor;
+  return tfl.model({ inputs: input, outputs: x });
+}
+
+describe.each(BACKENDS)('fused layers in fromLayersModel on %s', (backend) => {
+  it('give the values and input gradients of tfjs-layers itself, run fused kernels, and unfuse what is asked for', async () => {
+    await useBackend(backend);
+    installGradientFixes(backend);
+    const lm = fusionModel(11);
+    const vm = await fromLayersModel(lm, { inputRange: [0, 1] });
+    const img = tf.tensor4d(values(1 * 20 * 18 * 3, 5).map((v) => (v + 1) / 2), [1, 20, 18, 3]);
+    const names = ['r1', 'c2', 'r3', 'r4', 'sum5'];
+    const objective = (acts: tf.Tensor[]): tf.Scalar => tf.addN(acts.map((a, i) => tf.mul(tf.mean(tf.square(a)), i + 1))) as tf.Scalar;
+    const ours = (v: tf.Tensor4D, layers = names): tf.Scalar => {
+      const acts = vm.activations(v, layers);
+      return objective(layers.map((n) => acts.get(n) as tf.Tensor));
+    };
+    const stockModel = tfl.model({ inputs: lm.inputs, outputs: names.map((n) => lm.getLayer(n).output as tfl.SymbolicTensor) });
+    const stock = (v: tf.Tensor4D): tf.Scalar => objective(stockModel.apply(v) as tf.Tensor[]);
+
+    await expectNoLeak(async () => {
+      const gOurs = tf.grad((v: tf.Tensor) => ours(v as tf.Tensor4D))(img);
+      const gStock = tf.grad((v: tf.Tensor) => stock(v as tf.Tensor4D))(img);
+      expect(Math.max(...Array.from(gStock.dataSync(), Math.abs)), 'gradient is not zero').toBeGreaterThan(1e-4);
+      expect(maxRelErr(gOurs.dataSync(), gStock.dataSync())).toBeLessThan(1e-4);
+      const acts = vm.activations(img, names);
+      const stockActs = stockModel.predict(img) as tf.Tensor[];
+      names.forEach((n, i) => expect(maxRelErr((acts.get(n) as tf.Tensor).dataSync(), stockActs[i].dataSync()), n).toBeLessThan(1e-5));
+      tf.dispose([gOurs, gStock, ...acts.values(), ...stockActs]);
+
+      const kernelsOf = async (f: () => tf.Tensor): Promise<string[]> => {
+        const info = await tf.profile(f);
+        tf.dispose(info.result as tf.Tensor);
+        return info.kernels.map((k) => k.name);
+      };
+      const count = (ks: string[], name: string): number => ks.filter((k) => k === name).length;
+      const fused = await kernelsOf(() => tf.grad((v: tf.Tensor) => ours(v as tf.Tensor4D, ['sum5']))(img));
+      // c1 + r1, c2 (relu), c4 and c5 (bias) run fused; c3 (no bias, before a capped ReLU) is a
+      // plain Conv2D; r5 stays a Relu (c5's output has a second reader). The capped ReLUs r3 and r4
+      // compute relu + clip forward, and their gradients use none of the slow comparison kernels.
+      expect(count(fused, 'FusedConv2D')).toBe(4);
+      expect(count(fused, 'Relu')).toBe(3);
+      for (const k of ['LessEqual', 'GreaterEqual', 'Select', 'LogicalAnd']) expect(fused, k).not.toContain(k);
+      // Asking for c1's own output (before r1) keeps c1 and r1 apart; c2's preact unfuses c2.
+      const apart = await kernelsOf(() => tf.grad((v: tf.Tensor) => ours(v as tf.Tensor4D, ['c1', 'c2/preact', 'sum5']))(img));
+      expect(count(apart, 'FusedConv2D')).toBe(3);
+      expect(count(apart, 'Relu')).toBe(5);
+      // Lucid's redirected ReLU gradient needs the Relu / ClipByValue kernels: nothing with a ReLU is fused then.
+      const redirected = await kernelsOf(() => withRedirectedReluGrad(() => tf.grad((v: tf.Tensor) => ours(v as tf.Tensor4D, ['sum5']))(img)));
+      // (c1, c4 and c5 keep conv + bias fused: no ReLU in them; r4 is then tfjs-layers' minimum(6, relu(x)).)
+      expect(count(redirected, 'FusedConv2D')).toBe(3);
+      expect(count(redirected, 'Relu')).toBe(5);
+      expect(count(redirected, 'Minimum')).toBe(1);
+      expect(count(redirected, 'ClipByValue')).toBe(1);
+    });
+    img.dispose();
+    vm.dispose();
+    lm.dispose();
+  });
+});
