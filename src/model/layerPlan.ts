@@ -1,16 +1,24 @@
 /**
  * How one tfjs-layers layer runs in the LayersModel adapter's forward pass (internal).
  *
- * Convolutions and Dense are run as separate conv / bias / activation ops (tfjs-layers fuses them
- * into `fused.conv2d`/`fused.matMul`, whose gradients always compute filter gradients: 20× slower
- * input gradients on cpu, and no `Conv2DBackpropFilter` on wasm); BatchNormalization is computed
- * from its moving statistics with plain ops (tfjs's `batchNorm` gradient fails when
- * `scale: false`). Everything else runs through `layer.apply(x, { training: false })`.
+ * The aim is the input gradient, computed with as few kernels as possible and no filter gradients:
+ * - `Conv2D`: convolution, bias and a ReLU activation as one op with an input-only gradient
+ *   ({@link convBiasRelu}; tfjs-layers' `fused.conv2d` computes filter gradients too: 20× slower
+ *   input gradients on cpu, and no `Conv2DBackpropFilter` on wasm); the layer's other activations,
+ *   and the value before the activation when it is asked for (`/preact`), as separate ops;
+ * - `DepthwiseConv2D`, `SeparableConv2D`, `Dense`: op, bias and activation as separate ops;
+ * - `BatchNormalization` from its moving statistics ({@link batchNormInference}; tfjs's
+ *   `batchNorm` gradient fails when `scale: false`);
+ * - `ReLU(max_value)`, `Activation('relu6')`, `LeakyReLU`: tfjs's values with exact step-mask
+ *   gradients (src/ops/reluVariants.ts), several times cheaper on wasm;
+ * - everything else through `layer.apply(x, { training: false })`.
+ * While Lucid's redirected ReLU gradient is in force, every ReLU runs as tfjs's own ops.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { convBiasRelu } from '../ops/convBiasRelu';
-import { cappedRelu } from '../ops/cappedRelu';
+import { cappedRelu, leakyRelu } from '../ops/reluVariants';
+import { batchNormInference } from '../ops/batchNormInference';
 import { reluRedirectActive } from '../ops/reluRedirect';
 
 /**
@@ -46,6 +54,7 @@ interface LayerConfigLike {
   center?: boolean;
   scale?: boolean;
   maxValue?: number | null;
+  alpha?: number;
 }
 
 /** Plans one layer class; `undefined` when this layer's configuration needs the generic path. */
@@ -142,7 +151,10 @@ const planDense: Planner = (layer, cfg) => {
   });
 };
 
-/** Inference-mode BatchNormalization from the moving statistics, with plain ops. */
+/**
+ * Inference-mode BatchNormalization from the moving statistics: {@link batchNormInference} over
+ * the last axis, plain ops over another axis.
+ */
 const planBatchNormalization: Planner = (layer, cfg) => {
   const mean = weightBySuffix(layer, 'moving_mean');
   const variance = weightBySuffix(layer, 'moving_variance');
@@ -156,6 +168,10 @@ const planBatchNormalization: Planner = (layer, cfg) => {
     run: (ins) => {
       const x = ins[0];
       const axis = axes[0] < 0 ? x.rank + axes[0] : axes[0];
+      if (axis === x.rank - 1 && x.rank >= 2 && x.rank <= 4) {
+        // The usual channels-last case: tfjs's batchNorm kernel, one multiply backward.
+        return { out: [batchNormInference(x, read(mean), read(variance), beta && read(beta), gamma && read(gamma), eps)] };
+      }
       const shape = x.shape.map((d, i) => (i === axis ? d : 1));
       const param = (v: tfl.LayerVariable): tf.Tensor => (axis === x.rank - 1 ? read(v) : tf.reshape(read(v), shape));
       let mul = tf.rsqrt(tf.add(param(variance), eps));
@@ -189,8 +205,16 @@ const planRelu: Planner = (layer, cfg) => {
   };
 };
 
+/** `LeakyReLU` as {@link leakyRelu}: tfjs's values and gradient, with a cheaper mask on wasm. */
+const planLeakyRelu: Planner = (_layer, cfg) => {
+  const alpha = cfg.alpha;
+  if (typeof alpha !== 'number' || !Number.isFinite(alpha)) return undefined;
+  return { fusedActivation: false, run: (ins) => ({ out: [leakyRelu(ins[0], alpha)] }) };
+};
+
 const PLANNERS: Readonly<Record<string, Planner>> = {
   ReLU: planRelu,
+  LeakyReLU: planLeakyRelu,
   Activation: planRelu,
   Conv2D: planConv2D,
   DepthwiseConv2D: planDepthwiseConv2D,

@@ -185,10 +185,11 @@ function runSteps(
  *
  * Why: Lucid renders against a frozen graph where every op's output can be fetched; a LayersModel
  * only exposes its outputs. We walk its layer graph ourselves, computing only what the requested
- * layers depend on, with BatchNorm and Dropout in inference mode. Convolutions and Dense layers are
- * run unfused (conv, bias add, activation as separate ops): a fused convolution with a linear
- * activation (the usual conv + BatchNorm block) stays fused under gradients and always computes the
- * filter gradient, which makes input gradients ~20× slower on cpu and fails on wasm. For layers
+ * layers depend on, with BatchNorm and Dropout in inference mode. tfjs-layers' fused convolutions
+ * always compute the filter gradient under a tape (~20× slower input gradients on cpu, a failure on
+ * wasm); here a convolution, its bias and its ReLU (its own, or a ReLU layer that alone reads it)
+ * run as one fused kernel with an input-only gradient when nothing asks for the values in between,
+ * and as separate ops otherwise (see layerPlan.ts for every layer kind). For layers
  * with a fused activation (e.g. `Conv2D({activation: 'relu'})`), the value before the activation is
  * available as `'<layer>/preact'` (Lucid's `..._pre_relu` tensors). The user's model is never
  * modified: its weights are read, not copied.

@@ -10,9 +10,10 @@ import { describe, expect, it } from 'vitest';
 import { BACKENDS, expectNoLeak, useBackend } from '../helpers/tf';
 import { conv2dGradsRef, outSize, type Arr4 } from '../backends/convReference';
 import { convBiasRelu } from '../../src/ops/convBiasRelu';
-import { cappedRelu } from '../../src/ops/cappedRelu';
+import { cappedRelu, leakyRelu } from '../../src/ops/reluVariants';
 import { fromLayersModel } from '../../src/model/index';
 import { installGradientFixes } from '../../src/backends/index';
+import { batchNormInference } from '../../src/ops/batchNormInference';
 import { withRedirectedReluGrad } from '../../src/render/index';
 
 /** Seeded values in [-1, 1) from a small LCG (independent of tfjs's random ops). */
@@ -138,10 +139,63 @@ describe.each(BACKENDS)('cappedRelu on %s', (backend) => {
   });
 });
 
+describe.each(BACKENDS)('leakyRelu and batchNormInference on %s', (backend) => {
+  it('leakyRelu: tfjs\'s values, and the gradient x > 0 ? dy : dy·alpha exactly (as tfjs\'s own)', async () => {
+    await useBackend(backend);
+    const xs = [-Infinity, -3, -1e-30, -0, 0, 1e-30, 0.5, 2, Infinity];
+    const dys = xs.map((_, i) => i - 4.5);
+    for (const alpha of [0.1, 0.3, 0, 1.5]) {
+      await expectNoLeak(() => {
+        const x = tf.tensor1d(xs);
+        const dy = tf.tensor1d(dys);
+        const gradOf = (f: (v: tf.Tensor) => tf.Tensor): number[] =>
+          tf.tidy(() => Array.from(tf.grad((v: tf.Tensor) => tf.sum(tf.mul(f(v), dy)))(x).dataSync()));
+        const a32 = Math.fround(alpha);
+        const want = Array.from(Float32Array.from(xs), (v, i) => (v > 0 ? Math.fround(dys[i]) : Math.fround(Math.fround(dys[i]) * a32)));
+        expect(gradOf((v) => leakyRelu(v, alpha)), `alpha ${alpha}`).toEqual(want);
+        expect(gradOf((v) => tf.leakyRelu(v, alpha)), `stock, alpha ${alpha}`).toEqual(want);
+        const y = leakyRelu(x, alpha);
+        const stockY = tf.leakyRelu(x, alpha);
+        expect(Array.from(y.dataSync())).toEqual(Array.from(stockY.dataSync()));
+        tf.dispose([x, dy, y, stockY]);
+      });
+    }
+  });
+
+  it('batchNormInference: values and input gradient match float64 loops, with and without scale and offset', async () => {
+    await useBackend(backend);
+    const C = 5;
+    const xd = values(2 * 3 * 4 * C, 7);
+    const dyd = values(xd.length, 8);
+    const mean = values(C, 9);
+    const variance = values(C, 10).map((v) => v + 1.5);
+    const offset = values(C, 11);
+    const scale = values(C, 12).map((v) => v * 2);
+    const eps = 1e-3;
+    for (const [useOffset, useScale] of [[true, true], [false, true], [true, false], [false, false]]) {
+      await expectNoLeak(() => {
+        const x = tf.tensor4d(xd, [2, 3, 4, C]);
+        const dy = tf.tensor4d(dyd, [2, 3, 4, C]);
+        const p = [mean, variance, offset, scale].map((a) => tf.tensor1d(a));
+        const bn = (v: tf.Tensor): tf.Tensor => batchNormInference(v, p[0], p[1], useOffset ? p[2] : undefined, useScale ? p[3] : undefined, eps);
+        const y = bn(x);
+        const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(bn(v), dy)))(x);
+        const k = (c: number): number => (useScale ? scale[c] : 1) / Math.sqrt(variance[c] + eps);
+        const yRef = Array.from(xd, (v, i) => (v - mean[i % C]) * k(i % C) + (useOffset ? offset[i % C] : 0));
+        const gRef = Array.from(dyd, (v, i) => v * k(i % C));
+        expect(maxRelErr(y.dataSync(), yRef), `value, offset ${useOffset}, scale ${useScale}`).toBeLessThan(1e-6);
+        expect(maxRelErr(g.dataSync(), gRef), `gradient, offset ${useOffset}, scale ${useScale}`).toBeLessThan(1e-6);
+        tf.dispose([x, dy, ...p, y, g]);
+      });
+    }
+  });
+});
+
 /**
  * conv(linear, bias) → ReLU → conv(relu) → conv(linear, no bias) → ReLU(max 6) →
  * conv(linear, bias) → Activation(relu6) → conv(linear, bias) → ReLU, added to that conv's output:
- * every pattern the adapter fuses, and one it must not (a ReLU whose convolution has two readers).
+ * → conv(no bias) → BatchNormalization → LeakyReLU: every pattern the adapter fuses or computes with
+ * its own gradients, and one it must not fuse (a ReLU whose convolution has two readers).
  */
 function fusionModel(seed: number): tfl.LayersModel {
   const init = (s: number) => tfl.initializers.randomNormal({ mean: 0, stddev: 0.35, seed: seed + s });
@@ -158,6 +212,10 @@ function fusionModel(seed: number): tfl.LayersModel {
   const c5 = conv('c5', 4, {}, 5).apply(x) as tfl.SymbolicTensor;
   const r5 = tfl.layers.reLU({ name: 'r5' }).apply(c5) as tfl.SymbolicTensor;
   x = tfl.layers.add({ name: 'sum5' }).apply([c5, r5]) as tfl.SymbolicTensor;
+  x = conv('c6', 6, { useBias: false }, 6).apply(x) as tfl.SymbolicTensor;
+  const bn = tfl.layers.batchNormalization({ name: 'bn6', movingMeanInitializer: init(7), movingVarianceInitializer: 'ones', gammaInitializer: init(8), betaInitializer: init(9) });
+  x = bn.apply(x) as tfl.SymbolicTensor;
+  x = tfl.layers.leakyReLU({ name: 'r6', alpha: 0.2 }).apply(x) as tfl.SymbolicTensor;
   return tfl.model({ inputs: input, outputs: x });
 }
 
@@ -168,7 +226,7 @@ describe.each(BACKENDS)('fused layers in fromLayersModel on %s', (backend) => {
     const lm = fusionModel(11);
     const vm = await fromLayersModel(lm, { inputRange: [0, 1] });
     const img = tf.tensor4d(values(1 * 20 * 18 * 3, 5).map((v) => (v + 1) / 2), [1, 20, 18, 3]);
-    const names = ['r1', 'c2', 'r3', 'r4', 'sum5'];
+    const names = ['r1', 'c2', 'r3', 'r4', 'sum5', 'r6'];
     const objective = (acts: tf.Tensor[]): tf.Scalar => tf.addN(acts.map((a, i) => tf.mul(tf.mean(tf.square(a)), i + 1))) as tf.Scalar;
     const ours = (v: tf.Tensor4D, layers = names): tf.Scalar => {
       const acts = vm.activations(v, layers);
@@ -193,19 +251,21 @@ describe.each(BACKENDS)('fused layers in fromLayersModel on %s', (backend) => {
         return info.kernels.map((k) => k.name);
       };
       const count = (ks: string[], name: string): number => ks.filter((k) => k === name).length;
-      const fused = await kernelsOf(() => tf.grad((v: tf.Tensor) => ours(v as tf.Tensor4D, ['sum5']))(img));
+      const fused = await kernelsOf(() => tf.grad((v: tf.Tensor) => ours(v as tf.Tensor4D, ['r6']))(img));
       // c1 + r1, c2 (relu), c4 and c5 (bias) run fused; c3 (no bias, before a capped ReLU) is a
       // plain Conv2D; r5 stays a Relu (c5's output has a second reader). The capped ReLUs r3 and r4
       // compute relu + clip forward, and their gradients use none of the slow comparison kernels.
       expect(count(fused, 'FusedConv2D')).toBe(4);
       expect(count(fused, 'Relu')).toBe(3);
-      for (const k of ['LessEqual', 'GreaterEqual', 'Select', 'LogicalAnd']) expect(fused, k).not.toContain(k);
+      // The batch norm and the leaky ReLU record one op each, with one-multiply gradients.
+      for (const k of ['LessEqual', 'GreaterEqual', 'Greater', 'Select', 'LogicalAnd', 'FusedBatchNorm']) expect(fused, k).not.toContain(k);
+      expect(count(fused, 'LeakyRelu')).toBe(1);
       // Asking for c1's own output (before r1) keeps c1 and r1 apart; c2's preact unfuses c2.
-      const apart = await kernelsOf(() => tf.grad((v: tf.Tensor) => ours(v as tf.Tensor4D, ['c1', 'c2/preact', 'sum5']))(img));
+      const apart = await kernelsOf(() => tf.grad((v: tf.Tensor) => ours(v as tf.Tensor4D, ['c1', 'c2/preact', 'r6']))(img));
       expect(count(apart, 'FusedConv2D')).toBe(3);
       expect(count(apart, 'Relu')).toBe(5);
       // Lucid's redirected ReLU gradient needs the Relu / ClipByValue kernels: nothing with a ReLU is fused then.
-      const redirected = await kernelsOf(() => withRedirectedReluGrad(() => tf.grad((v: tf.Tensor) => ours(v as tf.Tensor4D, ['sum5']))(img)));
+      const redirected = await kernelsOf(() => withRedirectedReluGrad(() => tf.grad((v: tf.Tensor) => ours(v as tf.Tensor4D, ['r6']))(img)));
       // (c1, c4 and c5 keep conv + bias fused: no ReLU in them; r4 is then tfjs-layers' minimum(6, relu(x)).)
       expect(count(redirected, 'FusedConv2D')).toBe(3);
       expect(count(redirected, 'Relu')).toBe(5);
