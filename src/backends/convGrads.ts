@@ -12,6 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { isWasmHeapBackend } from './wasmSlice';
+import { heldDerived, releaseHeld, type HeldEntry } from '../ops/heldData';
 
 /** Padding as tfjs conv ops accept it. */
 export type ConvPad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
@@ -59,36 +60,21 @@ export function flipFilter<T extends tf.Tensor>(filter: T): T {
   return reverseMiddleOnHost(filter, 1, kh * kw, filter.size / (kh * kw));
 }
 
-/** A flipped, in/out-transposed filter held in a backend's memory, made from the filter it is keyed by. */
-interface HeldFilter {
-  readonly backend: tf.KernelBackend;
-  readonly dataId: tf.DataId;
-  readonly shape: [number, number, number, number];
-}
-
 /**
- * Flipped, transposed filters by the data id of the filter they were made from. A model's weights
- * do not change between steps and tensor data never changes under a data id, so each filter is
- * flipped once and its flipped copy stays in the wasm heap under one data id: tfjs's wasm `Conv2D`
- * keeps its XNNPACK operator (with the weights packed for the SIMD kernels) per filter id, so the
- * backward convolutions reuse their operators as the forward ones do, instead of packing the
- * weights again at every step (0.4–3 ms per convolution). The copies are not tensors (they do
- * not count in `tf.memory().numTensors`); one is freed when its source filter's data id is
- * garbage-collected, and all are freed by {@link releaseFlippedFilters}.
+ * Flipped, transposed filters by the data id of the filter they were made from, held with
+ * `heldDerived` (src/ops/heldData.ts). A model's weights do not change between steps and tensor
+ * data never changes under a data id, so each filter is flipped once and its flipped copy stays in
+ * the wasm heap under one data id: tfjs's wasm `Conv2D` keeps its XNNPACK operator (with the
+ * weights packed for the SIMD kernels) per filter id, so the backward convolutions reuse their
+ * operators as the forward ones do, instead of packing the weights again at every step (0.4–3 ms
+ * per convolution). The copies are not tensors (they do not count in `tf.memory().numTensors`); one
+ * is freed when its source filter's data id is garbage-collected, and all are freed by
+ * {@link releaseFlippedFilters}.
  */
-const heldFlipTransposed = new WeakMap<object, HeldFilter>();
+const heldFlipTransposed = new WeakMap<object, HeldEntry>();
 /** Flipped depthwise filters, held in the same way (see {@link flipDepthwiseFilter}). */
-const heldFlipped = new WeakMap<object, HeldFilter>();
-const liveHeldFilters = new Set<HeldFilter>();
-const releaseWhenCollected = new FinalizationRegistry<HeldFilter>(releaseHeldFilter);
-
-function releaseHeldFilter(f: HeldFilter): void {
-  if (!liveHeldFilters.delete(f)) return;
-  // Only while the backend is still registered (a removed backend has freed its memory).
-  if (!Object.values(tf.engine().registry).includes(f.backend)) return;
-  // Drops the held reference; tensors still viewing the data free it when they are disposed.
-  if (f.backend.disposeData(f.dataId)) tf.engine().removeDataId(f.dataId, f.backend);
-}
+const heldFlipped = new WeakMap<object, HeldEntry>();
+const FLIPPED = 'flipped filters';
 
 /**
  * Frees every flipped filter held for the wasm backward convolutions (see {@link flipTransposeFilter});
@@ -97,9 +83,7 @@ function releaseHeldFilter(f: HeldFilter): void {
  * @returns how many were freed.
  */
 export function releaseFlippedFilters(): number {
-  const all = [...liveHeldFilters];
-  for (const f of all) releaseHeldFilter(f);
-  return all.length;
+  return releaseHeld(FLIPPED);
 }
 
 /**
@@ -139,20 +123,13 @@ export function flipDepthwiseFilter(filter: tf.Tensor4D): tf.Tensor4D {
  * A new tensor over data derived from `filter` by `fill(filterValues, out)` and held in the wasm
  * heap under one data id for as long as `filter`'s data lives (see `heldFlipTransposed`).
  */
-function heldOnWasm(cache: WeakMap<object, HeldFilter>, filter: tf.Tensor4D, shape: [number, number, number, number], fill: (src: Float32Array, dst: Float32Array) => void): tf.Tensor4D {
-  const backend = tf.backend();
-  let held = cache.get(filter.dataId);
-  if (held === undefined || held.backend !== backend || !liveHeldFilters.has(held)) {
+function heldOnWasm(cache: WeakMap<object, HeldEntry>, filter: tf.Tensor4D, shape: [number, number, number, number], fill: (src: Float32Array, dst: Float32Array) => void): tf.Tensor4D {
+  const [held] = heldDerived(cache, FLIPPED, filter, [], () => {
     const values = new Float32Array(filter.size);
     fill(filter.dataSync() as Float32Array, values);
-    held = { backend, dataId: backend.write(values, shape, 'float32'), shape };
-    cache.set(filter.dataId, held);
-    liveHeldFilters.add(held);
-    releaseWhenCollected.register(filter.dataId, held);
-  }
-  // A tensor over the held data, as a kernel output is made: one more reference to the data.
-  backend.incRef(held.dataId);
-  return tf.engine().makeTensorFromDataId(held.dataId, held.shape, 'float32', backend) as tf.Tensor4D;
+    return [{ values, shape }];
+  });
+  return held as tf.Tensor4D;
 }
 
 /** Reverses H and W of `[b, h, w, c]` together (= reversing the flattened `h·w` axis), on the host for wasm and cpu. */

@@ -5,10 +5,13 @@
  * - `Conv2D`: convolution, bias and a ReLU activation as one op with an input-only gradient
  *   ({@link convBiasRelu}; tfjs-layers' `fused.conv2d` computes filter gradients too: 20× slower
  *   input gradients on cpu, and no `Conv2DBackpropFilter` on wasm); the layer's other activations,
- *   and the value before the activation when it is asked for (`/preact`), as separate ops;
- * - `DepthwiseConv2D`, `SeparableConv2D`, `Dense`: op, bias and activation as separate ops;
- * - `BatchNormalization` from its moving statistics ({@link batchNormInference}; tfjs's
- *   `batchNorm` gradient fails when `scale: false`);
+ *   and the value before the activation when it is asked for (`/preact`), as separate ops. A linear
+ *   `Conv2D` or `DepthwiseConv2D` also takes in the batch norm and/or plain ReLU layers that alone
+ *   read its output, unless their inputs are asked for ({@link runConvChain}, decided per call by
+ *   layersModel.ts; the batch norm folded into the filter and bias, {@link foldBatchNorm});
+ * - `DepthwiseConv2D` otherwise, `SeparableConv2D`, `Dense`: op, bias and activation as separate ops;
+ * - `BatchNormalization` otherwise: from its moving statistics ({@link batchNormInference};
+ *   tfjs's `batchNorm` gradient fails when `scale: false`);
  * - `ReLU(max_value)`, `Activation('relu6')`, `LeakyReLU`: tfjs's values with exact step-mask
  *   gradients (src/ops/reluVariants.ts), several times cheaper on wasm;
  * - everything else through `layer.apply(x, { training: false })`.
@@ -19,6 +22,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { convBiasRelu } from '../ops/convBiasRelu';
 import { cappedRelu, leakyRelu } from '../ops/reluVariants';
 import { batchNormInference } from '../ops/batchNormInference';
+import { foldBatchNorm, type BatchNormParams } from './foldBatchNorm';
 import { reluRedirectActive } from '../ops/reluRedirect';
 
 /**
@@ -33,11 +37,13 @@ export interface LayerPlan {
   readonly run: Run;
   readonly fusedActivation: boolean;
   /**
-   * For a linear `Conv2D` (dilation 1): the convolution and bias as one op, with a ReLU after them
-   * when `relu` is true ({@link convBiasRelu}). The adapter uses it to run a ReLU layer that alone
-   * reads this layer's output together with it.
+   * For a linear `Conv2D` or `DepthwiseConv2D` (dilation 1): the layer as one op with a batch norm
+   * folded in and a ReLU after it ({@link runConvChain}). The adapter uses it to run a batch norm
+   * and/or a ReLU layer that alone read this layer's output together with it.
    */
-  readonly fusableConv?: (x: tf.Tensor4D, relu: boolean) => tf.Tensor4D;
+  readonly conv?: ConvSpec;
+  /** For a channels-last `BatchNormalization`: its parameters. */
+  readonly batchNorm?: () => BatchNormParams;
   /** The layer computes exactly `max(0, x)` of its one input (a `ReLU` or `Activation('relu')` layer). */
   readonly plainRelu?: boolean;
 }
@@ -55,6 +61,28 @@ interface LayerConfigLike {
   scale?: boolean;
   maxValue?: number | null;
   alpha?: number;
+}
+
+/** A convolution the adapter can run fused: its weights and settings. */
+export interface ConvSpec {
+  readonly kind: 'conv' | 'depthwise';
+  readonly filter: () => tf.Tensor4D;
+  readonly bias?: () => tf.Tensor;
+  readonly strides: [number, number];
+  readonly pad: 'same' | 'valid';
+}
+
+/**
+ * `relu?(bn?(conv(x) + bias))` as one fused op ({@link convBiasRelu}), the batch norm folded into
+ * the filter and bias ({@link foldBatchNorm}).
+ */
+export function runConvChain(x: tf.Tensor4D, conv: ConvSpec, bn: BatchNormParams | undefined, relu: boolean): tf.Tensor4D {
+  const cfg = { kind: conv.kind, strides: conv.strides, pad: conv.pad, activation: relu ? 'relu' : 'linear' } as const;
+  if (!bn) return convBiasRelu(x, conv.filter(), conv.bias?.(), cfg);
+  return tf.tidy(() => {
+    const [filter, bias] = foldBatchNorm(conv.kind, conv.filter(), conv.bias?.(), bn);
+    return convBiasRelu(x, filter, bias, cfg);
+  });
 }
 
 /** Plans one layer class; `undefined` when this layer's configuration needs the generic path. */
@@ -105,29 +133,37 @@ const planConv2D: Planner = (layer, cfg) => {
   );
   if (dilations[0] !== 1 || dilations[1] !== 1) return unfused;
   const bias = cfg.useBias === false ? undefined : weightBySuffix(layer, 'bias');
-  const pad = cfg.padding as 'same' | 'valid';
-  const fused = (x: tf.Tensor4D, relu: boolean): tf.Tensor4D =>
-    convBiasRelu(x, read(k) as tf.Tensor4D, bias && read(bias), { strides, pad, activation: relu ? 'relu' : 'linear' });
+  const conv = convSpec('conv', k, bias, strides, cfg);
   const act = cfg.activation ?? 'linear';
   if (act === 'linear') {
-    // conv + bias as one op; a ReLU layer reading only this output can join it (layersModel.ts).
-    return { fusedActivation: false, fusableConv: fused, run: bias ? (ins) => ({ out: [fused(ins[0] as tf.Tensor4D, false)] }) : unfused.run };
+    // conv + bias as one op; a batch norm and a ReLU reading only this output can join it (layersModel.ts).
+    return { fusedActivation: false, conv, run: bias ? (ins) => ({ out: [runConvChain(ins[0] as tf.Tensor4D, conv, undefined, false)] }) : unfused.run };
   }
   if (act !== 'relu') return unfused;
   return {
     fusedActivation: true,
     // Lucid's redirected ReLU gradient replaces the Relu kernel's gradient: keep the ReLU a Relu then.
     run: (ins, wantPreact) =>
-      wantPreact || reluRedirectActive() ? unfused.run(ins, wantPreact) : { out: [fused(ins[0] as tf.Tensor4D, true)] },
+      wantPreact || reluRedirectActive() ? unfused.run(ins, wantPreact) : { out: [runConvChain(ins[0] as tf.Tensor4D, conv, undefined, true)] },
   };
 };
+
+function convSpec(kind: 'conv' | 'depthwise', k: tfl.LayerVariable, bias: tfl.LayerVariable | undefined, strides: [number, number], cfg: LayerConfigLike): ConvSpec {
+  return { kind, filter: () => read(k) as tf.Tensor4D, bias: bias && (() => read(bias)), strides, pad: cfg.padding as 'same' | 'valid' };
+}
 
 const planDepthwiseConv2D: Planner = (layer, cfg) => {
   const k = weightBySuffix(layer, 'depthwise_kernel');
   if (!plainConv(cfg) || !k) return undefined;
-  return withBiasAndActivation(layer, cfg, (x) =>
-    tf.depthwiseConv2d(x as tf.Tensor4D, read(k) as tf.Tensor4D, pair(cfg.strides), cfg.padding as 'same', 'NHWC', pair(cfg.dilationRate)),
+  const strides = pair(cfg.strides);
+  const dilations = pair(cfg.dilationRate);
+  const unfused = withBiasAndActivation(layer, cfg, (x) =>
+    tf.depthwiseConv2d(x as tf.Tensor4D, read(k) as tf.Tensor4D, strides, cfg.padding as 'same', 'NHWC', dilations),
   );
+  const linear = (cfg.activation ?? 'linear') === 'linear';
+  if (!linear || dilations[0] !== 1 || dilations[1] !== 1) return unfused;
+  const bias = cfg.useBias === false ? undefined : weightBySuffix(layer, 'bias');
+  return { ...unfused, conv: convSpec('depthwise', k, bias, strides, cfg) };
 };
 
 const planSeparableConv2D: Planner = (layer, cfg) => {
@@ -163,8 +199,13 @@ const planBatchNormalization: Planner = (layer, cfg) => {
   const axes = Array.isArray(cfg.axis) ? cfg.axis : [cfg.axis ?? -1];
   if (!mean || !variance || axes.length !== 1) return undefined;
   const eps = cfg.epsilon ?? 1e-3;
+  const shape = layer.outputShape;
+  const rank = Array.isArray(shape[0]) ? (shape[0] as tfl.Shape).length : shape.length;
+  const lastAxis = axes[0] === -1 || axes[0] === rank - 1;
+  const params = (): BatchNormParams => ({ mean: read(mean), variance: read(variance), gamma: gamma && read(gamma), beta: beta && read(beta), epsilon: eps });
   return {
     fusedActivation: false,
+    batchNorm: lastAxis ? params : undefined,
     run: (ins) => {
       const x = ins[0];
       const axis = axes[0] < 0 ? x.rank + axes[0] : axes[0];

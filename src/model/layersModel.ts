@@ -4,7 +4,8 @@ import '../ops/registerGradients';
 import { fail, OptvisError, show } from '../errors';
 import { distinctOutputs } from './distinctOutputs';
 import { assembleVisModel, frozenLayerInfo, layerIndex, PREACT_SUFFIX } from './layerIndex';
-import { planLayer, type LayerPlan, type Run } from './layerPlan';
+import { planLayer, runConvChain, type LayerPlan, type Run } from './layerPlan';
+import type { BatchNormParams } from './foldBatchNorm';
 import { reluRedirectActive } from '../ops/reluRedirect';
 import { parseCommonOptions, toModelInput } from './inputRange';
 import type { InputRange, LayerInfo, LayersModelLike, VisModel } from './types';
@@ -29,9 +30,13 @@ interface Step {
   readonly run: Run;
   /** Name of the `/preact` entry this step provides, if any. */
   readonly preactName?: string;
-  /** See {@link LayerPlan.fusableConv}. */
-  readonly fusableConv?: LayerPlan['fusableConv'];
-  /** Index of the plain ReLU step that is the only reader of this (fusable) convolution's output. */
+  /** See {@link LayerPlan.conv}. */
+  readonly conv?: LayerPlan['conv'];
+  /** See {@link LayerPlan.batchNorm}. */
+  readonly batchNorm?: LayerPlan['batchNorm'];
+  /** For a fusable convolution: the batch norm step that alone reads its output. */
+  bnAfter?: number;
+  /** For a fusable convolution: the plain ReLU step that alone reads its output, or the batch norm's. */
   reluAfter?: number;
 }
 
@@ -90,9 +95,9 @@ function planForward(model: tfl.LayersModel, inputId: number): ForwardPlan {
       if (!ins.every((t) => known.has(t.id))) continue;
       const outs = node.outputTensors as Sym[];
       const first = !outputIdByName.has(layer.name);
-      const { run, fusedActivation, fusableConv, plainRelu } = planLayer(layer);
+      const { run, fusedActivation, conv, batchNorm, plainRelu } = planLayer(layer);
       const preactName = first && fusedActivation ? `${layer.name}${PREACT_SUFFIX}` : undefined;
-      steps.push({ layer, inputIds: ins.map((t) => t.id), outputIds: outs.map((t) => t.id), run, preactName, fusableConv });
+      steps.push({ layer, inputIds: ins.map((t) => t.id), outputIds: outs.map((t) => t.id), run, preactName, conv, batchNorm });
       if (plainRelu) plainReluSteps.add(steps.length - 1);
       for (const t of outs) known.add(t.id);
       if (first) {
@@ -101,19 +106,54 @@ function planForward(model: tfl.LayersModel, inputId: number): ForwardPlan {
       }
     }
   }
-  markReluAfterConv(steps, plainReluSteps);
+  markConvChains(steps, plainReluSteps);
   return { inputId, steps, outputIdByName, layers };
 }
 
-/** Sets `reluAfter` on each fusable convolution whose one output only a plain ReLU step reads. */
-function markReluAfterConv(steps: Step[], plainReluSteps: ReadonlySet<number>): void {
+/**
+ * Marks each fusable convolution's chain: the batch norm step that alone reads its output
+ * (`bnAfter`), then the plain ReLU step that alone reads the last of them (`reluAfter`).
+ */
+function markConvChains(steps: Step[], plainReluSteps: ReadonlySet<number>): void {
   const readers = new Map<number, number[]>();
   steps.forEach((s, i) => s.inputIds.forEach((id) => readers.set(id, [...(readers.get(id) ?? []), i])));
+  const soleReader = (s: Step): number | undefined => {
+    const r = s.outputIds.length === 1 ? (readers.get(s.outputIds[0]) ?? []) : [];
+    return r.length === 1 && steps[r[0]].inputIds.length === 1 ? r[0] : undefined;
+  };
   steps.forEach((s) => {
-    if (!s.fusableConv || s.outputIds.length !== 1) return;
-    const r = readers.get(s.outputIds[0]) ?? [];
-    if (r.length === 1 && plainReluSteps.has(r[0]) && steps[r[0]].inputIds.length === 1) s.reluAfter = r[0];
+    if (!s.conv) return;
+    let last = s;
+    const bn = soleReader(s);
+    if (bn !== undefined && steps[bn].batchNorm) {
+      s.bnAfter = bn;
+      last = steps[bn];
+    }
+    const relu = soleReader(last);
+    if (relu !== undefined && plainReluSteps.has(relu)) s.reluAfter = relu;
   });
+}
+
+/**
+ * Runs step `i` (a fusable convolution) with as much of its chain as nothing else needs: the batch
+ * norm when the convolution's own output is not wanted, then the ReLU when the value before it is
+ * not wanted and Lucid's redirected ReLU gradient is not in force. Returns the steps it ran (the
+ * convolution first), or `undefined` when the chain has nothing to add.
+ */
+function runChain(plan: ForwardPlan, i: number, needed: readonly boolean[], wantedIds: ReadonlySet<number | undefined>, values: Map<number, tf.Tensor>): number[] | undefined {
+  const s = plan.steps[i];
+  if (!s.conv) return undefined;
+  const ran = [i];
+  const bnStep = s.bnAfter !== undefined && needed[s.bnAfter] && !wantedIds.has(s.outputIds[0]) ? s.bnAfter : undefined;
+  if (bnStep !== undefined) ran.push(bnStep);
+  const before = plan.steps[ran[ran.length - 1]];
+  const joinsRelu = s.reluAfter !== undefined && needed[s.reluAfter] && plan.steps[s.reluAfter].inputIds[0] === before.outputIds[0];
+  if (joinsRelu && !wantedIds.has(before.outputIds[0]) && !reluRedirectActive()) ran.push(s.reluAfter as number);
+  if (ran.length === 1) return undefined;
+  const bn = bnStep === undefined ? undefined : (plan.steps[bnStep].batchNorm as () => BatchNormParams)();
+  const y = runConvChain(values.get(s.inputIds[0]) as tf.Tensor4D, s.conv, bn, ran.length > 1 && ran[ran.length - 1] === s.reluAfter);
+  values.set(plan.steps[ran[ran.length - 1]].outputIds[0], y);
+  return ran;
 }
 
 /** Which steps the `wanted` layers depend on (a flag per step). */
@@ -154,17 +194,15 @@ function runSteps(
   const done = new Set<number>();
   plan.steps.forEach((s, i) => {
     if (!needed[i] || done.has(i)) return;
-    // A convolution and the ReLU that alone reads it, as one op, when nothing else wants the
-    // convolution's output (and Lucid's redirected ReLU gradient is not in force).
-    const j = s.reluAfter;
-    if (s.fusableConv && j !== undefined && needed[j] && !wantedIds.has(s.outputIds[0]) && !reluRedirectActive()) {
-      const relu = plan.steps[j];
-      try {
-        values.set(relu.outputIds[0], s.fusableConv(values.get(s.inputIds[0]) as tf.Tensor4D, true));
-      } catch (e) {
-        throw sizeError('VisModel.activations', e, s.layer.name, imageShape, declared);
-      }
-      done.add(j);
+    // A convolution with the batch norm and/or ReLU that alone read it, as one op.
+    let chain: number[] | undefined;
+    try {
+      chain = runChain(plan, i, needed, wantedIds, values);
+    } catch (e) {
+      throw sizeError('VisModel.activations', e, s.layer.name, imageShape, declared);
+    }
+    if (chain) {
+      for (const j of chain) done.add(j);
       return;
     }
     let res: { out: tf.Tensor[]; preact?: tf.Tensor };

@@ -14,6 +14,7 @@ import { cappedRelu, leakyRelu } from '../../src/ops/reluVariants';
 import { fromLayersModel } from '../../src/model/index';
 import { installGradientFixes } from '../../src/backends/index';
 import { batchNormInference } from '../../src/ops/batchNormInference';
+import { foldBatchNorm } from '../../src/model/foldBatchNorm';
 import { withRedirectedReluGrad } from '../../src/render/index';
 
 /** Seeded values in [-1, 1) from a small LCG (independent of tfjs's random ops). */
@@ -89,7 +90,7 @@ describe.each(BACKENDS)('convBiasRelu on %s', (backend) => {
         const w = tf.tensor4d(wd, wShape);
         const b = bd && tf.tensor1d(bd);
         const r = tf.tensor4d(rd, [2, oh, ow, 5]);
-        const cfg = { strides: [c.s, c.s] as [number, number], pad: c.pad, activation: c.activation };
+        const cfg = { kind: 'conv' as const, strides: [c.s, c.s] as [number, number], pad: c.pad, activation: c.activation };
         const y = convBiasRelu(x, w, b, cfg);
         const dx = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(convBiasRelu(v as tf.Tensor4D, w, b, cfg), r)))(x);
         const yv = y.dataSync();
@@ -191,11 +192,46 @@ describe.each(BACKENDS)('leakyRelu and batchNormInference on %s', (backend) => {
   });
 });
 
+describe.each(BACKENDS)('foldBatchNorm on %s', (backend) => {
+  it('gives the filter and bias of conv + batch norm (float64 reference), held across calls, remade when a weight changes', async () => {
+    await useBackend(backend);
+    const C = 4;
+    const [mean, variance, gamma, beta, bias] = [20, 21, 22, 23, 24].map((seed) => values(C * 2, seed));
+    variance.forEach((v, i) => (variance[i] = v + 1.2));
+    for (const kind of ['conv', 'depthwise'] as const) {
+      // conv: [3, 3, 1, 8]; depthwise: [3, 3, 4, 2] (multiplier 2): 8 output channels either way.
+      const shape: [number, number, number, number] = kind === 'conv' ? [3, 3, 1, 8] : [3, 3, C, 2];
+      const wd = values(72, 25);
+      for (const [useBias, useGamma, useBeta] of [[true, true, true], [false, false, false], [false, true, false]]) {
+        await expectNoLeak(() => {
+          const t = (a: Float32Array): tf.Tensor1D => tf.tensor1d(a);
+          const w = tf.tensor4d(wd, shape);
+          const p = { mean: t(mean), variance: t(variance), gamma: useGamma ? t(gamma) : undefined, beta: useBeta ? t(beta) : undefined, epsilon: 1e-3 };
+          const b = useBias ? t(bias) : undefined;
+          const [f, fb] = foldBatchNorm(kind, w, b, p);
+          const [f2, fb2] = foldBatchNorm(kind, w, b, p);
+          expect(f2.dataId, 'held: the same data on the second call').toBe(f.dataId);
+          const k = Array.from({ length: 8 }, (_, o) => (useGamma ? gamma[o] : 1) / Math.sqrt(variance[o] + 1e-3));
+          expect(maxRelErr(f.dataSync(), Array.from(wd, (v, i) => v * k[i % 8]))).toBeLessThan(1e-6);
+          expect(maxRelErr(fb.dataSync(), k.map((ko, o) => ((useBias ? bias[o] : 0) - mean[o]) * ko + (useBeta ? beta[o] : 0)))).toBeLessThan(1e-6);
+          // A changed batch norm statistic makes it again.
+          const mean2 = t(mean.map((v) => v + 1));
+          const [f3, fb3] = foldBatchNorm(kind, w, b, { ...p, mean: mean2 });
+          expect(fb3.dataId).not.toBe(fb.dataId);
+          expect(maxRelErr(fb3.dataSync(), k.map((ko, o) => ((useBias ? bias[o] : 0) - mean[o] - 1) * ko + (useBeta ? beta[o] : 0)))).toBeLessThan(1e-6);
+          tf.dispose([w, b, p.mean, p.variance, p.gamma, p.beta, mean2, f, fb, f2, fb2, f3, fb3].filter((x): x is tf.Tensor => x !== undefined));
+        });
+      }
+    }
+  });
+});
+
 /**
  * conv(linear, bias) → ReLU → conv(relu) → conv(linear, no bias) → ReLU(max 6) →
  * conv(linear, bias) → Activation(relu6) → conv(linear, bias) → ReLU, added to that conv's output:
- * → conv(no bias) → BatchNormalization → LeakyReLU: every pattern the adapter fuses or computes with
- * its own gradients, and one it must not fuse (a ReLU whose convolution has two readers).
+ * → conv(no bias) → BatchNormalization → LeakyReLU → depthwise conv(bias) → BatchNormalization →
+ * ReLU: every pattern the adapter fuses or computes with its own gradients, and one it must not
+ * fuse (a ReLU whose convolution has two readers).
  */
 function fusionModel(seed: number): tfl.LayersModel {
   const init = (s: number) => tfl.initializers.randomNormal({ mean: 0, stddev: 0.35, seed: seed + s });
@@ -216,6 +252,9 @@ function fusionModel(seed: number): tfl.LayersModel {
   const bn = tfl.layers.batchNormalization({ name: 'bn6', movingMeanInitializer: init(7), movingVarianceInitializer: 'ones', gammaInitializer: init(8), betaInitializer: init(9) });
   x = bn.apply(x) as tfl.SymbolicTensor;
   x = tfl.layers.leakyReLU({ name: 'r6', alpha: 0.2 }).apply(x) as tfl.SymbolicTensor;
+  x = tfl.layers.depthwiseConv2d({ name: 'd7', kernelSize: 3, depthMultiplier: 2, strides: 2, padding: 'same', depthwiseInitializer: init(10), biasInitializer: init(11) }).apply(x) as tfl.SymbolicTensor;
+  x = tfl.layers.batchNormalization({ name: 'bn7', movingMeanInitializer: init(12), movingVarianceInitializer: 'ones', gammaInitializer: init(13), betaInitializer: init(14) }).apply(x) as tfl.SymbolicTensor;
+  x = tfl.layers.activation({ name: 'r7', activation: 'relu' }).apply(x) as tfl.SymbolicTensor;
   return tfl.model({ inputs: input, outputs: x });
 }
 
@@ -226,7 +265,7 @@ describe.each(BACKENDS)('fused layers in fromLayersModel on %s', (backend) => {
     const lm = fusionModel(11);
     const vm = await fromLayersModel(lm, { inputRange: [0, 1] });
     const img = tf.tensor4d(values(1 * 20 * 18 * 3, 5).map((v) => (v + 1) / 2), [1, 20, 18, 3]);
-    const names = ['r1', 'c2', 'r3', 'r4', 'sum5', 'r6'];
+    const names = ['r1', 'c2', 'r3', 'r4', 'sum5', 'r6', 'r7'];
     const objective = (acts: tf.Tensor[]): tf.Scalar => tf.addN(acts.map((a, i) => tf.mul(tf.mean(tf.square(a)), i + 1))) as tf.Scalar;
     const ours = (v: tf.Tensor4D, layers = names): tf.Scalar => {
       const acts = vm.activations(v, layers);
@@ -251,24 +290,30 @@ describe.each(BACKENDS)('fused layers in fromLayersModel on %s', (backend) => {
         return info.kernels.map((k) => k.name);
       };
       const count = (ks: string[], name: string): number => ks.filter((k) => k === name).length;
-      const fused = await kernelsOf(() => tf.grad((v: tf.Tensor) => ours(v as tf.Tensor4D, ['r6']))(img));
-      // c1 + r1, c2 (relu), c4 and c5 (bias) run fused; c3 (no bias, before a capped ReLU) is a
-      // plain Conv2D; r5 stays a Relu (c5's output has a second reader). The capped ReLUs r3 and r4
-      // compute relu + clip forward, and their gradients use none of the slow comparison kernels.
-      expect(count(fused, 'FusedConv2D')).toBe(4);
+      const fused = await kernelsOf(() => tf.grad((v: tf.Tensor) => ours(v as tf.Tensor4D, ['r7']))(img));
+      // c1 + r1, c2 (relu), c4 and c5 (bias) and c6 + bn6 run as FusedConv2D, d7 + bn7 + r7 as one
+      // FusedDepthwiseConv2D; c3 (no bias, before a capped ReLU) is a plain Conv2D; r5 stays a Relu
+      // (c5's output has a second reader). The capped ReLUs r3 and r4 compute relu + clip forward,
+      // and their gradients use none of the slow comparison kernels.
+      expect(count(fused, 'FusedConv2D')).toBe(5);
+      expect(count(fused, 'FusedDepthwiseConv2D')).toBe(1);
       expect(count(fused, 'Relu')).toBe(3);
-      // The batch norm and the leaky ReLU record one op each, with one-multiply gradients.
-      for (const k of ['LessEqual', 'GreaterEqual', 'Greater', 'Select', 'LogicalAnd', 'FusedBatchNorm']) expect(fused, k).not.toContain(k);
+      // Folded batch norms run no kernel; the leaky ReLU records one op, with a one-multiply gradient.
+      for (const k of ['LessEqual', 'GreaterEqual', 'Greater', 'Select', 'LogicalAnd', 'FusedBatchNorm', 'Rsqrt']) expect(fused, k).not.toContain(k);
       expect(count(fused, 'LeakyRelu')).toBe(1);
-      // Asking for c1's own output (before r1) keeps c1 and r1 apart; c2's preact unfuses c2.
-      const apart = await kernelsOf(() => tf.grad((v: tf.Tensor) => ours(v as tf.Tensor4D, ['c1', 'c2/preact', 'r6']))(img));
+      // Asking for c1's own output (before r1) keeps c1 and r1 apart; c2's preact unfuses c2; asking
+      // for bn7 keeps r7 apart, for c6 keeps bn6 apart (then a batch norm op: its Rsqrt).
+      const apart = await kernelsOf(() => tf.grad((v: tf.Tensor) => ours(v as tf.Tensor4D, ['c1', 'c2/preact', 'c6', 'bn7', 'r7']))(img));
       expect(count(apart, 'FusedConv2D')).toBe(3);
-      expect(count(apart, 'Relu')).toBe(5);
+      expect(count(apart, 'FusedDepthwiseConv2D')).toBe(1);
+      expect(count(apart, 'Relu')).toBe(6);
+      expect(count(apart, 'Rsqrt')).toBeGreaterThan(0);
       // Lucid's redirected ReLU gradient needs the Relu / ClipByValue kernels: nothing with a ReLU is fused then.
-      const redirected = await kernelsOf(() => withRedirectedReluGrad(() => tf.grad((v: tf.Tensor) => ours(v as tf.Tensor4D, ['r6']))(img)));
-      // (c1, c4 and c5 keep conv + bias fused: no ReLU in them; r4 is then tfjs-layers' minimum(6, relu(x)).)
-      expect(count(redirected, 'FusedConv2D')).toBe(3);
-      expect(count(redirected, 'Relu')).toBe(5);
+      const redirected = await kernelsOf(() => withRedirectedReluGrad(() => tf.grad((v: tf.Tensor) => ours(v as tf.Tensor4D, ['r7']))(img)));
+      // (c1, c4, c5, c6 + bn6 and d7 + bn7 stay fused: no ReLU in them; r4 is then tfjs-layers' minimum(6, relu(x)).)
+      expect(count(redirected, 'FusedConv2D')).toBe(4);
+      expect(count(redirected, 'FusedDepthwiseConv2D')).toBe(1);
+      expect(count(redirected, 'Relu')).toBe(6);
       expect(count(redirected, 'Minimum')).toBe(1);
       expect(count(redirected, 'ClipByValue')).toBe(1);
     });
