@@ -1,10 +1,16 @@
 /**
  * tfjs-optvis side of bench/torch.bench.ts: one feature-visualization session on wasm, driven over
  * stdin/stdout with the same line protocol as bench/torch_inception.py (`run K` → one JSON line
- * `{"times": [...], "loss", "tensors", "rssMB"}`; `quit`). Same workload as
- * bench/inception.bench.ts: InceptionV1 (tests/fixtures/inception.ts, seeded random weights) up to
- * `--layer`, `channel(layer, --channel)`, `param.image(--size, { batch })` (decorrelated FFT),
- * standard transforms, Adam(0.05), gradient fixes installed.
+ * `{"times": [...], "loss", "tensorGrowth", "rssMB"}`; `quit`). The first line it writes is
+ * `{"ready": true, "model", "layer", "channel", "outputShape", ...}`: what it actually runs.
+ *
+ * `--model inception-v1` (default): the workload of bench/inception.bench.ts, InceptionV1
+ * (tests/fixtures/inception.ts, seeded random weights) up to `--layer` (default mixed4a), channel
+ * `--channel` (default 97). `--model mobilenet-v2`: the project's default model as a user gets it,
+ * `loadDefaultModel()` (the embedded Keras MobileNetV2, ImageNet weights, input [0, 1]), at
+ * `DEFAULT_TARGET` (block_13_expand_relu, channel 100) unless `--layer`/`--channel` say otherwise.
+ * Both: `channel(layer, channel)`, `param.image(--size, { batch: --batch, seed: 1 })` (decorrelated
+ * FFT), standard transforms, one `visSession` (Adam(0.05)), wasm, gradient fixes installed.
  *
  * `--threads N` (N ≥ 1) runs the wasm backend on N threads through `useWasmThreads`; `--threads 0`
  * runs tfjs's stock single-threaded wasm.
@@ -18,7 +24,7 @@ import { image as imageParam } from '../src/param/index';
 import { standardTransforms } from '../src/transform/index';
 import { channel } from '../src/objectives/index';
 import { visSession } from '../src/render/index';
-import { visModel } from '../src/model/index';
+import { visModel, type VisModel } from '../src/model/index';
 import { installGradientFixes } from '../src/backends/index';
 import { useWasmThreads, wasmThreadsState } from '../src/backends/wasmThreads';
 
@@ -29,22 +35,40 @@ function arg(name: string, dflt: string): string {
 const THREADS = Number(arg('threads', '0'));
 const BATCH = Number(arg('batch', '1'));
 const SIZE = Number(arg('size', '128'));
-const LAYER = arg('layer', 'mixed4a');
-const CHANNEL = Number(arg('channel', '97'));
+const MODEL = arg('model', 'inception-v1');
+
+/** The model, the layer and channel to render, and what frees the model. */
+async function setUp(): Promise<{ vm: VisModel; layer: string; channel: number; dispose: () => void }> {
+  if (MODEL === 'inception-v1') {
+    const layer = arg('layer', 'mixed4a');
+    const net = inceptionV1({ seed: 1, upTo: layer });
+    const vm = await visModel(net, { inputRange: INCEPTION_INPUT_RANGE });
+    return { vm, layer, channel: Number(arg('channel', '97')), dispose: () => (vm.dispose(), net.dispose()) };
+  }
+  if (MODEL === 'mobilenet-v2') {
+    // Imported here so that this file still runs in an older checkout (--baseline) for InceptionV1.
+    const { loadDefaultModel } = await import('../src/model/loadNode');
+    const { DEFAULT_TARGET } = await import('../src/model/embeddedModels');
+    const vm = await loadDefaultModel();
+    return { vm, layer: arg('layer', DEFAULT_TARGET.layer), channel: Number(arg('channel', String(DEFAULT_TARGET.channel))), dispose: () => vm.dispose() };
+  }
+  throw new Error(`optvisWorker: --model must be inception-v1 or mobilenet-v2, but got ${JSON.stringify(MODEL)}`);
+}
 
 async function main(): Promise<void> {
   if (THREADS > 0) useWasmThreads({ threads: THREADS });
   await tf.setBackend('wasm');
   await tf.ready();
   installGradientFixes('wasm');
-  const net = inceptionV1({ seed: 1, upTo: LAYER });
-  const vm = await visModel(net, { inputRange: INCEPTION_INPUT_RANGE });
+  const { vm, layer, channel: ch, dispose } = await setUp();
+  // The objective's layer on an untransformed --size image (NHWC), to check against the other side.
+  const outputShape = tf.tidy(() => vm.activations(tf.zeros([BATCH, SIZE, SIZE, 3]), [layer]).get(layer)?.shape);
   const param = imageParam(SIZE, { batch: BATCH, seed: 1 });
-  const session = visSession(vm, channel(LAYER, CHANNEL), { param, seed: 1, transforms: standardTransforms() });
+  const session = visSession(vm, channel(layer, ch), { param, seed: 1, transforms: standardTransforms() });
   let peak = 0;
   let base = -1;
   const out = (o: unknown): void => void process.stdout.write(`${JSON.stringify(o)}\n`);
-  out({ ready: true, tfjs: tf.version_core, ...wasmThreadsState() });
+  out({ ready: true, tfjs: tf.version_core, model: MODEL, layer, channel: ch, outputShape, ...wasmThreadsState() });
   const rl = createInterface({ input: process.stdin });
   for await (const line of rl) {
     const [cmd, n] = line.trim().split(/\s+/);
@@ -66,8 +90,7 @@ async function main(): Promise<void> {
   rl.close();
   session.dispose();
   param.dispose();
-  vm.dispose();
-  net.dispose();
+  dispose();
 }
 
 main().catch((e: unknown) => {

@@ -4,18 +4,26 @@
  * Participants (each a long-lived child process speaking one line protocol, `run K` → JSON times):
  * - `ours wasm ×1`: bench/optvisWorker.ts on tfjs's stock single-threaded wasm;
  * - `ours wasm ×N`: the same on N threads (`useWasmThreads`, src/backends/wasmThreads.ts);
- * - `torch ×1`, `torch ×N`: bench/torch_inception.py (Debian's python3-torch, /usr/bin/python3)
- *   with 1 and N intra-op threads.
- * Workload for all: InceptionV1 (Lucid's layer sizes, random weights) to `mixed4a`, objective
- * channel 97, 128 px decorrelated FFT image, standard transforms, Adam(0.05), batch 1. The children
+ * - `torch ×1`, `torch ×N`: bench/torch_inception.py or bench/torch_mobilenet.py (Debian's
+ *   python3-torch, /usr/bin/python3) with 1 and N intra-op threads.
+ * Workload for all: `--model inception-v1` (default): InceptionV1 (Lucid's layer sizes, random
+ * weights) to `mixed4a`, objective channel 97. `--model mobilenet-v2`: the project's default model,
+ * MobileNetV2 — ours is the embedded Keras model exactly as `loadDefaultModel()` gives it (ImageNet
+ * weights, input [0, 1]), PyTorch's is torchvision's `mobilenet_v2` (random weights, Keras' stride-2
+ * padding; see bench/torch_mobilenet.py) — to `block_13_expand_relu`, channel 100 (DEFAULT_TARGET).
+ * `--layer`/`--channel` override the model's layer and channel for every participant. Then for
+ * both: 128 px decorrelated FFT image, standard transforms, Adam(0.05), batch 1. Every child reports
+ * the model, layer and channel it runs (and the layer's shape at `--size`); they must agree with
+ * what was asked, and the "Workload:" line names them. The children
  * take turns: each round runs `--block` steps of every participant in turn, so load from other
  * processes on the machine hits all of them alike; medians over all rounds after a warm-up block.
  * When torch is missing the torch rows are skipped with a message.
  *
  * `--baseline DIR` adds a participant from another checkout (before/after a change): DIR must hold
- * bench/optvisWorker.ts and src/backends/wasmThreads.ts (copy them in) and a node_modules.
+ * bench/optvisWorker.ts and src/backends/wasmThreads.ts (copy them in) and a node_modules (for
+ * `--model mobilenet-v2` also `loadDefaultModel` in src/model/loadNode.ts).
  *
- * Run: `npm run bench:torch -- [--rounds 6] [--block 3] [--threads 2] [--batch 1] [--size 128] [--baseline DIR] [--no-torch] [--no-ours]`.
+ * Run: `npm run bench:torch -- [--model inception-v1|mobilenet-v2] [--layer NAME] [--channel N] [--rounds 6] [--block 3] [--threads 2] [--batch 1] [--size 128] [--baseline DIR] [--no-torch] [--no-ours]`.
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface, type Interface } from 'node:readline';
@@ -34,6 +42,24 @@ const THREADS = Number(arg('threads', String(Math.min(8, os.availableParallelism
 const BATCH = arg('batch', '1');
 const SIZE = arg('size', '128');
 const PYTHON = arg('python', '/usr/bin/python3');
+const MODELS = {
+  'inception-v1': { title: 'InceptionV1', layer: 'mixed4a', channel: 97, torch: 'torch_inception.py' },
+  'mobilenet-v2': {
+    title: "MobileNetV2 (ours: the embedded default model, loadDefaultModel(); PyTorch: torchvision's mobilenet_v2, random weights)",
+    // DEFAULT_TARGET of src/model/embeddedModels.ts; the workers report what they really use.
+    layer: 'block_13_expand_relu',
+    channel: 100,
+    torch: 'torch_mobilenet.py',
+  },
+} as const;
+const MODEL_NAME = arg('model', 'inception-v1');
+if (!(MODEL_NAME in MODELS)) {
+  console.error(`--model must be one of ${Object.keys(MODELS).join(', ')}, but got ${JSON.stringify(MODEL_NAME)}`);
+  process.exit(2);
+}
+const MODEL = MODELS[MODEL_NAME as keyof typeof MODELS];
+const LAYER = arg('layer', MODEL.layer);
+const CHANNEL = Number(arg('channel', String(MODEL.channel)));
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 interface Reply {
@@ -45,6 +71,10 @@ interface Reply {
   threads?: number;
   fallbackReason?: string;
   torch?: string;
+  model?: string;
+  layer?: string;
+  channel?: number;
+  outputShape?: number[];
 }
 
 class Participant {
@@ -100,7 +130,8 @@ const median = (xs: number[]): number => {
 async function main(): Promise<void> {
   const started = new Date();
   const load0 = os.loadavg()[0];
-  const common = ['--batch', BATCH, '--size', SIZE];
+  const shared = ['--layer', LAYER, '--channel', String(CHANNEL), '--batch', BATCH, '--size', SIZE];
+  const common = ['--model', MODEL_NAME, ...shared]; // our worker; the Python scripts are one per model
   const parts: Participant[] = [];
   const tsx = path.resolve(here, '..', 'node_modules', '.bin', 'tsx');
   const baseline = arg('baseline', '');
@@ -115,9 +146,9 @@ async function main(): Promise<void> {
   let torchNote = '';
   const torchOk = !process.argv.includes('--no-torch') && existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
   if (torchOk) {
-    const py = path.join(here, 'torch_inception.py');
-    parts.push(new Participant('PyTorch, 1 thread', PYTHON, [py, '--threads', '1', ...common]));
-    if (THREADS > 1) parts.push(new Participant(`PyTorch, ${THREADS} threads`, PYTHON, [py, '--threads', String(THREADS), ...common]));
+    const py = path.join(here, MODEL.torch);
+    parts.push(new Participant('PyTorch, 1 thread', PYTHON, [py, '--threads', '1', ...shared]));
+    if (THREADS > 1) parts.push(new Participant(`PyTorch, ${THREADS} threads`, PYTHON, [py, '--threads', String(THREADS), ...shared]));
   } else {
     torchNote = `PyTorch skipped: ${PYTHON} cannot import torch (apt-get install python3-torch python3-torchvision).`;
     console.error(torchNote);
@@ -125,6 +156,12 @@ async function main(): Promise<void> {
   for (const p of parts) {
     const r = await p.ready();
     process.stderr.write(`${p.name}: ${JSON.stringify(r)}\n`);
+    // Each child says what it runs; an older worker (--baseline) that says nothing runs InceptionV1 at --layer/--channel.
+    if (!r.ready) throw new Error(`${p.name}: ${r.fallbackReason ?? 'no ready line'}`);
+    const runs = r.model === undefined ? { model: 'inception-v1', layer: LAYER, channel: CHANNEL } : r;
+    if (runs.model !== MODEL_NAME || runs.layer !== LAYER || runs.channel !== CHANNEL) {
+      throw new Error(`${p.name}: it runs ${runs.model} ${runs.layer} channel ${runs.channel}, not ${MODEL_NAME} ${LAYER} channel ${CHANNEL}`);
+    }
   }
   // Warm-up block (not recorded), then interleaved rounds.
   for (const p of parts) await p.run(1, false);
@@ -139,7 +176,7 @@ async function main(): Promise<void> {
     `Measured ${started.toISOString().slice(0, 16)} UTC on ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), load average ${load0.toFixed(1)} at start, ` +
       `${os.loadavg()[0].toFixed(1)} at end (shared machine: absolute times are noisy; ratios are measured interleaved, ${ROUNDS} rounds × ${BLOCK} steps each).`,
     '',
-    `Workload: InceptionV1 to mixed4a, channel 97, ${SIZE} px decorrelated FFT image, standard transforms, Adam(0.05), batch ${BATCH}. Command: \`npm run bench:torch -- ${process.argv.slice(2).join(' ')}\`.`,
+    `Workload: ${MODEL.title} to ${LAYER}, channel ${CHANNEL}, ${SIZE} px decorrelated FFT image, standard transforms, Adam(0.05), batch ${BATCH}. Command: \`npm run bench:torch -- ${process.argv.slice(2).join(' ')}\`.`,
     '',
     '| run | threads | step (median) | ÷ PyTorch 1 thread | steps measured | numTensors growth | peak RSS | last loss |',
     '|---|---|---|---|---|---|---|---|',

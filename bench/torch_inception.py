@@ -115,32 +115,53 @@ def jitter(x, d):
     return x[:, :, dy : x.shape[2] - d + dy, dx : x.shape[3] - d + dx]
 
 
-def main():
+def parse_args(layer, channel, extra=None):
+    """The flags every PyTorch participant takes; `extra(parser)` adds model-specific ones."""
     p = argparse.ArgumentParser()
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--batch", type=int, default=1)
     p.add_argument("--size", type=int, default=128)
-    p.add_argument("--layer", default="mixed4a")
-    p.add_argument("--channel", type=int, default=97)
-    a = p.parse_args()
+    p.add_argument("--layer", default=layer)
+    p.add_argument("--channel", type=int, default=channel)
+    if extra is not None:
+        extra(p)
+    return p.parse_args()
+
+
+def setup(a):
+    """Thread count and seeds (before the network is built, so its random weights are reproducible)."""
     torch.set_num_threads(a.threads)
     torch.manual_seed(1)
     random.seed(1)
-    net = inception_v1(a.layer).eval()
+
+
+def frozen(net):
+    """`net` in eval mode with its parameters excluded from autograd (only the image is optimized)."""
+    net = net.eval()
     for q in net.parameters():
         q.requires_grad_(False)
+    return net
+
+
+def make_step(net, a, to_input):
+    """One optimization step of the FFT image: transforms, `to_input` (pixel mapping), -mean(channel), Adam(0.05)."""
     params, image = fft_image(a.batch, a.size, a.size)
     opt = torch.optim.Adam(params, lr=0.05)
 
     def step():
         opt.zero_grad()
-        x = standard_transforms(image()) * 255.0 - 117.0
+        x = to_input(standard_transforms(image()))
         loss = -net(x)[:, a.channel].mean()
         loss.backward()
         opt.step()
         return float(loss)
 
-    print(json.dumps({"ready": True, "torch": torch.__version__, "threads": torch.get_num_threads()}), flush=True)
+    return step
+
+
+def serve(step, info):
+    """The line protocol: one `ready` line (with `info`), then `run K` -> K timed steps -> one JSON line; `quit` ends."""
+    print(json.dumps({"ready": True, "torch": torch.__version__, "threads": torch.get_num_threads(), **info}), flush=True)
     for line in sys.stdin:
         cmd = line.split()
         if not cmd or cmd[0] == "quit":
@@ -153,6 +174,14 @@ def main():
                 times.append((time.perf_counter() - t0) * 1000.0)
             rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
             print(json.dumps({"times": times, "loss": loss, "rssMB": rss}), flush=True)
+
+
+def main():
+    a = parse_args("mixed4a", 97)
+    setup(a)
+    net = frozen(inception_v1(a.layer))
+    step = make_step(net, a, lambda x: x * 255.0 - 117.0)
+    serve(step, {"model": "inception-v1", "layer": a.layer, "channel": a.channel})
 
 
 if __name__ == "__main__":
