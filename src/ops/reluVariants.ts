@@ -2,7 +2,7 @@
  * ReLU variants whose gradients are cheap, exact step masks (internal to the model adapter).
  *
  * tfjs's own gradients of these activations build their masks from comparisons, logical ops and
- * `where`, which tfjs's wasm backend runs about 15× slower than a multiply or a `step` (about
+ * `where`, which tfjs's wasm backend runs about 14× slower than a multiply or a `step` (about
  * 0.6 ms each on a `[1, 64, 64, 96]` activation). The masks here come from `step` and
  * subtractions, which give the same numbers. For a NaN input the gradient is NaN (the stock one
  * routes it like a non-positive input). Not in Lucid.
