@@ -219,7 +219,7 @@ describe.each(BACKENDS)('foldBatchNorm on %s', (backend) => {
           const [f3, fb3] = foldBatchNorm(kind, w, b, { ...p, mean: mean2 });
           expect(fb3.dataId).not.toBe(fb.dataId);
           expect(maxRelErr(fb3.dataSync(), k.map((ko, o) => ((useBias ? bias[o] : 0) - mean[o] - 1) * ko + (useBeta ? beta[o] : 0)))).toBeLessThan(1e-6);
-          tf.dispose([w, b, p.mean, p.variance, p.gamma, p.beta, mean2, f, fb, f2, fb2, f3, fb3].filter((x): x is tf.Tensor => x !== undefined));
+          tf.dispose([w, b, p.mean, p.variance, p.gamma, p.beta, mean2, f, fb, f2, fb2, f3, fb3].filter((x) => x !== undefined) as tf.Tensor[]);
         });
       }
     }
