@@ -72,6 +72,8 @@ describe('wasm gradient fixes', () => {
     expect(installGradientFixes('wasm')).toEqual([]);
     expect(gradientFixes('wasm').every((f) => f.installed)).toBe(true);
     expect(tf.getKernel('Conv2DBackpropInput', 'wasm')).not.toBe(stockInput);
+    uninstallGradientFixes('cpu');
+    expect(installGradientFixes('cpu')).toEqual(['MaxPoolGrad']);
     expect(installGradientFixes('cpu')).toEqual([]);
     expect(uninstallGradientFixes('wasm').length).toBe(10);
     expect(tf.getKernel('Conv2DBackpropInput', 'wasm')).toBe(stockInput);
@@ -171,6 +173,36 @@ describe('wasm gradient fixes', () => {
       expect(relErr(await expectNoLeak(() => run(c, x, r)), ref), JSON.stringify(c)).toBeLessThan(1e-6);
     }
     uninstallGradientFixes('wasm');
+  });
+
+  it('MaxPoolGrad on cpu: the installed host pass = float64 reference (ties, windows <= 0) and the stock cpu kernel without ties', async () => {
+    await useBackend('cpu');
+    uninstallGradientFixes('cpu');
+    const grad = (x: Float32Array, shape: S4, r: Float32Array, k: number, s: number, pad: 'same' | 'valid'): Float32Array =>
+      tf.tidy(() => {
+        const g = tf.grad((v: tf.Tensor) => {
+          const y = tf.maxPool(v as tf.Tensor4D, k, s, pad);
+          return tf.sum(tf.mul(y, tf.tensor(r, y.shape)));
+        })(tf.tensor4d(x, shape));
+        return g.dataSync() as Float32Array;
+      });
+    for (const [k, s, pad, shape] of [[3, 2, 'same', [2, 9, 8, 5]], [3, 1, 'same', [1, 7, 6, 8]], [2, 2, 'valid', [1, 8, 7, 3]]] as const) {
+      const [oh, ow] = [1, 2].map((i) => (pad === 'same' ? Math.ceil(shape[i] / s) : Math.floor((shape[i] - k) / s) + 1));
+      const rShape: S4 = [shape[0], oh, ow, shape[3]];
+      const r = values(rShape, 14);
+      const distinct = values([...shape], 13); // continuous values: no ties
+      const ints = values([...shape], 15, true); // many ties, many windows <= 0
+      const stockDistinct = grad(distinct, [...shape], r, k, s, pad);
+      installGradientFixes('cpu');
+      const fixedDistinct = await expectNoLeak(() => grad(distinct, [...shape], r, k, s, pad));
+      const fixedInts = await expectNoLeak(() => grad(ints, [...shape], r, k, s, pad));
+      uninstallGradientFixes('cpu');
+      // (Where windows overlap, an input's terms are added in another order: float32 rounding.)
+      expect(relErr(fixedDistinct, stockDistinct), `${k} ${s} ${pad} vs stock`).toBeLessThan(1e-6);
+      expect(Math.max(...fixedDistinct.map(Math.abs))).toBeGreaterThan(0);
+      expect(relErr(fixedInts, maxPoolGradRef(arr(ints, [...shape]), k, s, pad, arr(r, rShape))), `${k} ${s} ${pad}`).toBeLessThan(1e-6);
+    }
+    await useBackend('wasm');
   });
 
   it('maxPoolBackpropByTaps (the fallback without a stock kernel) = float64 reference', async () => {
