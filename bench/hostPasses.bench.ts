@@ -10,7 +10,7 @@
  * - a stride-1 input gradient (`conv2dBackpropInputByConv`, 3×3, 128 → 192 channels at 18×18),
  *   whose flipped, transposed filter is cached on wasm now;
  * - the jitter crop (`jitter(8)` on `[1, 152, 152, 3]`), forward + gradient, with the stock wasm
- *   `Slice` kernel vs the installed fix (src/backends/wasmSlice.ts);
+ *   `Slice` kernel vs the installed fix (src/backends/sliceRuns.ts);
  * - the gradient of a concat (`tf.split` of `[1, 18, 18, 480]` into 4 channel groups), stock wasm
  *   `SplitV` vs the installed fix;
  * - `tf.clone` (the `Identity` kernel, run for every tensor the gradient tape saves) of the 25 largest

@@ -11,7 +11,7 @@
  * All tensors are NHWC.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { isWasmHeapBackend } from './wasmSlice';
+import { isWasmHeapBackend } from './sliceRuns';
 import { heldDerived, releaseHeld, type HeldEntry } from '../ops/heldData';
 
 /** Padding as tfjs conv ops accept it. */

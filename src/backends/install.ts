@@ -11,7 +11,7 @@ import {
   oneHotByEqual,
   releaseFlippedFilters,
 } from './convGrads';
-import { isWasmHeapBackend, sliceOnWasmHeap } from './wasmSlice';
+import { isCpuArrayBackend, isWasmHeapBackend, sliceOnCpu, sliceOnWasmHeap } from './sliceRuns';
 
 type Shape4 = [number, number, number, number];
 type Rounding = 'floor' | 'round' | 'ceil' | undefined;
@@ -68,6 +68,60 @@ function depthwiseFix(
       withTensors(backend, [inputs[names[0]], inputs[names[1]]], ([a, b]) =>
         compute(a, b, attrs[shapeAttr] as Shape4, attrs.strides as number, attrs.dilations as number, attrs.pad as 'same', attrs.dimRoundingMode as Rounding),
       ),
+  };
+}
+
+/** How `x` is sliced by runs on `backend` (wasm heap or cpu arrays), or undefined for the stock kernel. */
+function runSlicer(x: tf.TensorInfo, backend: unknown): ((begin: readonly number[], size: readonly number[]) => tf.TensorInfo) | undefined {
+  if (x.dtype === 'string' || x.dtype === 'complex64') return undefined;
+  if (isWasmHeapBackend(backend)) return (begin, size) => sliceOnWasmHeap(x, begin, size, backend);
+  if (isCpuArrayBackend(backend)) return (begin, size) => sliceOnCpu(x, begin, size, backend);
+  return undefined;
+}
+
+/** `Slice` copying contiguous runs (src/backends/sliceRuns.ts). */
+function sliceFix(reason: string): KernelFix {
+  return {
+    kernelName: 'Slice',
+    reason,
+    kernelFunc: (inputs, attrs, stock, backend) => {
+      const x = inputs.x;
+      if (x === undefined) fail('backends.Slice', 'x must be given, but got undefined.');
+      const slicer = runSlicer(x, backend);
+      if (!slicer) {
+        if (!stock) fail('backends.Slice', `x must be a numeric tensor on the wasm or cpu backend, but got dtype ${show(x.dtype)}.`);
+        return stock.kernelFunc({ inputs, attrs: attrs as tf.NamedAttrMap, backend: backend as object }) as tf.TensorInfo;
+      }
+      const [begin, size] = tf.slice_util.parseSliceParams(x, attrs.begin as number[], attrs.size as number[]);
+      return slicer(begin, size);
+    },
+  };
+}
+
+/** `SplitV` as one run-copying slice per piece. */
+function splitVFix(reason: string): KernelFix {
+  return {
+    kernelName: 'SplitV',
+    reason,
+    kernelFunc: (inputs, attrs, stock, backend) => {
+      const x = inputs.x;
+      if (x === undefined) fail('backends.SplitV', 'x must be given, but got undefined.');
+      const slicer = runSlicer(x, backend);
+      if (!slicer) {
+        if (!stock) fail('backends.SplitV', `x must be a numeric tensor on the wasm or cpu backend, but got dtype ${show(x.dtype)}.`);
+        return stock.kernelFunc({ inputs, attrs: attrs as tf.NamedAttrMap, backend: backend as object }) as tf.TensorInfo[];
+      }
+      const axis = tf.util.parseAxisParam(attrs.axis as number, x.shape)[0];
+      const sizes = tf.backend_util.prepareSplitSize(x, attrs.numOrSizeSplits as number[], axis);
+      const begin = new Array<number>(x.shape.length).fill(0);
+      return sizes.map((s) => {
+        const size = [...x.shape];
+        size[axis] = s;
+        const piece = slicer(begin, size);
+        begin[axis] += s;
+        return piece;
+      });
+    },
   };
 }
 
@@ -138,44 +192,12 @@ const WASM_FIXES: readonly KernelFix[] = [
       return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
     },
   },
-  {
-    kernelName: 'Slice',
-    reason:
-      'slow on wasm for crops (jitter, the gradient of every pad): copies one innermost row at a time; copies whole contiguous runs (e.g. image rows) inside the wasm heap',
-    kernelFunc: (inputs, attrs, stock, backend) => {
-      const x = inputs.x;
-      if (x === undefined) fail('backends.Slice', 'x must be given, but got undefined.');
-      if (x.dtype === 'string' || x.dtype === 'complex64' || !isWasmHeapBackend(backend)) {
-        if (!stock) fail('backends.Slice', `x must be a numeric tensor on the wasm backend, but got dtype ${show(x.dtype)}.`);
-        return stock.kernelFunc({ inputs, attrs: attrs as tf.NamedAttrMap, backend: backend as object }) as tf.TensorInfo;
-      }
-      const [begin, size] = tf.slice_util.parseSliceParams(x, attrs.begin as number[], attrs.size as number[]);
-      return sliceOnWasmHeap(x, begin, size, backend);
-    },
-  },
-  {
-    kernelName: 'SplitV',
-    reason:
-      'slow on wasm (the gradient of every concat): reads the whole input out of the heap once per piece, then copies one innermost row at a time; copies whole contiguous runs inside the wasm heap',
-    kernelFunc: (inputs, attrs, stock, backend) => {
-      const x = inputs.x;
-      if (x === undefined) fail('backends.SplitV', 'x must be given, but got undefined.');
-      if (x.dtype === 'string' || x.dtype === 'complex64' || !isWasmHeapBackend(backend)) {
-        if (!stock) fail('backends.SplitV', `x must be a numeric tensor on the wasm backend, but got dtype ${show(x.dtype)}.`);
-        return stock.kernelFunc({ inputs, attrs: attrs as tf.NamedAttrMap, backend: backend as object }) as tf.TensorInfo[];
-      }
-      const axis = tf.util.parseAxisParam(attrs.axis as number, x.shape)[0];
-      const sizes = tf.backend_util.prepareSplitSize(x, attrs.numOrSizeSplits as number[], axis);
-      const begin = new Array<number>(x.shape.length).fill(0);
-      return sizes.map((s) => {
-        const size = [...x.shape];
-        size[axis] = s;
-        const piece = sliceOnWasmHeap(x, begin, size, backend);
-        begin[axis] += s;
-        return piece;
-      });
-    },
-  },
+  sliceFix(
+    'slow on wasm for crops (jitter, the gradient of every pad): copies one innermost row at a time; copies whole contiguous runs (e.g. image rows) inside the wasm heap',
+  ),
+  splitVFix(
+    'slow on wasm (the gradient of every concat): reads the whole input out of the heap once per piece, then copies one innermost row at a time; copies whole contiguous runs inside the wasm heap',
+  ),
   {
     kernelName: 'UnsortedSegmentSum',
     reason: 'missing on wasm (the gradient of tf.gather): one matrix product with the one-hot ids',
@@ -197,12 +219,15 @@ const WASM_FIXES: readonly KernelFix[] = [
 ];
 
 /**
- * The cpu backend's gradients are complete and right; its `MaxPoolGrad` is slow (about 1.8 s per
- * InceptionV1 step at 140 px, against 15 ms for the host pass, which routes to the same first
- * maximum), so it is replaced.
+ * The cpu backend's gradients are complete and right, but some kernels are slow: `MaxPoolGrad`
+ * (about 1.6 s of a 6 s InceptionV1 step at 140 px, against 15 ms for the host pass, which routes
+ * to the same first maximum), and `Slice` / `SplitV` on anything but one contiguous block (crops,
+ * the gradients of pads and concats). They are replaced.
  */
 const CPU_FIXES: readonly KernelFix[] = [
   maxPoolGradFix('slow on cpu (about 100× the host pass on an InceptionV1 step): routes to the first maximum of each window in one host-side pass'),
+  sliceFix('slow on cpu unless the slice is one contiguous block (crops, the gradient of every pad): copies whole contiguous runs'),
+  splitVFix('slow on cpu (the gradient of every concat: channel groups are not contiguous): copies whole contiguous runs'),
 ];
 
 /**

@@ -73,7 +73,7 @@ describe('wasm gradient fixes', () => {
     expect(gradientFixes('wasm').every((f) => f.installed)).toBe(true);
     expect(tf.getKernel('Conv2DBackpropInput', 'wasm')).not.toBe(stockInput);
     uninstallGradientFixes('cpu');
-    expect(installGradientFixes('cpu')).toEqual(['MaxPoolGrad']);
+    expect(installGradientFixes('cpu').sort()).toEqual(['MaxPoolGrad', 'Slice', 'SplitV']);
     expect(installGradientFixes('cpu')).toEqual([]);
     expect(uninstallGradientFixes('wasm').length).toBe(10);
     expect(tf.getKernel('Conv2DBackpropInput', 'wasm')).toBe(stockInput);
@@ -286,100 +286,107 @@ describe('wasm gradient fixes', () => {
     uninstallGradientFixes('wasm');
   });
 
-  it('Slice: the fix = an index reference for ranks 1-5, numeric dtypes, empty slices; gradient unchanged', async () => {
-    const rng = new Rng(21);
-    const int = (lo: number, hi: number): number => rng.intBetween(lo, hi);
-    type Case = { shape: number[]; begin: number[]; size: number[]; dtype: 'float32' | 'int32' | 'bool' };
-    const cases: Case[] = [
-      { shape: [1, 152, 152, 3], begin: [0, 5, 2, 0], size: [1, 144, 144, 3], dtype: 'float32' }, // jitter crop: long runs
-      { shape: [2, 9, 9, 40], begin: [0, 0, 0, 7], size: [2, 9, 9, 1], dtype: 'float32' }, // one channel: runs of 1
-      { shape: [3, 4, 5], begin: [1, 0, 0], size: [2, 4, 5], dtype: 'int32' }, // only the outer axis cut
-      { shape: [3, 4, 5], begin: [0, 0, 0], size: [3, 4, 5], dtype: 'bool' }, // whole tensor
-      { shape: [4, 6], begin: [1, 2], size: [0, 3], dtype: 'float32' }, // empty
-    ];
-    for (let i = 0; i < 40; i++) {
-      const rank = int(1, 5);
-      const shape = Array.from({ length: rank }, () => int(1, 6));
-      const begin = shape.map((d) => int(0, d - 1));
-      const size = shape.map((d, a) => int(1, d - begin[a]));
-      cases.push({ shape, begin, size, dtype: (['float32', 'int32', 'bool'] as const)[i % 3] });
-    }
-    const run = (c: Case): number[] =>
-      tf.tidy(() => {
-        const n = c.shape.reduce((a, b) => a * b, 1);
-        const vals = Array.from({ length: n }, (_, k) => (c.dtype === 'bool' ? k % 3 === 0 : c.dtype === 'int32' ? k - 7 : k * 0.25 - 3));
-        return Array.from(tf.slice(tf.tensor(vals as number[], c.shape, c.dtype), c.begin, c.size).dataSync());
-      });
-    const stock = tf.getKernel('Slice', 'wasm')?.kernelFunc;
-    installGradientFixes('wasm');
-    expect(tf.getKernel('Slice', 'wasm')?.kernelFunc).not.toBe(stock);
-    for (const c of cases) {
-      const got = await expectNoLeak(() => run(c));
-      // Reference: walk the output index space and read the input at begin + index.
-      const strides = c.shape.map((_, a) => c.shape.slice(a + 1).reduce((p, q) => p * q, 1));
-      const total = c.size.reduce((a, b) => a * b, 1);
-      const ref: number[] = [];
-      for (let o = 0; o < total; o++) {
-        let rest = o;
-        let at = 0;
-        for (let a = c.shape.length - 1; a >= 0; a--) {
-          at += (c.begin[a] + (rest % c.size[a])) * strides[a];
-          rest = Math.floor(rest / c.size[a]);
-        }
-        ref.push(c.dtype === 'bool' ? (at % 3 === 0 ? 1 : 0) : c.dtype === 'int32' ? at - 7 : at * 0.25 - 3);
+  // The same run-copying Slice / SplitV fixes on wasm (heap) and cpu (arrays).
+  for (const backend of ['wasm', 'cpu'] as const) {
+    it(`Slice on ${backend}: the fix = an index reference for ranks 1-5, numeric dtypes, empty slices; gradient unchanged`, async () => {
+      await useBackend(backend);
+      const rng = new Rng(21);
+      const int = (lo: number, hi: number): number => rng.intBetween(lo, hi);
+      type Case = { shape: number[]; begin: number[]; size: number[]; dtype: 'float32' | 'int32' | 'bool' };
+      const cases: Case[] = [
+        { shape: [1, 152, 152, 3], begin: [0, 5, 2, 0], size: [1, 144, 144, 3], dtype: 'float32' }, // jitter crop: long runs
+        { shape: [2, 9, 9, 40], begin: [0, 0, 0, 7], size: [2, 9, 9, 1], dtype: 'float32' }, // one channel: runs of 1
+        { shape: [3, 4, 5], begin: [1, 0, 0], size: [2, 4, 5], dtype: 'int32' }, // only the outer axis cut
+        { shape: [3, 4, 5], begin: [0, 0, 0], size: [3, 4, 5], dtype: 'bool' }, // whole tensor
+        { shape: [4, 6], begin: [1, 2], size: [0, 3], dtype: 'float32' }, // empty
+      ];
+      for (let i = 0; i < 40; i++) {
+        const rank = int(1, 5);
+        const shape = Array.from({ length: rank }, () => int(1, 6));
+        const begin = shape.map((d) => int(0, d - 1));
+        const size = shape.map((d, a) => int(1, d - begin[a]));
+        cases.push({ shape, begin, size, dtype: (['float32', 'int32', 'bool'] as const)[i % 3] });
       }
-      expect(got, JSON.stringify(c)).toEqual(ref);
-    }
-    // Gradient of a crop (tfjs pads dy back): ones inside the crop, zeros outside.
-    const g = await expectNoLeak(() => tf.tidy(() => tf.grad((v: tf.Tensor) => tf.sum(tf.slice(v, [0, 1, 2, 0], [1, 2, 1, 2])))(tf.zeros([1, 4, 4, 2])).dataSync()));
-    const want = new Float32Array(32);
-    for (const [y, x] of [[1, 2], [2, 2]]) for (let ch = 0; ch < 2; ch++) want[(y * 4 + x) * 2 + ch] = 1;
-    expect(Array.from(g)).toEqual(Array.from(want));
-    uninstallGradientFixes('wasm');
-  });
-
-  it('SplitV: the fix = plain index arithmetic for every axis, sizes with -1, int32; concat gradient unchanged', async () => {
-    const stock = tf.getKernel('SplitV', 'wasm')?.kernelFunc;
-    installGradientFixes('wasm');
-    expect(tf.getKernel('SplitV', 'wasm')?.kernelFunc).not.toBe(stock);
-    const shape = [2, 3, 4, 5];
-    const n = 120;
-    const strides = [60, 20, 5, 1];
-    for (const [axis, sizes, dtype] of [
-      [3, [2, 1, 2], 'float32'],
-      [3, [1, -1], 'int32'],
-      [2, [1, 3], 'float32'],
-      [1, [3], 'float32'],
-      [0, [1, 1], 'int32'],
-    ] as [number, number[], 'float32' | 'int32'][]) {
-      const pieces = await expectNoLeak(() =>
-        tf.tidy(() => tf.split(tf.tensor(Array.from({ length: n }, (_, k) => k - 40), shape, dtype), sizes, axis).map((t) => ({ shape: t.shape, v: Array.from(t.dataSync()) }))),
-      );
-      const resolved = sizes.map((s) => (s === -1 ? shape[axis] - sizes.reduce((a, b) => (b === -1 ? a : a + b), 0) : s));
-      let start = 0;
-      pieces.forEach((p, i) => {
-        const want: number[] = [];
-        for (let k = 0; k < n; k++) {
-          const at = Math.floor(k / strides[axis]) % shape[axis];
-          if (at >= start && at < start + resolved[i]) want.push(k - 40);
+      const run = (c: Case): number[] =>
+        tf.tidy(() => {
+          const n = c.shape.reduce((a, b) => a * b, 1);
+          const vals = Array.from({ length: n }, (_, k) => (c.dtype === 'bool' ? k % 3 === 0 : c.dtype === 'int32' ? k - 7 : k * 0.25 - 3));
+          return Array.from(tf.slice(tf.tensor(vals as number[], c.shape, c.dtype), c.begin, c.size).dataSync());
+        });
+      const stock = tf.getKernel('Slice', backend)?.kernelFunc;
+      installGradientFixes(backend);
+      expect(tf.getKernel('Slice', backend)?.kernelFunc).not.toBe(stock);
+      for (const c of cases) {
+        const got = await expectNoLeak(() => run(c));
+        // Reference: walk the output index space and read the input at begin + index.
+        const strides = c.shape.map((_, a) => c.shape.slice(a + 1).reduce((p, q) => p * q, 1));
+        const total = c.size.reduce((a, b) => a * b, 1);
+        const ref: number[] = [];
+        for (let o = 0; o < total; o++) {
+          let rest = o;
+          let at = 0;
+          for (let a = c.shape.length - 1; a >= 0; a--) {
+            at += (c.begin[a] + (rest % c.size[a])) * strides[a];
+            rest = Math.floor(rest / c.size[a]);
+          }
+          ref.push(c.dtype === 'bool' ? (at % 3 === 0 ? 1 : 0) : c.dtype === 'int32' ? at - 7 : at * 0.25 - 3);
         }
-        expect(p.shape[axis]).toBe(resolved[i]);
-        expect(p.v, `axis ${axis} piece ${i}`).toEqual(want);
-        start += resolved[i];
-      });
-    }
-    // Gradient of a channel concat: each input receives its own channels of dy.
-    const [ga, gb] = await expectNoLeak(() =>
-      tf.tidy(() => {
-        const dy = tf.tensor4d(Array.from({ length: 2 * 2 * 5 }, (_, k) => k), [1, 2, 2, 5]);
-        const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.concat([a, b], 3), dy)))([tf.zeros([1, 2, 2, 2]), tf.zeros([1, 2, 2, 3])]);
-        return g.map((t) => Array.from(t.dataSync()));
-      }),
-    );
-    expect(ga).toEqual([0, 1, 5, 6, 10, 11, 15, 16]);
-    expect(gb).toEqual([2, 3, 4, 7, 8, 9, 12, 13, 14, 17, 18, 19]);
-    uninstallGradientFixes('wasm');
-  });
+        expect(got, JSON.stringify(c)).toEqual(ref);
+      }
+      // Gradient of a crop (tfjs pads dy back): ones inside the crop, zeros outside.
+      const g = await expectNoLeak(() => tf.tidy(() => tf.grad((v: tf.Tensor) => tf.sum(tf.slice(v, [0, 1, 2, 0], [1, 2, 1, 2])))(tf.zeros([1, 4, 4, 2])).dataSync()));
+      const want = new Float32Array(32);
+      for (const [y, x] of [[1, 2], [2, 2]]) for (let ch = 0; ch < 2; ch++) want[(y * 4 + x) * 2 + ch] = 1;
+      expect(Array.from(g)).toEqual(Array.from(want));
+      uninstallGradientFixes(backend);
+      await useBackend('wasm');
+    });
+
+    it(`SplitV on ${backend}: the fix = plain index arithmetic for every axis, sizes with -1, int32; concat gradient unchanged`, async () => {
+      await useBackend(backend);
+      const stock = tf.getKernel('SplitV', backend)?.kernelFunc;
+      installGradientFixes(backend);
+      expect(tf.getKernel('SplitV', backend)?.kernelFunc).not.toBe(stock);
+      const shape = [2, 3, 4, 5];
+      const n = 120;
+      const strides = [60, 20, 5, 1];
+      for (const [axis, sizes, dtype] of [
+        [3, [2, 1, 2], 'float32'],
+        [3, [1, -1], 'int32'],
+        [2, [1, 3], 'float32'],
+        [1, [3], 'float32'],
+        [0, [1, 1], 'int32'],
+      ] as [number, number[], 'float32' | 'int32'][]) {
+        const pieces = await expectNoLeak(() =>
+          tf.tidy(() => tf.split(tf.tensor(Array.from({ length: n }, (_, k) => k - 40), shape, dtype), sizes, axis).map((t) => ({ shape: t.shape, v: Array.from(t.dataSync()) }))),
+        );
+        const resolved = sizes.map((s) => (s === -1 ? shape[axis] - sizes.reduce((a, b) => (b === -1 ? a : a + b), 0) : s));
+        let start = 0;
+        pieces.forEach((p, i) => {
+          const want: number[] = [];
+          for (let k = 0; k < n; k++) {
+            const at = Math.floor(k / strides[axis]) % shape[axis];
+            if (at >= start && at < start + resolved[i]) want.push(k - 40);
+          }
+          expect(p.shape[axis]).toBe(resolved[i]);
+          expect(p.v, `axis ${axis} piece ${i}`).toEqual(want);
+          start += resolved[i];
+        });
+      }
+      // Gradient of a channel concat: each input receives its own channels of dy.
+      const [ga, gb] = await expectNoLeak(() =>
+        tf.tidy(() => {
+          const dy = tf.tensor4d(Array.from({ length: 2 * 2 * 5 }, (_, k) => k), [1, 2, 2, 5]);
+          const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.concat([a, b], 3), dy)))([tf.zeros([1, 2, 2, 2]), tf.zeros([1, 2, 2, 3])]);
+          return g.map((t) => Array.from(t.dataSync()));
+        }),
+      );
+      expect(ga).toEqual([0, 1, 5, 6, 10, 11, 15, 16]);
+      expect(gb).toEqual([2, 3, 4, 7, 8, 9, 12, 13, 14, 17, 18, 19]);
+      uninstallGradientFixes(backend);
+      await useBackend('wasm');
+    });
+  }
 
   it('Conv2DBackpropInput: the fix replaces the stock kernel and gives the same values', () => {
     // Speed is measured side by side in bench/backends.bench.ts, not timed here (shared machines).
