@@ -278,8 +278,8 @@ function eachFix(fn: string, backendName: unknown, installed: boolean, act: (fix
  * `tf.registerKernel` for that backend only. Three more only make wasm faster: `Identity` (the
  * gradient tape clones every tensor it saves; the stock kernel copies the data, the fix shares it)
  * and `Slice` / `SplitV` (crops, the gradients of pads and concats: the fix copies whole rows
- * inside the wasm heap). On cpu, `MaxPoolGrad` is replaced by the same host pass as on wasm (the
- * stock one took ~1.8 s of a 6 s InceptionV1 step). The render loop calls this at session start; call it
+ * inside the wasm heap). On cpu, `MaxPoolGrad`, `Slice` and `SplitV` are replaced by the same
+ * host passes as on wasm (the stock ones took ~2 s of a 6 s InceptionV1 step). The render loop calls this at session start; call it
  * yourself when you differentiate through a model on wasm outside the render loop.
  *
  * Not in Lucid (TensorFlow has complete gradients).
