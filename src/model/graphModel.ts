@@ -6,6 +6,8 @@ import { distinctOutputs } from './distinctOutputs';
 import { assembleVisModel, frozenLayerInfo, layerIndex, PREACT_SUFFIX } from './layerIndex';
 import { GRAPH_OPTION_KEYS, parseCommonOptions, toModelInput, VIS_OPTION_KEYS } from './inputRange';
 import { sizeError } from './layersModel';
+import { reluRedirectActive } from '../ops/reluRedirect';
+import { withStepMaskGradients } from '../ops/reluVariants';
 import { graphModelFromArtifacts } from './loadArtifacts';
 import { unfuseGraphTopology, type GraphNode } from './unfuseGraph';
 import type { GraphModelLike, InputRange, LayerInfo, VisModel } from './types';
@@ -206,7 +208,10 @@ export async function fromGraphModel(model: GraphModelLike, options: GraphModelO
       const x = toModelInput(image, range, channelOrder);
       let res: tf.Tensor | tf.Tensor[];
       try {
-        res = graph.exec.execute({ [inputName]: x }, wanted);
+        // Relu6 / LeakyRelu gradients from step masks (the same numbers, no slow comparisons on
+        // wasm), except while Lucid's redirected ReLU gradient owns Relu6.
+        const run = (): tf.Tensor | tf.Tensor[] => graph.exec.execute({ [inputName]: x }, wanted);
+        res = reluRedirectActive() ? run() : withStepMaskGradients(run);
       } catch (e) {
         throw sizeError('VisModel.activations', e, wanted.join(', '), image.shape, imageShape);
       }

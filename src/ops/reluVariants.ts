@@ -8,6 +8,8 @@
  * routes it like a non-positive input). Not in Lucid.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { fail } from '../errors';
+import { withGradients } from './gradientScope';
 
 /**
  * `min(max(x, 0), cap)` with the gradient tfjs-layers gives it: `dy` where `0 < x <= cap` for a
@@ -31,14 +33,17 @@ export function cappedRelu(x: tf.Tensor, cap: number, passAtCap: boolean): tf.Te
     const value = tf.tidy(() => tf.clipByValue(tf.relu(input), 0, cap));
     const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor =>
       tf.tidy(() => {
-        const v = saved[0];
-        const belowCap = passAtCap ? tf.sub(1, tf.step(tf.sub(v, cap))) : tf.step(tf.sub(cap, v));
-        const inside = tf.mul(tf.step(v), belowCap);
-        return tf.mul(dy, inside);
+        return tf.mul(dy, capMask(saved[0], cap, passAtCap));
       });
     return { value, gradFunc };
   });
   return op(x);
+}
+
+/** The indicator of `0 < x <= cap` (`passAtCap`) or `0 < x < cap`, from `step` and subtractions (exact). */
+function capMask(x: tf.Tensor, cap: number, passAtCap: boolean): tf.Tensor {
+  const belowCap = passAtCap ? tf.sub(1, tf.step(tf.sub(x, cap))) : tf.step(tf.sub(cap, x));
+  return tf.mul(tf.step(x), belowCap);
 }
 
 /**
@@ -54,4 +59,26 @@ export function leakyRelu(x: tf.Tensor, alpha: number): tf.Tensor {
     return { value: tf.leakyRelu(input, alpha), gradFunc };
   });
   return op(x);
+}
+
+/**
+ * The gradients of tfjs's `Relu6` kernel (`dy` where `0 < x <= 6`, tfjs's own rule) and `LeakyRelu`
+ * kernel, with the step masks above: the same numbers.
+ */
+const STEP_MASK_GRADIENTS: readonly tf.GradConfig[] = [
+  { kernelName: tf.Relu6, inputsToSave: ['x'], gradFunc: (dy, saved) => ({ x: () => tf.mul(dy as tf.Tensor, capMask(saved[0], 6, true)) }) },
+  {
+    kernelName: tf.LeakyRelu,
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved, attrs) => ({ x: () => tf.mul(dy as tf.Tensor, tf.step(saved[0], (attrs as unknown as { alpha: number }).alpha)) }),
+  },
+];
+
+/**
+ * Runs `fn` (a model's forward pass) with the `Relu6` and `LeakyRelu` kernels' gradients computed
+ * from step masks: a GraphModel runs those kernels itself, so the adapter cannot swap in the ops
+ * above. Synchronous only; see `withGradients` (src/ops/gradientScope.ts).
+ */
+export function withStepMaskGradients<T>(fn: () => T): T {
+  return withGradients(STEP_MASK_GRADIENTS, fn, () => fail('model.withStepMaskGradients', 'fn must be synchronous, but got a function returning a Promise.'));
 }

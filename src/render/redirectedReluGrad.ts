@@ -3,6 +3,7 @@ import '../ops/registerGradients';
 import { fail, show } from '../errors';
 import { checkTensor } from '../validate';
 import { whileReluRedirected } from '../ops/reluRedirect';
+import { withGradients } from '../ops/gradientScope';
 
 /**
  * Lucid keeps the redirected ReLU gradient for the updates whose global step (updates done before
@@ -172,20 +173,7 @@ const redirectedConfigs: readonly tf.GradConfig[] = [
  * ```
  */
 export function withRedirectedReluGrad<T>(fn: () => T): T {
-  if (typeof fn !== 'function') fail('render.withRedirectedReluGrad', `fn must be a function, but got ${show(fn)}.`);
-  const previous = redirectedConfigs.map((c) => tf.getGradient(c.kernelName));
-  for (const c of redirectedConfigs) tf.registerGradient(c);
-  try {
-    const result = whileReluRedirected(fn);
-    if (result instanceof Promise) {
-      fail('render.withRedirectedReluGrad', 'fn must be synchronous, but got a function returning a Promise.');
-    }
-    return result;
-  } finally {
-    redirectedConfigs.forEach((c, i) => {
-      const p = previous[i];
-      if (p) tf.registerGradient(p);
-      else tf.unregisterGradient(c.kernelName);
-    });
-  }
+  const fn0 = 'render.withRedirectedReluGrad';
+  if (typeof fn !== 'function') fail(fn0, `fn must be a function, but got ${show(fn)}.`);
+  return withGradients(redirectedConfigs, () => whileReluRedirected(fn), () => fail(fn0, 'fn must be synchronous, but got a function returning a Promise.'));
 }

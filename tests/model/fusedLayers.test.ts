@@ -10,8 +10,9 @@ import { describe, expect, it } from 'vitest';
 import { BACKENDS, expectNoLeak, useBackend } from '../helpers/tf';
 import { conv2dGradsRef, outSize, type Arr4 } from '../backends/convReference';
 import { convBiasRelu } from '../../src/ops/convBiasRelu';
-import { cappedRelu, leakyRelu } from '../../src/ops/reluVariants';
-import { fromLayersModel } from '../../src/model/index';
+import { cappedRelu, leakyRelu, withStepMaskGradients } from '../../src/ops/reluVariants';
+import { fromGraphModel, fromLayersModel } from '../../src/model/index';
+import { makeTestGraphModel } from '../fixtures/models';
 import { installGradientFixes } from '../../src/backends/index';
 import { batchNormInference } from '../../src/ops/batchNormInference';
 import { foldBatchNorm } from '../../src/model/foldBatchNorm';
@@ -320,5 +321,48 @@ describe.each(BACKENDS)('fused layers in fromLayersModel on %s', (backend) => {
     img.dispose();
     vm.dispose();
     lm.dispose();
+  });
+});
+
+describe.each(BACKENDS)('step-mask Relu6 / LeakyRelu gradients in fromGraphModel on %s', (backend) => {
+  it('give the stock gradients, without the comparison kernels, and step aside for the redirected ReLU', async () => {
+    await useBackend(backend);
+    installGradientFixes(backend);
+    const gm = await makeTestGraphModel(3);
+    const vm = await fromGraphModel(gm, { inputRange: [-1, 1] });
+    const img = tf.tensor4d(values(1 * 16 * 16 * 3, 17).map((v) => (v + 1) / 2), [1, 16, 16, 3]);
+    const loss = (a: tf.Tensor): tf.Scalar => tf.mean(tf.square(a));
+    const ours = (v: tf.Tensor): tf.Scalar => loss(vm.activations(v as tf.Tensor4D, ['conv5/Relu']).get('conv5/Relu') as tf.Tensor);
+    // The stock path: the converter's own graph (fused ops unfused by tfjs under the tape), on [-1, 1].
+    const stock = (v: tf.Tensor): tf.Scalar => loss(gm.execute(tf.sub(tf.mul(v, 2), 1), 'conv5/Relu') as tf.Tensor);
+    const kernelsOf = async (f: () => tf.Tensor): Promise<string[]> => {
+      const info = await tf.profile(f);
+      tf.dispose(info.result as tf.Tensor);
+      return info.kernels.map((k) => k.name);
+    };
+    await expectNoLeak(async () => {
+      const g = tf.grad(ours)(img);
+      const gs = tf.grad(stock)(img);
+      expect(Math.max(...Array.from(gs.dataSync(), Math.abs))).toBeGreaterThan(1e-5);
+      expect(maxRelErr(g.dataSync(), gs.dataSync())).toBeLessThan(1e-5);
+      tf.dispose([g, gs]);
+      const k = await kernelsOf(() => tf.grad(ours)(img));
+      expect(k).toContain('Relu6');
+      expect(k).not.toContain('LessEqual');
+      expect(await kernelsOf(() => tf.grad(stock)(img))).toContain('LessEqual');
+      // Under the redirect, Relu6 keeps Lucid's redirected gradient (its comparisons included).
+      expect(await kernelsOf(() => withRedirectedReluGrad(() => tf.grad(ours)(img)))).toContain('Less');
+      // LeakyRelu (not in the fixture): the swapped gradient against tfjs's own, exactly.
+      const x = tf.tensor1d([-2, -0, 0, 1e-30, 3]);
+      const dy = tf.tensor1d([1.5, -2, 3, -4, 5]);
+      const f = (v: tf.Tensor): tf.Scalar => tf.sum(tf.mul(tf.leakyRelu(v, 0.3), dy));
+      const swapped = withStepMaskGradients(() => tf.grad(f)(x));
+      const plain = tf.grad(f)(x);
+      expect(Array.from(swapped.dataSync())).toEqual(Array.from(plain.dataSync()));
+      tf.dispose([x, dy, swapped, plain]);
+    });
+    img.dispose();
+    vm.dispose();
+    gm.dispose();
   });
 });
