@@ -196,11 +196,17 @@ export function dilateAndPad(x: tf.Tensor4D, strides: Pair, rows: Pair, cols: Pa
  * convolution described by `info` (the transposed-convolution geometry shared by conv2d and depthwise).
  */
 function transposedInput(dy: tf.Tensor4D, info: tf.backend_util.Conv2DInfo, ekh: number, ekw: number, s: Pair): tf.Tensor4D {
+  const [top, bottom, left, right] = transposedPads(info, ekh, ekw, s);
+  return dilateAndPad(dy, s, [top, bottom], [left, right]);
+}
+
+/** The pads `[top, bottom, left, right]` of the stride-dilated `dy` in {@link transposedInput} (negative: a crop). */
+function transposedPads(info: tf.backend_util.Conv2DInfo, ekh: number, ekw: number, s: Pair): [number, number, number, number] {
   const top = ekh - 1 - info.padInfo.top;
   const left = ekw - 1 - info.padInfo.left;
   const bottom = info.inHeight + ekh - 1 - top - ((info.outHeight - 1) * s[0] + 1);
   const right = info.inWidth + ekw - 1 - left - ((info.outWidth - 1) * s[1] + 1);
-  return dilateAndPad(dy, s, [top, bottom], [left, right]);
+  return [top, bottom, left, right];
 }
 
 /**
@@ -230,8 +236,17 @@ export function conv2dBackpropInputByConv(
 ): tf.Tensor4D {
   return tf.tidy(() => {
     const info = tf.backend_util.computeConv2DInfo(inputShape, filter.shape, strides, 1, pad, dimRoundingMode);
-    const padded = transposedInput(dy, info, info.filterHeight, info.filterWidth, pair(strides));
-    return tf.conv2d(padded, flipTransposeFilter(filter), 1, 'valid');
+    const s = pair(strides);
+    const flipped = flipTransposeFilter(filter);
+    if (s[0] === 1 && s[1] === 1) {
+      // Stride 1: the padding of the transposed convolution given to the convolution itself (no
+      // padded copy of dy; the same products), when it pads rather than crops.
+      const [top, bottom, left, right] = transposedPads(info, info.filterHeight, info.filterWidth, s);
+      if (Math.min(top, bottom, left, right) >= 0) {
+        return tf.conv2d(dy, flipped, 1, [[0, 0], [top, bottom], [left, right], [0, 0]]);
+      }
+    }
+    return tf.conv2d(transposedInput(dy, info, info.filterHeight, info.filterWidth, s), flipped, 1, 'valid');
   });
 }
 
@@ -403,8 +418,14 @@ export function depthwiseBackpropInputByConv(
     const [dh, dw] = pair(dilations);
     const ekh = (kh - 1) * dh + 1;
     const ekw = (kw - 1) * dw + 1;
-    const padded = transposedInput(dy, info, ekh, ekw, pair(strides));
-    const r = tf.depthwiseConv2d(padded, flipDepthwiseFilter(filter), 1, 'valid', 'NHWC', [dh, dw]);
+    const s = pair(strides);
+    const flipped = flipDepthwiseFilter(filter);
+    const pads = transposedPads(info, ekh, ekw, s);
+    // Stride 1 and no crop: the padding given to the convolution itself (no padded copy of dy).
+    const r =
+      s[0] === 1 && s[1] === 1 && Math.min(...pads) >= 0
+        ? tf.depthwiseConv2d(dy, flipped, 1, [[0, 0], [pads[0], pads[1]], [pads[2], pads[3]], [0, 0]], 'NHWC', [dh, dw])
+        : tf.depthwiseConv2d(transposedInput(dy, info, ekh, ekw, s), flipped, 1, 'valid', 'NHWC', [dh, dw]);
     if (m === 1) return r;
     const [b, h, w] = r.shape;
     return tf.sum(tf.reshape(r, [b, h, w, c, m]), 4) as tf.Tensor4D;
