@@ -19,10 +19,11 @@ import { withGradients } from './gradientScope';
  *
  * Why: that composite gradient is eight kernels on wasm, five of them slow comparisons, logical ops
  * and a select: two thirds of a MobileNetV2 step went there. Here `x - cap > 0` exactly when `x > cap` in
- * IEEE arithmetic, so `step(x) · (1 - step(x - cap))` is the indicator of `0 < x <= cap`, and
- * `step(x) · step(cap - x)` that of `0 < x < cap`.
+ * IEEE arithmetic, so `step(x) − step(x − cap)` is the indicator of `0 < x <= cap`, and
+ * `step(x) · step(cap − x)` that of `0 < x < cap`.
  *
- * The forward values are tfjs's own (`relu`, then `clipByValue`, which equals `minimum(cap, ·)`).
+ * The forward values are tfjs's own (`relu`, then `clipByValue`, which equals `minimum(cap, ·)`;
+ * one `relu6` kernel for a cap of 6).
  * `cap >= 0` is checked by the caller.
  */
 export function cappedRelu(x: tf.Tensor, cap: number, passAtCap: boolean): tf.Tensor {
@@ -30,7 +31,8 @@ export function cappedRelu(x: tf.Tensor, cap: number, passAtCap: boolean): tf.Te
     const input = args[0] as tf.Tensor;
     const save = args[1] as tf.GradSaveFunc;
     save([input]);
-    const value = tf.tidy(() => tf.clipByValue(tf.relu(input), 0, cap));
+    // relu6 is one kernel with the same values as relu + clip (both are min(max(x, 0), 6)).
+    const value = cap === 6 ? tf.relu6(input) : tf.tidy(() => tf.clipByValue(tf.relu(input), 0, cap));
     const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor =>
       tf.tidy(() => {
         return tf.mul(dy, capMask(saved[0], cap, passAtCap));
@@ -42,8 +44,9 @@ export function cappedRelu(x: tf.Tensor, cap: number, passAtCap: boolean): tf.Te
 
 /** The indicator of `0 < x <= cap` (`passAtCap`) or `0 < x < cap`, from `step` and subtractions (exact). */
 function capMask(x: tf.Tensor, cap: number, passAtCap: boolean): tf.Tensor {
-  const belowCap = passAtCap ? tf.sub(1, tf.step(tf.sub(x, cap))) : tf.step(tf.sub(cap, x));
-  return tf.mul(tf.step(x), belowCap);
+  // [x > 0] − [x > cap] is 1 exactly on 0 < x <= cap (cap >= 0: x > cap implies x > 0).
+  if (passAtCap) return tf.sub(tf.step(x), tf.step(tf.sub(x, cap)));
+  return tf.mul(tf.step(x), tf.step(tf.sub(cap, x)));
 }
 
 /**

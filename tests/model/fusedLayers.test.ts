@@ -294,11 +294,12 @@ describe.each(BACKENDS)('fused layers in fromLayersModel on %s', (backend) => {
       const fused = await kernelsOf(() => tf.grad((v: tf.Tensor) => ours(v as tf.Tensor4D, ['r7']))(img));
       // c1 + r1, c2 (relu), c4 and c5 (bias) and c6 + bn6 run as FusedConv2D, d7 + bn7 + r7 as one
       // FusedDepthwiseConv2D; c3 (no bias, before a capped ReLU) is a plain Conv2D; r5 stays a Relu
-      // (c5's output has a second reader). The capped ReLUs r3 and r4 compute relu + clip forward,
-      // and their gradients use none of the slow comparison kernels.
+      // (c5's output has a second reader). The capped ReLUs r3 and r4 (cap 6) run one Relu6 kernel
+      // forward, and their gradients use none of the slow comparison kernels.
       expect(count(fused, 'FusedConv2D')).toBe(5);
       expect(count(fused, 'FusedDepthwiseConv2D')).toBe(1);
-      expect(count(fused, 'Relu')).toBe(3);
+      expect(count(fused, 'Relu')).toBe(1);
+      expect(count(fused, 'Relu6')).toBe(2);
       // Folded batch norms run no kernel; the leaky ReLU records one op, with a one-multiply gradient.
       for (const k of ['LessEqual', 'GreaterEqual', 'Greater', 'Select', 'LogicalAnd', 'FusedBatchNorm', 'Rsqrt']) expect(fused, k).not.toContain(k);
       expect(count(fused, 'LeakyRelu')).toBe(1);
@@ -307,7 +308,8 @@ describe.each(BACKENDS)('fused layers in fromLayersModel on %s', (backend) => {
       const apart = await kernelsOf(() => tf.grad((v: tf.Tensor) => ours(v as tf.Tensor4D, ['c1', 'c2/preact', 'c6', 'bn7', 'r7']))(img));
       expect(count(apart, 'FusedConv2D')).toBe(3);
       expect(count(apart, 'FusedDepthwiseConv2D')).toBe(1);
-      expect(count(apart, 'Relu')).toBe(6);
+      expect(count(apart, 'Relu')).toBe(4);
+      expect(count(apart, 'Relu6')).toBe(2);
       expect(count(apart, 'Rsqrt')).toBeGreaterThan(0);
       // Lucid's redirected ReLU gradient needs the Relu / ClipByValue kernels: nothing with a ReLU is fused then.
       const redirected = await kernelsOf(() => withRedirectedReluGrad(() => tf.grad((v: tf.Tensor) => ours(v as tf.Tensor4D, ['r7']))(img)));
