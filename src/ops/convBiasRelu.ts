@@ -23,17 +23,27 @@ export interface ConvBiasReluConfig {
  *
  * Same values as the unfused ops up to float32 summation order (the bias joins the accumulator);
  * the ReLU mask `y > 0` is the stock gradient's `step(preact)`. The filter and bias are read, not
- * differentiated; the tape keeps the filter for the backward pass.
+ * differentiated; the tape keeps the filter for the backward pass. On a backend without the fused
+ * kernel, the separate ops run instead.
  * Internal to the model adapter; arguments are checked by the caller. Not in Lucid.
  */
 export function convBiasRelu(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor | undefined, cfg: ConvBiasReluConfig): tf.Tensor4D {
   const { kind, strides, pad, activation } = cfg;
+  const kernel = kind === 'conv' ? tf.FusedConv2D : tf.FusedDepthwiseConv2D;
+  if (tf.getKernel(kernel, tf.getBackend()) === undefined) {
+    // A backend without the fused kernel: the same ops, separate and taped (tfjs's own gradients).
+    return tf.tidy(() => {
+      const s = [...strides] as [number, number];
+      let y: tf.Tensor4D = kind === 'conv' ? tf.conv2d(x, filter, s, pad) : tf.depthwiseConv2d(x, filter, s, pad);
+      if (bias) y = tf.add(y, bias);
+      return activation === 'relu' ? tf.relu(y) : y;
+    });
+  }
   const attrs = { strides: [...strides], pad, dataFormat: 'NHWC', dilations: [1, 1], activation };
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const input = args[0] as tf.Tensor4D;
     const save = args[1] as tf.GradSaveFunc;
     const inputs: tf.NamedTensorMap = bias ? { x: input, filter, bias } : { x: input, filter };
-    const kernel = kind === 'conv' ? tf.FusedConv2D : tf.FusedDepthwiseConv2D;
     const y = tf.engine().runKernel(kernel, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
     // The filter is saved too: it may be a view that its caller disposes before the backward pass.
     save(activation === 'relu' ? [filter, y] : [filter]);

@@ -111,6 +111,44 @@ describe.each(BACKENDS)('convBiasRelu on %s', (backend) => {
   }
 });
 
+describe.each(BACKENDS)('convBiasRelu without the fused kernels on %s', (backend) => {
+  it('runs the separate ops instead, with the same values and input gradient (conv and depthwise)', async () => {
+    await useBackend(backend);
+    installGradientFixes(backend);
+    const x = tf.tensor4d(values(1 * 7 * 6 * 4, 31), [1, 7, 6, 4]);
+    const dy = tf.tensor4d(values(1 * 4 * 3 * 8, 32), [1, 4, 3, 8]);
+    const cases = [
+      { kind: 'conv' as const, f: tf.tensor4d(values(3 * 3 * 4 * 8, 33), [3, 3, 4, 8]) },
+      { kind: 'depthwise' as const, f: tf.tensor4d(values(3 * 3 * 4 * 2, 34), [3, 3, 4, 2]) },
+    ];
+    const b = tf.tensor1d(values(8, 35));
+    const run = (kind: 'conv' | 'depthwise', f: tf.Tensor4D): number[][] =>
+      tf.tidy(() => {
+        const cfg = { kind, strides: [2, 2] as [number, number], pad: 'same' as const, activation: 'relu' as const };
+        const y = convBiasRelu(x, f, b, cfg);
+        const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(convBiasRelu(v as tf.Tensor4D, f, b, cfg), dy)))(x);
+        return [Array.from(y.dataSync()), Array.from(g.dataSync())];
+      });
+    for (const c of cases) {
+      const kernelName = c.kind === 'conv' ? 'FusedConv2D' : 'FusedDepthwiseConv2D';
+      const fused = run(c.kind, c.f);
+      const config = tf.getKernel(kernelName, backend) as tf.KernelConfig;
+      tf.unregisterKernel(kernelName, backend);
+      try {
+        const info = await tf.profile(() => tf.tensor(run(c.kind, c.f)[1]));
+        expect(info.kernels.map((k) => k.name), kernelName).not.toContain(kernelName);
+        const separate = await expectNoLeak(() => run(c.kind, c.f));
+        expect(maxRelErr(separate[0], fused[0]), `${c.kind} value`).toBeLessThan(1e-5);
+        expect(maxRelErr(separate[1], fused[1]), `${c.kind} gradient`).toBeLessThan(1e-5);
+        tf.dispose(info.result as tf.Tensor);
+      } finally {
+        tf.registerKernel(config);
+      }
+    }
+    tf.dispose([x, dy, b, ...cases.map((c) => c.f)]);
+  });
+});
+
 describe.each(BACKENDS)('cappedRelu on %s', (backend) => {
   it('has the values of relu + clip and the gradients of tfjs-layers\' ReLU(max_value) and relu6, boundaries included, exactly', async () => {
     await useBackend(backend);
