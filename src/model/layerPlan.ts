@@ -9,7 +9,8 @@
  *   `Conv2D` or `DepthwiseConv2D` also takes in the batch norm and/or plain ReLU layers that alone
  *   read its output, unless their inputs are asked for ({@link runConvChain}, decided per call by
  *   layersModel.ts; the batch norm folded into the filter and bias, {@link foldBatchNorm});
- * - `DepthwiseConv2D` otherwise, `SeparableConv2D`, `Dense`: op, bias and activation as separate ops;
+ *   `DepthwiseConv2D` is run the same way as `Conv2D`;
+ * - `SeparableConv2D`, `Dense`: op, bias and activation as separate ops;
  * - `BatchNormalization` otherwise: from its moving statistics ({@link batchNormInference};
  *   tfjs's `batchNorm` gradient fails when `scale: false`);
  * - `ReLU(max_value)`, `Activation('relu6')`, `LeakyReLU`: tfjs's values with exact step-mask
@@ -123,17 +124,24 @@ function withBiasAndActivation(layer: tfl.layers.Layer, cfg: LayerConfigLike, pr
   };
 }
 
-const planConv2D: Planner = (layer, cfg) => {
-  const k = weightBySuffix(layer, 'kernel');
-  if (!plainConv(cfg) || !k) return undefined;
+/**
+ * A `Conv2D` or `DepthwiseConv2D` (`op` with the layer's kernel): with dilation 1, its bias and a
+ * ReLU activation run fused ({@link runConvChain}) and a linear one can take in the layers after it
+ * (`conv`); otherwise, and for the value before the activation, separate ops.
+ */
+function planConvLike(
+  kind: 'conv' | 'depthwise',
+  layer: tfl.layers.Layer,
+  cfg: LayerConfigLike,
+  k: tfl.LayerVariable,
+  op: (x: tf.Tensor4D, filter: tf.Tensor4D, strides: [number, number], dilations: [number, number]) => tf.Tensor,
+): LayerPlan {
   const strides = pair(cfg.strides);
   const dilations = pair(cfg.dilationRate);
-  const unfused = withBiasAndActivation(layer, cfg, (x) =>
-    tf.conv2d(x as tf.Tensor4D, read(k) as tf.Tensor4D, strides, cfg.padding as 'same', 'NHWC', dilations),
-  );
+  const unfused = withBiasAndActivation(layer, cfg, (x) => op(x as tf.Tensor4D, read(k) as tf.Tensor4D, strides, dilations));
   if (dilations[0] !== 1 || dilations[1] !== 1) return unfused;
   const bias = cfg.useBias === false ? undefined : weightBySuffix(layer, 'bias');
-  const conv = convSpec('conv', k, bias, strides, cfg);
+  const conv: ConvSpec = { kind, filter: () => read(k) as tf.Tensor4D, bias: bias && (() => read(bias)), strides, pad: cfg.padding as 'same' | 'valid' };
   const act = cfg.activation ?? 'linear';
   if (act === 'linear') {
     // conv + bias as one op; a batch norm and a ReLU reading only this output can join it (layersModel.ts).
@@ -146,24 +154,18 @@ const planConv2D: Planner = (layer, cfg) => {
     run: (ins, wantPreact) =>
       wantPreact || reluRedirectActive() ? unfused.run(ins, wantPreact) : { out: [runConvChain(ins[0] as tf.Tensor4D, conv, undefined, true)] },
   };
-};
-
-function convSpec(kind: 'conv' | 'depthwise', k: tfl.LayerVariable, bias: tfl.LayerVariable | undefined, strides: [number, number], cfg: LayerConfigLike): ConvSpec {
-  return { kind, filter: () => read(k) as tf.Tensor4D, bias: bias && (() => read(bias)), strides, pad: cfg.padding as 'same' | 'valid' };
 }
+
+const planConv2D: Planner = (layer, cfg) => {
+  const k = weightBySuffix(layer, 'kernel');
+  if (!plainConv(cfg) || !k) return undefined;
+  return planConvLike('conv', layer, cfg, k, (x, f, s, d) => tf.conv2d(x, f, s, cfg.padding as 'same', 'NHWC', d));
+};
 
 const planDepthwiseConv2D: Planner = (layer, cfg) => {
   const k = weightBySuffix(layer, 'depthwise_kernel');
   if (!plainConv(cfg) || !k) return undefined;
-  const strides = pair(cfg.strides);
-  const dilations = pair(cfg.dilationRate);
-  const unfused = withBiasAndActivation(layer, cfg, (x) =>
-    tf.depthwiseConv2d(x as tf.Tensor4D, read(k) as tf.Tensor4D, strides, cfg.padding as 'same', 'NHWC', dilations),
-  );
-  const linear = (cfg.activation ?? 'linear') === 'linear';
-  if (!linear || dilations[0] !== 1 || dilations[1] !== 1) return unfused;
-  const bias = cfg.useBias === false ? undefined : weightBySuffix(layer, 'bias');
-  return { ...unfused, conv: convSpec('depthwise', k, bias, strides, cfg) };
+  return planConvLike('depthwise', layer, cfg, k, (x, f, s, d) => tf.depthwiseConv2d(x, f, s, cfg.padding as 'same', 'NHWC', d));
 };
 
 const planSeparableConv2D: Planner = (layer, cfg) => {

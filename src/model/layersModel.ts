@@ -151,7 +151,7 @@ function runChain(plan: ForwardPlan, i: number, needed: readonly boolean[], want
   if (joinsRelu && !wantedIds.has(before.outputIds[0]) && !reluRedirectActive()) ran.push(s.reluAfter as number);
   if (ran.length === 1) return undefined;
   const bn = bnStep === undefined ? undefined : (plan.steps[bnStep].batchNorm as () => BatchNormParams)();
-  const y = runConvChain(values.get(s.inputIds[0]) as tf.Tensor4D, s.conv, bn, ran.length > 1 && ran[ran.length - 1] === s.reluAfter);
+  const y = runConvChain(values.get(s.inputIds[0]) as tf.Tensor4D, s.conv, bn, ran[ran.length - 1] === s.reluAfter);
   values.set(plan.steps[ran[ran.length - 1]].outputIds[0], y);
   return ran;
 }
@@ -194,25 +194,19 @@ function runSteps(
   const done = new Set<number>();
   plan.steps.forEach((s, i) => {
     if (!needed[i] || done.has(i)) return;
-    // A convolution with the batch norm and/or ReLU that alone read it, as one op.
-    let chain: number[] | undefined;
     try {
-      chain = runChain(plan, i, needed, wantedIds, values);
+      // A convolution with the batch norm and/or ReLU that alone read it, as one op.
+      const chain = runChain(plan, i, needed, wantedIds, values);
+      if (chain) {
+        for (const j of chain) done.add(j);
+        return;
+      }
+      const res = s.run(s.inputIds.map((id) => values.get(id) as tf.Tensor), s.preactName !== undefined && wantedNames.has(s.preactName));
+      s.outputIds.forEach((id, k) => values.set(id, res.out[k]));
+      if (s.preactName !== undefined && res.preact) preacts.set(s.preactName, res.preact);
     } catch (e) {
       throw sizeError('VisModel.activations', e, s.layer.name, imageShape, declared);
     }
-    if (chain) {
-      for (const j of chain) done.add(j);
-      return;
-    }
-    let res: { out: tf.Tensor[]; preact?: tf.Tensor };
-    try {
-      res = s.run(s.inputIds.map((id) => values.get(id) as tf.Tensor), s.preactName !== undefined && wantedNames.has(s.preactName));
-    } catch (e) {
-      throw sizeError('VisModel.activations', e, s.layer.name, imageShape, declared);
-    }
-    s.outputIds.forEach((id, k) => values.set(id, res.out[k]));
-    if (s.preactName !== undefined && res.preact) preacts.set(s.preactName, res.preact);
   });
   return wanted.map((n) => preacts.get(n) ?? (values.get(plan.outputIdByName.get(n) as number) as tf.Tensor));
 }
