@@ -79,50 +79,52 @@ function runSlicer(x: tf.TensorInfo, backend: unknown): ((begin: readonly number
   return undefined;
 }
 
-/** `Slice` copying contiguous runs (src/backends/sliceRuns.ts). */
-function sliceFix(reason: string): KernelFix {
+/**
+ * A kernel fix over `x` sliced by runs (`Slice`, `SplitV`): `run(x, slicer)` where `x` can be, the
+ * stock kernel for other dtypes.
+ */
+function runSliceFix(
+  kernelName: 'Slice' | 'SplitV',
+  reason: string,
+  run: (x: tf.TensorInfo, slicer: (begin: readonly number[], size: readonly number[]) => tf.TensorInfo, attrs: Record<string, unknown>) => tf.TensorInfo | tf.TensorInfo[],
+): KernelFix {
+  const fn = `backends.${kernelName}`;
   return {
-    kernelName: 'Slice',
+    kernelName,
     reason,
     kernelFunc: (inputs, attrs, stock, backend) => {
       const x = inputs.x;
-      if (x === undefined) fail('backends.Slice', 'x must be given, but got undefined.');
+      if (x === undefined) fail(fn, 'x must be given, but got undefined.');
       const slicer = runSlicer(x, backend);
-      if (!slicer) {
-        if (!stock) fail('backends.Slice', `x must be a numeric tensor on the wasm or cpu backend, but got dtype ${show(x.dtype)}.`);
-        return stock.kernelFunc({ inputs, attrs: attrs as tf.NamedAttrMap, backend: backend as object }) as tf.TensorInfo;
-      }
-      const [begin, size] = tf.slice_util.parseSliceParams(x, attrs.begin as number[], attrs.size as number[]);
-      return slicer(begin, size);
+      if (slicer) return run(x, slicer, attrs);
+      if (!stock) fail(fn, `x must be a numeric tensor on the wasm or cpu backend, but got dtype ${show(x.dtype)}.`);
+      return stock.kernelFunc({ inputs, attrs: attrs as tf.NamedAttrMap, backend: backend as object }) as tf.TensorInfo | tf.TensorInfo[];
     },
   };
 }
 
+/** `Slice` copying contiguous runs (src/backends/sliceRuns.ts). */
+function sliceFix(reason: string): KernelFix {
+  return runSliceFix('Slice', reason, (x, slicer, attrs) => {
+    const [begin, size] = tf.slice_util.parseSliceParams(x, attrs.begin as number[], attrs.size as number[]);
+    return slicer(begin, size);
+  });
+}
+
 /** `SplitV` as one run-copying slice per piece. */
 function splitVFix(reason: string): KernelFix {
-  return {
-    kernelName: 'SplitV',
-    reason,
-    kernelFunc: (inputs, attrs, stock, backend) => {
-      const x = inputs.x;
-      if (x === undefined) fail('backends.SplitV', 'x must be given, but got undefined.');
-      const slicer = runSlicer(x, backend);
-      if (!slicer) {
-        if (!stock) fail('backends.SplitV', `x must be a numeric tensor on the wasm or cpu backend, but got dtype ${show(x.dtype)}.`);
-        return stock.kernelFunc({ inputs, attrs: attrs as tf.NamedAttrMap, backend: backend as object }) as tf.TensorInfo[];
-      }
-      const axis = tf.util.parseAxisParam(attrs.axis as number, x.shape)[0];
-      const sizes = tf.backend_util.prepareSplitSize(x, attrs.numOrSizeSplits as number[], axis);
-      const begin = new Array<number>(x.shape.length).fill(0);
-      return sizes.map((s) => {
-        const size = [...x.shape];
-        size[axis] = s;
-        const piece = slicer(begin, size);
-        begin[axis] += s;
-        return piece;
-      });
-    },
-  };
+  return runSliceFix('SplitV', reason, (x, slicer, attrs) => {
+    const axis = tf.util.parseAxisParam(attrs.axis as number, x.shape)[0];
+    const sizes = tf.backend_util.prepareSplitSize(x, attrs.numOrSizeSplits as number[], axis);
+    const begin = new Array<number>(x.shape.length).fill(0);
+    return sizes.map((s) => {
+      const size = [...x.shape];
+      size[axis] = s;
+      const piece = slicer(begin, size);
+      begin[axis] += s;
+      return piece;
+    });
+  });
 }
 
 /** `MaxPoolGrad` as one host pass routing each window's gradient to its first maximum. */

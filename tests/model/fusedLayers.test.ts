@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
 import { BACKENDS, expectNoLeak, useBackend } from '../helpers/tf';
-import { conv2dGradsRef, outSize, type Arr4 } from '../backends/convReference';
+import { conv2dGradsRef, outSize, relErr, type Arr4 } from '../backends/convReference';
 import { convBiasRelu } from '../../src/ops/convBiasRelu';
 import { cappedRelu, leakyRelu, withStepMaskGradients } from '../../src/ops/reluVariants';
 import { fromGraphModel, fromLayersModel } from '../../src/model/index';
@@ -57,16 +57,6 @@ function convRef(x: Arr4, w: Arr4, bias: Float32Array | undefined, s: number, pa
   return y;
 }
 
-function maxRelErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num = Math.max(num, Math.abs(a[i] - b[i]));
-    den = Math.max(den, Math.abs(b[i]));
-  }
-  return num / (den || 1);
-}
 
 describe.each(BACKENDS)('convBiasRelu on %s', (backend) => {
   const cases = [
@@ -97,14 +87,14 @@ describe.each(BACKENDS)('convBiasRelu on %s', (backend) => {
         const yv = y.dataSync();
         const pre = convRef({ data: xd, shape: xShape }, { data: wd, shape: wShape }, bd, c.s, c.pad);
         const expected = c.activation === 'relu' ? pre.map((v) => Math.max(v, 0)) : pre;
-        expect(maxRelErr(yv, expected)).toBeLessThan(1e-5);
+        expect(relErr(yv, expected)).toBeLessThan(1e-5);
         // The ReLU mask as the op sees it (its own float32 output), then the float64 conv gradient.
         const masked = new Float64Array(rd.length);
         for (let i = 0; i < rd.length; i++) masked[i] = c.activation === 'relu' && !(yv[i] > 0) ? 0 : rd[i];
         if (c.activation === 'relu') expect(masked.some((v, i) => v === 0 && rd[i] !== 0), 'some units are off').toBe(true);
         const ref = conv2dGradsRef({ data: xd, shape: xShape }, { data: wd, shape: wShape }, { data: masked, shape: [2, oh, ow, 5] }, c.s, c.pad);
         expect(dx.shape).toEqual(xShape);
-        expect(maxRelErr(dx.dataSync(), ref.dx)).toBeLessThan(1e-5);
+        expect(relErr(dx.dataSync(), ref.dx)).toBeLessThan(1e-5);
         tf.dispose([x, w, b, r, y, dx].filter((t): t is tf.Tensor => t !== undefined));
       });
     });
@@ -138,8 +128,8 @@ describe.each(BACKENDS)('convBiasRelu without the fused kernels on %s', (backend
         const info = await tf.profile(() => tf.tensor(run(c.kind, c.f)[1]));
         expect(info.kernels.map((k) => k.name), kernelName).not.toContain(kernelName);
         const separate = await expectNoLeak(() => run(c.kind, c.f));
-        expect(maxRelErr(separate[0], fused[0]), `${c.kind} value`).toBeLessThan(1e-5);
-        expect(maxRelErr(separate[1], fused[1]), `${c.kind} gradient`).toBeLessThan(1e-5);
+        expect(relErr(separate[0], fused[0]), `${c.kind} value`).toBeLessThan(1e-5);
+        expect(relErr(separate[1], fused[1]), `${c.kind} gradient`).toBeLessThan(1e-5);
         tf.dispose(info.result as tf.Tensor);
       } finally {
         tf.registerKernel(config);
@@ -223,8 +213,8 @@ describe.each(BACKENDS)('leakyRelu and batchNormInference on %s', (backend) => {
         const k = (c: number): number => (useScale ? scale[c] : 1) / Math.sqrt(variance[c] + eps);
         const yRef = Array.from(xd, (v, i) => (v - mean[i % C]) * k(i % C) + (useOffset ? offset[i % C] : 0));
         const gRef = Array.from(dyd, (v, i) => v * k(i % C));
-        expect(maxRelErr(y.dataSync(), yRef), `value, offset ${useOffset}, scale ${useScale}`).toBeLessThan(1e-6);
-        expect(maxRelErr(g.dataSync(), gRef), `gradient, offset ${useOffset}, scale ${useScale}`).toBeLessThan(1e-6);
+        expect(relErr(y.dataSync(), yRef), `value, offset ${useOffset}, scale ${useScale}`).toBeLessThan(1e-6);
+        expect(relErr(g.dataSync(), gRef), `gradient, offset ${useOffset}, scale ${useScale}`).toBeLessThan(1e-6);
         tf.dispose([x, dy, ...p, y, g]);
       });
     }
@@ -251,13 +241,13 @@ describe.each(BACKENDS)('foldBatchNorm on %s', (backend) => {
           const [f2, fb2] = foldBatchNorm(kind, w, b, p);
           expect(f2.dataId, 'held: the same data on the second call').toBe(f.dataId);
           const k = Array.from({ length: 8 }, (_, o) => (useGamma ? gamma[o] : 1) / Math.sqrt(variance[o] + 1e-3));
-          expect(maxRelErr(f.dataSync(), Array.from(wd, (v, i) => v * k[i % 8]))).toBeLessThan(1e-6);
-          expect(maxRelErr(fb.dataSync(), k.map((ko, o) => ((useBias ? bias[o] : 0) - mean[o]) * ko + (useBeta ? beta[o] : 0)))).toBeLessThan(1e-6);
+          expect(relErr(f.dataSync(), Array.from(wd, (v, i) => v * k[i % 8]))).toBeLessThan(1e-6);
+          expect(relErr(fb.dataSync(), k.map((ko, o) => ((useBias ? bias[o] : 0) - mean[o]) * ko + (useBeta ? beta[o] : 0)))).toBeLessThan(1e-6);
           // A changed batch norm statistic makes it again.
           const mean2 = t(mean.map((v) => v + 1));
           const [f3, fb3] = foldBatchNorm(kind, w, b, { ...p, mean: mean2 });
           expect(fb3.dataId).not.toBe(fb.dataId);
-          expect(maxRelErr(fb3.dataSync(), k.map((ko, o) => ((useBias ? bias[o] : 0) - mean[o] - 1) * ko + (useBeta ? beta[o] : 0)))).toBeLessThan(1e-6);
+          expect(relErr(fb3.dataSync(), k.map((ko, o) => ((useBias ? bias[o] : 0) - mean[o] - 1) * ko + (useBeta ? beta[o] : 0)))).toBeLessThan(1e-6);
           tf.dispose([w, b, p.mean, p.variance, p.gamma, p.beta, mean2, f, fb, f2, fb2, f3, fb3].filter((x) => x !== undefined) as tf.Tensor[]);
         });
       }
@@ -317,10 +307,10 @@ describe.each(BACKENDS)('fused layers in fromLayersModel on %s', (backend) => {
       const gOurs = tf.grad((v: tf.Tensor) => ours(v as tf.Tensor4D))(img);
       const gStock = tf.grad((v: tf.Tensor) => stock(v as tf.Tensor4D))(img);
       expect(Math.max(...Array.from(gStock.dataSync(), Math.abs)), 'gradient is not zero').toBeGreaterThan(1e-4);
-      expect(maxRelErr(gOurs.dataSync(), gStock.dataSync())).toBeLessThan(1e-4);
+      expect(relErr(gOurs.dataSync(), gStock.dataSync())).toBeLessThan(1e-4);
       const acts = vm.activations(img, names);
       const stockActs = stockModel.predict(img) as tf.Tensor[];
-      names.forEach((n, i) => expect(maxRelErr((acts.get(n) as tf.Tensor).dataSync(), stockActs[i].dataSync()), n).toBeLessThan(1e-5));
+      names.forEach((n, i) => expect(relErr((acts.get(n) as tf.Tensor).dataSync(), stockActs[i].dataSync()), n).toBeLessThan(1e-5));
       tf.dispose([gOurs, gStock, ...acts.values(), ...stockActs]);
 
       const kernelsOf = async (f: () => tf.Tensor): Promise<string[]> => {
@@ -384,7 +374,7 @@ describe.each(BACKENDS)('step-mask Relu6 / LeakyRelu gradients in fromGraphModel
       const g = tf.grad(ours)(img);
       const gs = tf.grad(stock)(img);
       expect(Math.max(...Array.from(gs.dataSync(), Math.abs))).toBeGreaterThan(1e-5);
-      expect(maxRelErr(g.dataSync(), gs.dataSync())).toBeLessThan(1e-5);
+      expect(relErr(g.dataSync(), gs.dataSync())).toBeLessThan(1e-5);
       tf.dispose([g, gs]);
       const k = await kernelsOf(() => tf.grad(ours)(img));
       expect(k).toContain('Relu6');
