@@ -4,15 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { heldDerived, type HeldEntry } from '../ops/heldData';
-
-/** A batch norm's statistics and parameters (`[channels]` each) and its epsilon. */
-export interface BatchNormParams {
-  readonly mean: tf.Tensor;
-  readonly variance: tf.Tensor;
-  readonly gamma?: tf.Tensor;
-  readonly beta?: tf.Tensor;
-  readonly epsilon: number;
-}
+import type { BatchNormParams } from '../ops/batchNormInference';
 
 const folded = new WeakMap<object, HeldEntry>();
 

@@ -22,8 +22,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { convBiasRelu } from '../ops/convBiasRelu';
 import { cappedRelu, leakyRelu } from '../ops/reluVariants';
-import { batchNormInference } from '../ops/batchNormInference';
-import { foldBatchNorm, type BatchNormParams } from './foldBatchNorm';
+import { batchNormInference, type BatchNormParams } from '../ops/batchNormInference';
+import { foldBatchNorm } from './foldBatchNorm';
 import { reluRedirectActive } from '../ops/reluRedirect';
 
 /**
@@ -211,17 +211,12 @@ const planBatchNormalization: Planner = (layer, cfg) => {
     run: (ins) => {
       const x = ins[0];
       const axis = axes[0] < 0 ? x.rank + axes[0] : axes[0];
-      if (axis === x.rank - 1 && x.rank >= 2 && x.rank <= 4) {
-        // The usual channels-last case: tfjs's batchNorm kernel, one multiply backward.
-        return { out: [batchNormInference(x, read(mean), read(variance), beta && read(beta), gamma && read(gamma), eps)] };
-      }
+      if (axis === x.rank - 1) return { out: [batchNormInference(x, params())] };
+      // Another axis: the parameters shaped to broadcast along it.
       const shape = x.shape.map((d, i) => (i === axis ? d : 1));
-      const param = (v: tfl.LayerVariable): tf.Tensor => (axis === x.rank - 1 ? read(v) : tf.reshape(read(v), shape));
-      let mul = tf.rsqrt(tf.add(param(variance), eps));
-      if (gamma) mul = tf.mul(mul, param(gamma));
-      let y = tf.mul(tf.sub(x, param(mean)), mul);
-      if (beta) y = tf.add(y, param(beta));
-      return { out: [y] };
+      const p = params();
+      const along = (t: tf.Tensor | undefined): tf.Tensor | undefined => t && tf.reshape(t, shape);
+      return { out: [batchNormInference(x, { ...p, mean: along(p.mean) as tf.Tensor, variance: along(p.variance) as tf.Tensor, gamma: along(p.gamma), beta: along(p.beta) })] };
     },
   };
 };

@@ -5,7 +5,7 @@ import { fail, OptvisError, show } from '../errors';
 import { distinctOutputs } from './distinctOutputs';
 import { assembleVisModel, frozenLayerInfo, layerIndex, PREACT_SUFFIX } from './layerIndex';
 import { planLayer, runConvChain, type LayerPlan, type Run } from './layerPlan';
-import type { BatchNormParams } from './foldBatchNorm';
+import type { BatchNormParams } from '../ops/batchNormInference';
 import { reluRedirectActive } from '../ops/reluRedirect';
 import { parseCommonOptions, toModelInput } from './inputRange';
 import type { InputRange, LayerInfo, LayersModelLike, VisModel } from './types';

@@ -1,8 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core';
 
+/** A batch norm's statistics and parameters (each broadcastable against the input) and its epsilon. */
+export interface BatchNormParams {
+  readonly mean: tf.Tensor;
+  readonly variance: tf.Tensor;
+  readonly gamma?: tf.Tensor;
+  readonly beta?: tf.Tensor;
+  readonly epsilon: number;
+}
+
 /**
- * Inference-mode batch normalization over the last axis, `(x - mean) · k + offset` with
- * `k = rsqrt(variance + ε) · scale`, with a gradient for `x` only: `dy · k` (one broadcast multiply).
+ * Inference-mode batch normalization, `(x - mean) · k + offset` with `k = rsqrt(variance + ε) ·
+ * scale`, with a gradient for `x` only: `dy · k` (one broadcast multiply).
  *
  * Why: tfjs's own `batchNorm` gradient fails when there is no `scale` (Keras `scale: false`) and
  * computes the gradients of all five inputs; as taped plain ops the layer records three ops and
@@ -10,29 +19,27 @@ import * as tf from '@tensorflow/tfjs-core';
  * faster forward: on wasm it takes about 2.5× the subtract, multiply and add together (measured on
  * MobileNetV2), so those run forward, off the tape.
  *
- * `mean`, `variance`, `offset` and `scale` are `[channels]` tensors (`offset`, `scale` optional),
- * read and not differentiated: they must stay allocated until the backward pass is done (model
- * weights do). Internal to the model adapter; arguments are checked by the caller. Not in Lucid.
+ * The parameters broadcast against `x` (`[channels]` for the last axis, `[1, c, 1, 1]` for axis 1;
+ * `gamma`, `beta` optional); they are read, not differentiated, and need not outlive the call.
+ * Internal to the model adapter; arguments are checked by the caller. Not in Lucid.
  */
-export function batchNormInference(
-  x: tf.Tensor,
-  mean: tf.Tensor,
-  variance: tf.Tensor,
-  offset: tf.Tensor | undefined,
-  scale: tf.Tensor | undefined,
-  epsilon: number,
-): tf.Tensor {
+export function batchNormInference(x: tf.Tensor, bn: BatchNormParams): tf.Tensor {
+  const { mean, variance, gamma: scale, beta: offset, epsilon } = bn;
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const input = args[0] as tf.Tensor;
-    const factor = (): tf.Tensor => {
+    const save = args[1] as tf.GradSaveFunc;
+    const k = tf.tidy(() => {
       const inv = tf.rsqrt(tf.add(variance, epsilon));
       return scale ? tf.mul(inv, scale) : inv;
-    };
+    });
+    // k is kept for the backward pass (the parameters need not outlive this call).
+    save([k]);
     const value = tf.tidy(() => {
-      const y = tf.mul(tf.sub(input, mean), factor());
+      const y = tf.mul(tf.sub(input, mean), k);
       return offset ? tf.add(y, offset) : y;
     });
-    const gradFunc = (dy: tf.Tensor): tf.Tensor => tf.tidy(() => tf.mul(dy, factor()));
+    k.dispose();
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor => tf.mul(dy, saved[0]);
     return { value, gradFunc };
   });
   return op(x);

@@ -33,10 +33,7 @@ export function cappedRelu(x: tf.Tensor, cap: number, passAtCap: boolean): tf.Te
     save([input]);
     // relu6 is one kernel with the same values as relu + clip (both are min(max(x, 0), 6)).
     const value = cap === 6 ? tf.relu6(input) : tf.tidy(() => tf.clipByValue(tf.relu(input), 0, cap));
-    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor =>
-      tf.tidy(() => {
-        return tf.mul(dy, capMask(saved[0], cap, passAtCap));
-      });
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor => tf.tidy(() => tf.mul(dy, capMask(saved[0], cap, passAtCap)));
     return { value, gradFunc };
   });
   return op(x);

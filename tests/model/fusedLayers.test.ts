@@ -207,7 +207,7 @@ describe.each(BACKENDS)('leakyRelu and batchNormInference on %s', (backend) => {
         const x = tf.tensor4d(xd, [2, 3, 4, C]);
         const dy = tf.tensor4d(dyd, [2, 3, 4, C]);
         const p = [mean, variance, offset, scale].map((a) => tf.tensor1d(a));
-        const bn = (v: tf.Tensor): tf.Tensor => batchNormInference(v, p[0], p[1], useOffset ? p[2] : undefined, useScale ? p[3] : undefined, eps);
+        const bn = (v: tf.Tensor): tf.Tensor => batchNormInference(v, { mean: p[0], variance: p[1], beta: useOffset ? p[2] : undefined, gamma: useScale ? p[3] : undefined, epsilon: eps });
         const y = bn(x);
         const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(bn(v), dy)))(x);
         const k = (c: number): number => (useScale ? scale[c] : 1) / Math.sqrt(variance[c] + eps);
@@ -218,6 +218,38 @@ describe.each(BACKENDS)('leakyRelu and batchNormInference on %s', (backend) => {
         tf.dispose([x, dy, ...p, y, g]);
       });
     }
+  });
+});
+
+describe.each(BACKENDS)('BatchNormalization over another axis in fromLayersModel on %s', (backend) => {
+  it('(axis 1 of NHWC) = float64 loops, value and input gradient (tfjs-layers\' own inference path gets this case wrong)', async () => {
+    await useBackend(backend);
+    const init = (s: number) => tfl.initializers.randomNormal({ mean: 0, stddev: 0.5, seed: s });
+    const input = tfl.input({ shape: [6, 5, 3] });
+    const bn = tfl.layers.batchNormalization({ name: 'bnh', axis: 1, movingMeanInitializer: init(1), movingVarianceInitializer: init(4), gammaInitializer: init(2), betaInitializer: init(3) });
+    const lm = tfl.model({ inputs: input, outputs: bn.apply(input) as tfl.SymbolicTensor });
+    const vm = await fromLayersModel(lm, { inputRange: [0, 1] });
+    const xd = values(2 * 6 * 5 * 3, 41).map((v) => (v + 1) / 2);
+    const wd = values(2 * 6 * 5 * 3, 42);
+    const img = tf.tensor4d(xd, [2, 6, 5, 3]);
+    const w = tf.tensor4d(wd, [2, 6, 5, 3]);
+    const p = Object.fromEntries(bn.weights.map((v) => [(v.originalName ?? v.name).split('/').pop(), Array.from(v.read().dataSync())]));
+    const variance = p.moving_variance.map((v) => v * v + 0.5); // positive variances
+    const weights = [p.gamma, p.beta, p.moving_mean, variance].map((a) => tf.tensor1d(a));
+    lm.getLayer('bnh').setWeights(weights); // (copied into the layer's variables)
+    tf.dispose(weights);
+    const k = (h: number): number => p.gamma[h] / Math.sqrt(variance[h] + 1e-3);
+    const row = (i: number): number => Math.floor(i / 15) % 6; // the H index of element i of [2, 6, 5, 3]
+    await expectNoLeak(() => {
+      const y = vm.activations(img, ['bnh']).get('bnh') as tf.Tensor;
+      const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(vm.activations(v as tf.Tensor4D, ['bnh']).get('bnh') as tf.Tensor, w)))(img);
+      expect(relErr(y.dataSync(), Array.from(xd, (v, i) => (v - p.moving_mean[row(i)]) * k(row(i)) + p.beta[row(i)]))).toBeLessThan(1e-5);
+      expect(relErr(g.dataSync(), Array.from(wd, (v, i) => v * k(row(i))))).toBeLessThan(1e-5);
+      tf.dispose([y, g]);
+    });
+    tf.dispose([img, w]);
+    vm.dispose();
+    lm.dispose();
   });
 });
 
