@@ -234,7 +234,7 @@ describe.each(BACKENDS)('BatchNormalization over another axis in fromLayersModel
     const img = tf.tensor4d(xd, [2, 6, 5, 3]);
     const w = tf.tensor4d(wd, [2, 6, 5, 3]);
     const p = Object.fromEntries(bn.weights.map((v) => [(v.originalName ?? v.name).split('/').pop(), Array.from(v.read().dataSync())]));
-    const variance = p.moving_variance.map((v) => v * v + 0.5); // positive variances
+    const variance = p.moving_variance.map((v: number) => v * v + 0.5); // positive variances
     const weights = [p.gamma, p.beta, p.moving_mean, variance].map((a) => tf.tensor1d(a));
     lm.getLayer('bnh').setWeights(weights); // (copied into the layer's variables)
     tf.dispose(weights);
