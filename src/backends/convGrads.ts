@@ -200,6 +200,16 @@ function transposedInput(dy: tf.Tensor4D, info: tf.backend_util.Conv2DInfo, ekh:
   return dilateAndPad(dy, s, [top, bottom], [left, right]);
 }
 
+/**
+ * With stride 1, the padding {@link transposedInput} would add, as the convolution's own explicit
+ * padding (no padded copy of `dy`; the same products); `undefined` for larger strides or a crop.
+ */
+function ownPadding(info: tf.backend_util.Conv2DInfo, ekh: number, ekw: number, s: Pair): tf.backend_util.ExplicitPadding | undefined {
+  const [top, bottom, left, right] = transposedPads(info, ekh, ekw, s);
+  if (s[0] !== 1 || s[1] !== 1 || Math.min(top, bottom, left, right) < 0) return undefined;
+  return [[0, 0], [top, bottom], [left, right], [0, 0]];
+}
+
 /** The pads `[top, bottom, left, right]` of the stride-dilated `dy` in {@link transposedInput} (negative: a crop). */
 function transposedPads(info: tf.backend_util.Conv2DInfo, ekh: number, ekw: number, s: Pair): [number, number, number, number] {
   const top = ekh - 1 - info.padInfo.top;
@@ -238,15 +248,8 @@ export function conv2dBackpropInputByConv(
     const info = tf.backend_util.computeConv2DInfo(inputShape, filter.shape, strides, 1, pad, dimRoundingMode);
     const s = pair(strides);
     const flipped = flipTransposeFilter(filter);
-    if (s[0] === 1 && s[1] === 1) {
-      // Stride 1: the padding of the transposed convolution given to the convolution itself (no
-      // padded copy of dy; the same products), when it pads rather than crops.
-      const [top, bottom, left, right] = transposedPads(info, info.filterHeight, info.filterWidth, s);
-      if (Math.min(top, bottom, left, right) >= 0) {
-        return tf.conv2d(dy, flipped, 1, [[0, 0], [top, bottom], [left, right], [0, 0]]);
-      }
-    }
-    return tf.conv2d(transposedInput(dy, info, info.filterHeight, info.filterWidth, s), flipped, 1, 'valid');
+    const own = ownPadding(info, info.filterHeight, info.filterWidth, s);
+    return own ? tf.conv2d(dy, flipped, 1, own) : tf.conv2d(transposedInput(dy, info, info.filterHeight, info.filterWidth, s), flipped, 1, 'valid');
   });
 }
 
@@ -420,12 +423,8 @@ export function depthwiseBackpropInputByConv(
     const ekw = (kw - 1) * dw + 1;
     const s = pair(strides);
     const flipped = flipDepthwiseFilter(filter);
-    const pads = transposedPads(info, ekh, ekw, s);
-    // Stride 1 and no crop: the padding given to the convolution itself (no padded copy of dy).
-    const r =
-      s[0] === 1 && s[1] === 1 && Math.min(...pads) >= 0
-        ? tf.depthwiseConv2d(dy, flipped, 1, [[0, 0], [pads[0], pads[1]], [pads[2], pads[3]], [0, 0]], 'NHWC', [dh, dw])
-        : tf.depthwiseConv2d(transposedInput(dy, info, ekh, ekw, s), flipped, 1, 'valid', 'NHWC', [dh, dw]);
+    const own = ownPadding(info, ekh, ekw, s);
+    const r = tf.depthwiseConv2d(own ? dy : transposedInput(dy, info, ekh, ekw, s), flipped, 1, own ?? 'valid', 'NHWC', [dh, dw]);
     if (m === 1) return r;
     const [b, h, w] = r.shape;
     return tf.sum(tf.reshape(r, [b, h, w, c, m]), 4) as tf.Tensor4D;
