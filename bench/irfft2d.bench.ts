@@ -1,83 +1,73 @@
 /**
- * Benchmark of the matmul inverse real 2-D DFT used by `param.fftImage` (forward + backward), on
- * wasm and cpu, next to tfjs's own cpu FFT (`tf.spectral.ifft` along h + `tf.spectral.irfft` along
- * w, forward only: it has no gradient, and wasm has no FFT kernels).
+ * Benchmark of the spectral image's inverse real 2-D DFT (src/ops/irfft2d.ts), forward + gradient:
+ * the two ways it is computed, interleaved in one run — `method: 'matmul'` (two matrix products
+ * with constant bases, used on webgl/webgpu) and `method: 'host'` (float64 host FFTs, the default on
+ * cpu and wasm) — at several sizes and batches. Prints medians, their ratio, the largest relative
+ * difference of the two images and the growth of `tf.memory().numTensors` (should be 0).
  *
- * Run: `npx tsx bench/irfft2d.bench.ts` (plain script, not a vitest file).
+ * Run: `npx tsx bench/irfft2d.bench.ts [--backend wasm|cpu] [--reps N]` (a plain script, not a
+ * vitest file; not part of `npm test`).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import '../src/ops/registerGradients';
-import { irfft2dBasis } from '../src/ops/irfft2d';
+import { irfft2dBasis, type Irfft2dBasis } from '../src/ops/irfft2d';
 
-const SIZES = [128, 224];
-const CH = 3;
-const REPS = Number(process.env.REPS ?? 5);
-
-/** Minimum over `reps` runs after a warm-up (the minimum is the most robust on a shared machine). */
-function timeIt(fn: () => void, reps: number): number {
-  fn(); // warm-up
-  let best = Infinity;
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    fn();
-    best = Math.min(best, performance.now() - t0);
-  }
-  return best;
+function arg(name: string, dflt: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : dflt;
 }
+const BACKEND = arg('backend', 'wasm');
+const REPS = Number(arg('reps', '9'));
+const CASES: [batch: number, size: number][] = [[1, 128], [2, 128], [16, 128], [1, 256], [1, 512]];
+const METHODS = ['matmul', 'host'] as const;
+
+const median = (a: number[]): number => {
+  const s = [...a].sort((p, q) => p - q);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
 
 async function main(): Promise<void> {
-  const rows: string[] = [];
-  for (const backend of ['wasm', 'cpu'] as const) {
-    await tf.setBackend(backend);
-    await tf.ready();
-    for (const size of SIZES) {
-      const wf = size / 2 + 1;
-      const basis = irfft2dBasis(size, wf, { width: size });
-      const init = tf.randomNormal([2, 1, CH, size, wf], 0, 1, 'float32', 1);
-      const spectrum = tf.variable(init);
-      init.dispose();
-      const reps = backend === 'cpu' ? Math.max(1, Math.floor(REPS / 2)) : REPS;
-      const fwd = timeIt(() => {
-        // (never return a typed array from tf.tidy: it would walk it as a tensor container)
-        tf.tidy(() => {
-          basis.toImage(spectrum).dataSync();
-        });
-      }, reps);
-      const fwdBwd = timeIt(
-        () =>
-          void tf.tidy(() => {
-            const { value, grads } = tf.variableGrads(() => tf.mean(basis.toImage(spectrum)) as tf.Scalar, [spectrum]);
-            grads[spectrum.name].dataSync();
-            value.dataSync();
-          }),
-        reps,
-      );
-      let fftFwd = NaN;
-      if (backend === 'cpu') {
-        fftFwd = timeIt(
-          () =>
-            void tf.tidy(() => {
-              const re = tf.reshape(tf.slice(spectrum, [0, 0, 0, 0, 0], [1, 1, CH, size, wf]), [CH, size, wf]);
-              const im = tf.reshape(tf.slice(spectrum, [1, 0, 0, 0, 0], [1, 1, CH, size, wf]), [CH, size, wf]);
-              const c = tf.complex(tf.transpose(re, [0, 2, 1]), tf.transpose(im, [0, 2, 1]));
-              const alongH = tf.transpose(tf.spectral.ifft(c), [0, 2, 1]); // complex ifft along h
-              tf.spectral.irfft(alongH).dataSync(); // real inverse along w: [CH, size, size]
-            }),
-          reps,
-        );
+  await tf.setBackend(BACKEND);
+  await tf.ready();
+  console.log(`${BACKEND}: irfft2d forward + gradient, 3 channels, medians of ${REPS} interleaved runs (after a warm-up)\n`);
+  console.log('| batch | size | matmul | host | matmul ÷ host | max rel. difference | numTensors growth |');
+  console.log('|---:|---:|---:|---:|---:|---:|---:|');
+  for (const [b, size] of CASES) {
+    const wf = size / 2 + 1;
+    const x = tf.variable(tf.randomNormal([2, b, 3, size, wf], 0, 1, 'float32', 1));
+    const w = tf.randomNormal([b, size, size, 3], 0, 1, 'float32', 2);
+    const bases = new Map<string, Irfft2dBasis>(METHODS.map((m) => [m, irfft2dBasis(size, wf, { width: size, method: m })]));
+    const run = (basis: Irfft2dBasis) => (): void =>
+      tf.tidy(() => {
+        const { grads } = tf.variableGrads(() => tf.sum(tf.mul(basis.toImage(x), w)) as tf.Scalar, [x]);
+        grads[x.name].dataSync();
+      });
+    const diff = tf.tidy(() => {
+      const [a, c] = METHODS.map((m) => bases.get(m)!.toImage(x));
+      return tf.max(tf.abs(tf.sub(a, c))).dataSync()[0] / tf.max(tf.abs(a)).dataSync()[0];
+    });
+    const times = new Map<string, number[]>(METHODS.map((m) => [m, []]));
+    for (const m of METHODS) run(bases.get(m)!)();
+    const before = tf.memory().numTensors;
+    const reps = b * size * size > 2 ** 18 ? Math.max(3, Math.ceil(REPS / 3)) : REPS;
+    for (let r = 0; r < reps; r++) {
+      for (const m of METHODS) {
+        const t0 = performance.now();
+        run(bases.get(m)!)();
+        times.get(m)!.push(performance.now() - t0);
       }
-      rows.push(
-        `${backend.padEnd(5)} ${String(size).padStart(4)}  matmul fwd ${fwd.toFixed(1).padStart(7)} ms  fwd+bwd ${fwdBwd.toFixed(1).padStart(7)} ms` +
-          (backend === 'cpu' ? `   tf.spectral fwd ${fftFwd.toFixed(1).padStart(7)} ms (no gradient)` : '   tf.spectral: no FFT kernels on wasm'),
-      );
-      spectrum.dispose();
-      basis.dispose();
     }
+    const growth = tf.memory().numTensors - before;
+    const [mm, host] = METHODS.map((m) => median(times.get(m)!));
+    console.log(`| ${b} | ${size} | ${mm.toFixed(1)} ms | ${host.toFixed(1)} ms | ${(mm / host).toFixed(2)} | ${diff.toExponential(1)} | ${growth} |`);
+    bases.forEach((q) => q.dispose());
+    tf.dispose([x, w]);
   }
-  console.log(`irfft2d, batch 1, ${CH} channels, best of ${REPS} runs (cpu: ${Math.max(1, Math.floor(REPS / 2))})`);
-  for (const r of rows) console.log(r);
 }
 
-void main();
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});

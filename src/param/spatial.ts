@@ -155,8 +155,9 @@ export interface FftImageOptions {
  * pixel-like learning rates work), inverse-transformed as TensorFlow's `irfft2d`, transposed to
  * NHWC, cropped to `w` (odd widths) and divided by 4.
  *
- * The inverse transform is `irfft2dBasis` in src/ops/irfft2d.ts (matrix products with a custom gradient): it runs
- * and differentiates on every backend, including wasm which has no FFT.
+ * The inverse transform is `irfft2dBasis` in src/ops/irfft2d.ts (host FFTs on cpu and wasm, matrix products
+ * on GPU backends, with its own gradient): it runs and differentiates on every backend, including wasm which
+ * has no FFT.
  *
  * @example
  * ```ts

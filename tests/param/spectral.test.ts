@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
+import { fftPlan } from '../../src/ops/complexFft';
 import { irfft2dBasis } from '../../src/ops/irfft2d';
 import { Rng } from '../../src/ops/random';
 import { fftImage, rfft2dFreqs } from '../../src/param/index';
@@ -31,18 +32,59 @@ describe('rfft2dFreqs', () => {
   });
 });
 
+describe('fftPlan (host FFT behind the spectral image on cpu and wasm)', () => {
+  it.each([1, 2, 3, 4, 5, 6, 7, 8, 12, 16, 30, 49, 128])('equals a float64 DFT of length %i, both signs, several lines at once', (n) => {
+    const lines = 3;
+    const rng = new Rng(n);
+    const xr = randn(rng, n * lines), xi = randn(rng, n * lines); // line l, element m at m·lines + l
+    const plan = fftPlan(n);
+    for (const sign of [1, -1] as const) {
+      const re = new Float64Array(n * lines), im = new Float64Array(n * lines);
+      for (let m = 0; m < n; m++) {
+        for (let l = 0; l < lines; l++) {
+          re[plan.perm[m] * lines + l] = xr[m * lines + l];
+          im[plan.perm[m] * lines + l] = xi[m * lines + l];
+        }
+      }
+      plan.runPermuted(re, im, lines, sign);
+      let err = 0;
+      for (let l = 0; l < lines; l++) {
+        for (let k = 0; k < n; k++) {
+          let sr = 0, si = 0;
+          for (let m = 0; m < n; m++) {
+            const a = (sign * 2 * Math.PI * ((k * m) % n)) / n;
+            sr += xr[m * lines + l] * Math.cos(a) - xi[m * lines + l] * Math.sin(a);
+            si += xr[m * lines + l] * Math.sin(a) + xi[m * lines + l] * Math.cos(a);
+          }
+          err = Math.max(err, Math.abs(re[k * lines + l] - sr), Math.abs(im[k * lines + l] - si));
+        }
+      }
+      expect(err).toBeLessThan(1e-9 * n);
+    }
+  });
+});
+
 describe.each(BACKENDS)('irfft2dBasis on %s', (backend) => {
-  it.each([
-    [6, 5, 8],
-    [5, 4, 5],
-    [4, 2, 2],
-  ])('matches a float64 TF-style irfft2d (h=%i, wf=%i, width=%i), including DC/Nyquist imaginary parts', async (h, wf, width) => {
+  // Host FFT lengths cover radix 4 (16, 12), 2 (8, 6), 3 (12, 9, 6), 5 (5, 10) and 1-point columns.
+  it.each(
+    (['matmul', 'host', 'auto'] as const).flatMap((method) =>
+      [
+        [6, 5, 8],
+        [5, 4, 5],
+        [4, 2, 2],
+        [16, 9, 15],
+        [12, 7, 12],
+        [9, 6, 9],
+        [1, 3, 3],
+      ].map(([h, wf, width]) => [method, h, wf, width] as const),
+    ),
+  )('%s: matches a float64 TF-style irfft2d (h=%i, wf=%i, width=%i), including DC/Nyquist imaginary parts', async (method, h, wf, width) => {
     await useBackend(backend);
     const b = 2, ch = 3;
     const rng = new Rng(h * 100 + wf);
     const spec = randn(rng, 2 * b * ch * h * wf);
     await expectNoLeak(() => {
-      const basis = irfft2dBasis(h, wf, { width });
+      const basis = irfft2dBasis(h, wf, { width, method });
       const x = tf.tensor(spec, [2, b, ch, h, wf]);
       const y = basis.toImage(x);
       expect(y.shape).toEqual([b, h, width, ch]);
@@ -71,14 +113,22 @@ describe.each(BACKENDS)('irfft2dBasis on %s', (backend) => {
     });
   });
 
-  it('has the adjoint as gradient: <A x, dy> = <x, grad>', async () => {
+  it.each(
+    (['matmul', 'host'] as const).flatMap((method) =>
+      [
+        [5, 4, 5],
+        [8, 9, 16],
+        [7, 6, 9],
+      ].map(([h, wf, width]) => [method, h, wf, width] as const),
+    ),
+  )('%s: has the adjoint as gradient: <A x, dy> = <x, grad> (h=%i, wf=%i, width=%i)', async (method, h, wf, width) => {
     await useBackend(backend);
     const rng = new Rng(7);
-    const [b, ch, h, wf, width] = [2, 2, 5, 4, 5];
+    const [b, ch] = [2, 2];
     const xs = randn(rng, 2 * b * ch * h * wf);
     const dys = randn(rng, b * h * width * ch);
     await expectNoLeak(() => {
-      const basis = irfft2dBasis(h, wf, { width });
+      const basis = irfft2dBasis(h, wf, { width, method });
       const x = tf.tensor(xs, [2, b, ch, h, wf]);
       const dy = tf.tensor(dys, [b, h, width, ch]);
       const y = basis.toImage(x);
@@ -105,6 +155,7 @@ describe.each(BACKENDS)('irfft2dBasis on %s', (backend) => {
       expect(() => irfft2dBasis(0, 4)).toThrow(/Error in ops\.irfft2dBasis: height must be a positive integer, but got 0\./);
       expect(() => irfft2dBasis(4, 1)).toThrow(/spectrumWidth must be at least 2, but got 1\./);
       expect(() => irfft2dBasis(4, 3, { width: 5 })).toThrow(/options\.width must be at most .* = 4, but got 5\./);
+      expect(() => irfft2dBasis(4, 3, { method: 'fft' as 'host' })).toThrow(/options\.method must be 'auto', 'matmul' or 'host', but got "fft"\./);
       const basis = irfft2dBasis(4, 3);
       const bad = tf.zeros([2, 1, 3, 4, 4]);
       expect(() => basis.toImage(bad)).toThrow(/spectrum must have shape \[2, b, ch, 4, 3\], but got \[2, 1, 3, 4, 4\]\./);
