@@ -1,0 +1,126 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { expectNoLeak, useBackend } from '../helpers/tf';
+import { maxPoolBackpropOnHost } from '../../src/backends/convGrads';
+import { installGradientFixes } from '../../src/backends/index';
+import { wasmMaxPoolGradKernel } from '../../src/backends/wasmMaxPoolGrad';
+import { MAX_POOL_GRAD_SHARED_WASM_BASE64, MAX_POOL_GRAD_WASM_BASE64 } from '../../src/backends/wasm/maxPoolGradBinary';
+import { Rng } from '../../src/ops/random';
+import { binaryModule, compileWat } from '../../scripts/build-wasm';
+import { maxPoolGradRef, relErr } from './convReference';
+
+type S4 = [number, number, number, number];
+type Pad = 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
+
+/** Values with many ties (rounded to a few levels), negatives, and optionally NaN / ±Infinity. */
+function values(n: number, seed: number, specials: boolean): Float32Array {
+  const rng = new Rng(seed);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const u = rng.uniform();
+    out[i] = Math.round((u - 0.6) * 6) / 2; // ties and windows of values <= 0
+    if (specials) {
+      const r = rng.uniform();
+      if (r < 0.03) out[i] = NaN;
+      else if (r < 0.05) out[i] = -Infinity;
+      else if (r < 0.06) out[i] = Infinity;
+    }
+  }
+  return out;
+}
+
+const CASES: [S4, number | [number, number], number | [number, number], Pad][] = [
+  [[2, 9, 10, 4], 3, 2, 'same'],
+  [[1, 11, 7, 9], 3, 1, 'same'], // 8 channels by SIMD + 1 scalar
+  [[2, 8, 8, 3], 2, 2, 'valid'], // scalar only
+  [[1, 10, 9, 12], [3, 2], [3, 1], 'same'],
+  [[1, 7, 7, 5], 3, 2, 1], // numeric padding
+  [[1, 9, 6, 8], 3, 1, [[0, 0], [2, 1], [0, 2], [0, 0]]], // explicit padding, windows in the padding
+  [[1, 5, 5, 16], 5, 5, 'valid'],
+];
+
+describe('max-pool gradient: wasm SIMD kernel', () => {
+  it('the committed binary is the compiled maxPoolGrad.wat (run `npm run build:wasm` after editing it)', async () => {
+    const dir = fileURLToPath(new URL('../../src/backends/wasm/', import.meta.url));
+    const source = readFileSync(`${dir}maxPoolGrad.wat`, 'utf8');
+    const plain = await compileWat(source, 'maxPoolGrad.wat');
+    const shared = await compileWat(source, 'maxPoolGrad.wat', true);
+    expect(Buffer.from(MAX_POOL_GRAD_WASM_BASE64, 'base64').equals(Buffer.from(plain))).toBe(true);
+    expect(Buffer.from(MAX_POOL_GRAD_SHARED_WASM_BASE64, 'base64').equals(Buffer.from(shared))).toBe(true);
+    expect(readFileSync(`${dir}maxPoolGradBinary.ts`, 'utf8')).toBe(binaryModule('maxPoolGrad', plain, shared));
+  });
+
+  it('runs on the single-threaded wasm backend and nowhere else', async () => {
+    await useBackend('wasm');
+    expect(wasmMaxPoolGradKernel(tf.backend())).toBeTypeOf('function');
+    await useBackend('cpu');
+    expect(wasmMaxPoolGradKernel(tf.backend())).toBeNull();
+    expect(wasmMaxPoolGradKernel(null)).toBeNull();
+  });
+
+  it('is bit-identical to the JavaScript pass (ties, windows <= 0, NaN, ±Infinity, every padding form, channel remainders)', async () => {
+    await useBackend('wasm');
+    let checked = 0;
+    for (const [i, [shape, k, s, pad]] of CASES.entries()) {
+      for (const specials of [false, true]) {
+        const x = values(shape.reduce((a, b) => a * b, 1), 100 + i, specials);
+        const [simd, js, r, ys] = await expectNoLeak(() =>
+          tf.tidy(() => {
+            const xt = tf.tensor4d(x, shape);
+            const ysh = tf.maxPool(xt, k, s, pad as 'same').shape as S4;
+            const rr = values(ysh.reduce((a, b) => a * b, 1), 200 + i, false);
+            const dy = tf.tensor4d(rr, ysh);
+            const a = maxPoolBackpropOnHost(dy, xt, k, s, pad, undefined, true).dataSync() as Float32Array;
+            const b = maxPoolBackpropOnHost(dy, xt, k, s, pad, undefined, false).dataSync() as Float32Array;
+            return [a, b, rr, ysh] as const;
+          }),
+        );
+        expect(simd.length).toBe(x.length);
+        for (let j = 0; j < simd.length; j++) {
+          if (!Object.is(simd[j], js[j])) expect.fail(`case ${i} (specials ${specials}): element ${j}: SIMD ${simd[j]} vs JS ${js[j]}`);
+        }
+        if (!specials && typeof pad === 'string' && typeof k === 'number' && typeof s === 'number') {
+          // and both equal the float64 reference (routing to the first maximum)
+          const ref = maxPoolGradRef({ data: x, shape }, k, s, pad, { data: r, shape: ys });
+          expect(relErr(simd, ref), `case ${i}`).toBeLessThan(1e-6);
+        }
+        checked++;
+      }
+    }
+    expect(checked).toBe(2 * CASES.length);
+  });
+
+  it('through the installed MaxPoolGrad (which calls it on wasm), tf.grad of maxPool equals the JavaScript pass', async () => {
+    await useBackend('wasm');
+    installGradientFixes('wasm');
+    const shape: S4 = [1, 12, 12, 8];
+    const x = values(12 * 12 * 8, 7, false);
+    const [viaGrad, js] = await expectNoLeak(() =>
+      tf.tidy(() => {
+        const xt = tf.tensor4d(x, shape);
+        const g = tf.grad((v: tf.Tensor) => tf.sum(tf.maxPool(v as tf.Tensor4D, 3, 2, 'same')))(xt).dataSync() as Float32Array;
+        const dy = tf.onesLike(tf.maxPool(xt, 3, 2, 'same')) as tf.Tensor4D;
+        return [g, maxPoolBackpropOnHost(dy, xt, 3, 2, 'same', undefined, false).dataSync() as Float32Array] as const;
+      }),
+    );
+    expect(Array.from(viaGrad)).toEqual(Array.from(js));
+  });
+});
+
+describe('max-pool gradient: wasm SIMD kernel on the threaded binary (shared memory)', () => {
+  it('runs there too, bit-identical to the JavaScript pass (child process on 2 threads)', () => {
+    const here = fileURLToPath(new URL('.', import.meta.url));
+    const child = spawnSync(process.execPath, ['--import', 'tsx', `${here}wasmMaxPoolGradThreadsChild.ts`], {
+      cwd: fileURLToPath(new URL('../..', import.meta.url)),
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    expect(child.status, child.stderr.slice(-2000)).toBe(0);
+    const got = JSON.parse(child.stdout.trim().split('\n').pop() as string) as Record<string, unknown>;
+    expect(got).toMatchObject({ state: { threads: 2 }, sharedMemory: true, kernel: true, elements: 2 * 13 * 11 * 10, differing: 0, tensorGrowth: 0 });
+    expect(got.nonzero as number).toBeGreaterThan(100);
+  });
+});
