@@ -1,6 +1,7 @@
 /**
  * Node-only additions to tfjs-optvis (file system access): model loading from a directory,
- * PNG files. Import from `tfjs-optvis/node`; everything in the main entry is re-exported.
+ * PNG files, galleries, and the opt-in multithreaded wasm backend (`useWasmThreads`). Import from
+ * `tfjs-optvis/node`; everything in the main entry is re-exported.
  *
  * @packageDocumentation
  */
@@ -14,3 +15,5 @@ export { writePng, readImage } from './io/node/files';
 export { buildGallery, rebuildGallery } from './gallery/node/index';
 export type { BuildGalleryOptions, GalleryProgress, GallerySummary, GalleryBackend } from './gallery/node/index';
 export type { ReadImageOptions } from './io/node/files';
+export { useWasmThreads, wasmThreadsState } from './backends/wasmThreads';
+export type { WasmThreadsOptions, WasmThreadsState } from './backends/wasmThreads';

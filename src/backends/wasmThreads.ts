@@ -33,7 +33,10 @@ export interface WasmThreadsOptions {
 
 /** What the wasm backend ended up running, known after it is initialized. */
 export interface WasmThreadsState {
-  /** Threads in use (1 after a fallback), or 0 before the backend has been initialized. */
+  /**
+   * Threads in use (1 after a fallback), or 0 before the backend has been initialized (and when
+   * {@link useWasmThreads} was never called: tfjs's stock single-threaded binary).
+   */
   threads: number;
   /** Why the threaded binary is not used, when it is not (`undefined` when threaded). */
   fallbackReason?: string;
@@ -106,8 +109,16 @@ async function createThreadedBackend(threads: number, timeoutMs: number): Promis
     timer.unref();
   });
   let module: EmModule;
+  const pending = files.factory(config);
   try {
-    module = await Promise.race([files.factory(config), timeout]);
+    module = await Promise.race([pending, timeout]);
+  } catch (e) {
+    // Given up on (timeout): should the module still start later, end its pool of 8 pthread workers.
+    pending.then(
+      (late) => late.PThread?.terminateAllThreads?.(),
+      () => undefined,
+    );
+    throw e;
   } finally {
     clearTimeout(timer);
   }
@@ -127,46 +138,68 @@ async function createThreadedBackend(threads: number, timeoutMs: number): Promis
   return backend;
 }
 
+/** Largest `timeoutMs`: Node's timers fire at once for longer delays (2^31 − 1 ms, about 24.8 days). */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
 /**
  * Makes the `'wasm'` backend use tfjs-backend-wasm's multithreaded SIMD binary in Node, on
- * `threads` threads; call it once before the wasm backend is first initialized (before
- * `tf.setBackend('wasm')` / `tf.ready()`). When the threaded binary cannot start (no
- * `SharedArrayBuffer`, no wasm threads, worker start-up failure or timeout), the backend falls
- * back to tfjs's stock single-threaded wasm and {@link wasmThreadsState} says why. Numbers are the
- * same as single-threaded wasm up to float32 summation order.
+ * `threads` threads. Opt-in, Node only (from `tfjs-optvis/node`); call it once, before the wasm
+ * backend is first initialized (before `tf.setBackend('wasm')`, `tf.ready()` or anything that
+ * starts it). When the threaded binary cannot start (no `SharedArrayBuffer`, no wasm threads,
+ * worker start-up failure or `timeoutMs`), the backend falls back to tfjs's stock single-threaded
+ * wasm and {@link wasmThreadsState} says why. Numbers are the same as single-threaded wasm up to
+ * float32 summation order.
  *
- * Why: tfjs runs wasm on one thread in Node (see the module comment); convolutions are most of a
- * feature-visualization step, and XNNPACK spreads them over its thread pool.
+ * Why: tfjs runs wasm on one thread in Node; only XNNPACK's convolutions and matrix products use
+ * the extra threads, while tfjs's per-op JavaScript stays on one. Whether that pays depends on
+ * the model: measured on 2 cores, an InceptionV1 step is 1.2–1.25× faster on 2 threads, but the
+ * default model (MobileNetV2) is *slower* on 2 threads (94–98 ms per step against 75–86 ms on 1).
+ * Measure your model before turning it on (docs/performance.md, "Threads in Node").
  *
  * Not in Lucid.
  *
  * @example
  * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
  * import '@tensorflow/tfjs-backend-wasm';
- * useWasmThreads({ threads: 2 });
+ * import { useWasmThreads, wasmThreadsState } from 'tfjs-optvis/node';
+ *
+ * useWasmThreads({ threads: 2 });          // before the wasm backend starts
  * await tf.setBackend('wasm');
- * wasmThreadsState(); // { threads: 2 }
+ * const { threads, fallbackReason } = wasmThreadsState();
+ * console.log(`wasm on ${threads} thread(s)${fallbackReason ? ` (fell back: ${fallbackReason})` : ''}`);
  * ```
- * @param options `threads` (default: logical cores, at most 8), `timeoutMs` (default 30000).
+ * @param options `threads`: 1..8 (default: the logical cores, at most 8); `timeoutMs`: how long the
+ *   threaded binary may take to start before the fallback (default 30000).
+ * @throws {@link OptvisError} for a bad option, or when the wasm backend is already initialized.
  */
 export function useWasmThreads(options: WasmThreadsOptions = {}): void {
-  const fn = 'backends.useWasmThreads';
-  if (options === null || typeof options !== 'object') fail(fn, `options must be an object, but got ${show(options)}.`);
+  const fn = 'useWasmThreads';
   checkOptions(fn, options, ['threads', 'timeoutMs']);
   const cores = Math.min(MAX_THREADS, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
-  const threads = options.threads ?? cores;
-  if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
+  const threads: unknown = options.threads === undefined ? cores : options.threads;
+  if (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 1) {
     fail(fn, `threads must be an integer from 1 to ${MAX_THREADS}, but got ${show(threads)}.`);
   }
-  const timeoutMs = options.timeoutMs ?? 30000;
-  if (typeof timeoutMs !== 'number' || !(timeoutMs > 0)) fail(fn, `timeoutMs must be a positive number, but got ${show(timeoutMs)}.`);
+  if (threads > MAX_THREADS) {
+    fail(fn, `threads must be at most ${MAX_THREADS} (tfjs's threaded wasm binary has a pool of ${MAX_THREADS} pthread workers), but got ${show(threads)}.`);
+  }
+  const timeoutMs: unknown = options.timeoutMs === undefined ? 30000 : options.timeoutMs;
+  if (typeof timeoutMs !== 'number' || !(timeoutMs > 0) || !(timeoutMs <= MAX_TIMEOUT_MS)) {
+    fail(fn, `timeoutMs must be a number of milliseconds in (0, ${MAX_TIMEOUT_MS}] (Node's timer limit), but got ${show(timeoutMs)}.`);
+  }
   const registry = (tf.engine() as unknown as { registry: Record<string, unknown> }).registry;
   if (registry.wasm !== undefined) {
-    fail(fn, "the wasm backend is already initialized; call useWasmThreads before tf.setBackend('wasm') or tf.ready().");
+    const running = state.threads > 0 ? `on ${state.threads} thread(s)` : "tfjs's stock single-threaded binary";
+    fail(
+      fn,
+      `useWasmThreads must be called before the wasm backend is initialized, but it already runs (${running}); ` +
+        `call it before tf.setBackend('wasm'), tf.ready() or anything else that starts the backend (threads ${show(threads)} was not applied).`,
+    );
   }
   stockFactory ??= tf.findBackendFactory('wasm') ?? undefined;
   const stock = stockFactory;
-  if (!stock) fail(fn, "no 'wasm' backend is registered; import '@tensorflow/tfjs-backend-wasm' first.");
+  if (!stock) fail(fn, "the 'wasm' backend must be registered, but it is not; import '@tensorflow/tfjs-backend-wasm' first.");
   tf.removeBackend('wasm');
   state = { threads: 0 };
   tf.registerBackend(
@@ -185,12 +218,20 @@ export function useWasmThreads(options: WasmThreadsOptions = {}): void {
 }
 
 /**
- * Threads used by the wasm backend after {@link useWasmThreads} (0 before the backend is
- * initialized), and the reason of a fallback to one thread, if any.
+ * What the wasm backend runs after {@link useWasmThreads}: the threads in use (0 before the
+ * backend is initialized, or when `useWasmThreads` was never called: then tfjs's stock
+ * single-threaded binary runs) and, after a fallback to one thread, the reason. Returns a copy.
  *
  * @example
  * ```ts
- * const { threads, fallbackReason } = wasmThreadsState();
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import '@tensorflow/tfjs-backend-wasm';
+ * import { useWasmThreads, wasmThreadsState } from 'tfjs-optvis/node';
+ *
+ * useWasmThreads({ threads: 2 });
+ * wasmThreadsState();                      // { threads: 0 }: not started yet
+ * await tf.setBackend('wasm');
+ * wasmThreadsState();                      // { threads: 2 }, or { threads: 1, fallbackReason: '…' }
  * ```
  */
 export function wasmThreadsState(): WasmThreadsState {

@@ -8,6 +8,7 @@ import { promises as fs } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
+import { useWasmThreads, wasmThreadsState, type WasmThreadsState } from '../backends/wasmThreads';
 import { closestNames, editDistance } from '../errors';
 import { EMBEDDED_MODELS, EMBEDDED_MODEL_NAMES, type EmbeddedModelInfo, type EmbeddedModelName } from '../model/embeddedModels';
 import { UsageError } from './args';
@@ -49,6 +50,35 @@ export async function setBackend(name: 'wasm' | 'cpu'): Promise<void> {
   tf.env().set('PROD', true);
   if (!(await tf.setBackend(name))) throw new CliFailure(`--backend ${name} failed to initialise.`);
   await tf.ready();
+}
+
+/**
+ * `--threads n`: for n > 1, makes the wasm backend start tfjs's threaded binary on n threads
+ * (`useWasmThreads`); call before {@link setBackend}. n = 1 keeps tfjs's stock single-threaded
+ * binary (the default, unchanged). In a process whose wasm backend already runs (`runCli` called
+ * again in one process), n must match the threads it runs on.
+ */
+export function prepareWasmThreads(threads: number): void {
+  if (threads <= 1) return;
+  const registry = (tf.engine() as unknown as { registry: Record<string, unknown> }).registry;
+  if (registry.wasm !== undefined) {
+    const running = wasmThreadsState().threads || 1;
+    if (running === threads) return;
+    throw new CliFailure(`--threads ${threads} must be chosen before the wasm backend starts, but this process already runs it on ${running} thread(s).`);
+  }
+  useWasmThreads({ threads });
+}
+
+/**
+ * The backend as the run summary names it: `cpu`, `wasm, 1 thread`, `wasm, 2 threads`, or
+ * `wasm, 1 thread (--threads 2 fell back: <reason>)`. `state` is `wasmThreadsState()` after the
+ * backend started (threads 0: tfjs's stock single-threaded binary).
+ */
+export function backendText(backend: 'wasm' | 'cpu', requested: number, state: WasmThreadsState): string {
+  if (backend !== 'wasm') return backend;
+  const threads = state.threads || 1;
+  const fellBack = requested > 1 && state.fallbackReason !== undefined ? ` (--threads ${requested} fell back: ${state.fallbackReason})` : '';
+  return `wasm, ${threads} thread${threads === 1 ? '' : 's'}${fellBack}`;
 }
 
 /** What `--model` names: an embedded model or a path on disk. */

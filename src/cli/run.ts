@@ -12,7 +12,21 @@ import { collapseAlphaRandom, standardTransforms } from '../transform/index';
 import { image } from '../param/index';
 import { RenderAbortError, renderVis } from '../render/index';
 import { EXIT, GALLERY_USAGE, parseCommand, UsageError, USAGE, type LayersCommand, type RenderCommand } from './args';
-import { checkModelFlags, chooseModel, CliFailure, cliWording, Interrupted, layersHint, modelText, setBackend, type CliStreams, type ModelChoice } from './common';
+import { wasmThreadsState } from '../backends/wasmThreads';
+import {
+  backendText,
+  checkModelFlags,
+  chooseModel,
+  CliFailure,
+  cliWording,
+  Interrupted,
+  layersHint,
+  modelText,
+  prepareWasmThreads,
+  setBackend,
+  type CliStreams,
+  type ModelChoice,
+} from './common';
 import { runGallery } from './gallery';
 import { progressReporter } from './progress';
 import pkg from '../../package.json';
@@ -85,7 +99,13 @@ async function runRender(cmd: RenderCommand, io: CliStreams): Promise<void> {
   }
   checkModelFlags(choice, { inputRange: cmd.inputRange, strict: cmd.strict, size: cmd.size, requireRange: true });
   checkAborted(signal);
+  if (cmd.backend === 'wasm') prepareWasmThreads(cmd.threads);
   await setBackend(cmd.backend);
+  const threads = wasmThreadsState();
+  // A fallback is worth a line even with -q: the run is slower than asked for.
+  if (cmd.quiet && cmd.backend === 'wasm' && cmd.threads > 1 && threads.fallbackReason !== undefined) {
+    io.stderr.write(`tfjs-optvis: warning: --threads ${cmd.threads} fell back to 1 thread: ${threads.fallbackReason}\n`);
+  }
   const vm = await openModel(cmd, choice);
   try {
     checkAborted(signal);
@@ -103,7 +123,7 @@ async function runRender(cmd: RenderCommand, io: CliStreams): Promise<void> {
     const param = image(cmd.size, { alpha: cmd.alpha, seed: cmd.seed });
     const bar = cmd.quiet ? null : progressReporter(io.stderr);
     const modelName = choice.kind === 'embedded' ? choice.info.id : choice.path;
-    if (!cmd.quiet) io.stderr.write(`rendering ${layer}:${ch} on ${modelName}, ${cmd.size}px, ${cmd.steps} steps, ${cmd.backend}\n`);
+    if (!cmd.quiet) io.stderr.write(`rendering ${layer}:${ch} on ${modelName}, ${cmd.size}px, ${cmd.steps} steps, ${backendText(cmd.backend, cmd.threads, threads)}\n`);
     let bytes: Uint8Array;
     try {
       // With --alpha, the RGBA image is composited over a new random background each step (so only

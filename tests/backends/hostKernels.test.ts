@@ -147,11 +147,19 @@ describe('useWasmThreads', () => {
   it('rejects bad options and a wasm backend that is already initialized, changing nothing', async () => {
     await useBackend('wasm');
     const factory = tf.findBackendFactory('wasm');
-    expect(() => useWasmThreads({ threads: 0 })).toThrow(/^Error in backends\.useWasmThreads: threads must be an integer from 1 to 8, but got 0\.$/);
+    expect(() => useWasmThreads({ threads: 0 })).toThrow(/^Error in useWasmThreads: threads must be an integer from 1 to 8, but got 0\.$/);
     expect(() => useWasmThreads({ threads: 2.5 })).toThrow(/threads must be an integer from 1 to 8, but got 2\.5/);
-    expect(() => useWasmThreads({ timeoutMs: -1 })).toThrow(/timeoutMs must be a positive number, but got -1/);
-    expect(() => useWasmThreads({ thread: 2 } as never)).toThrow(/^Error in backends\.useWasmThreads: options must only have known keys, but got unknown option "thread" \(allowed: "threads", "timeoutMs"; did you mean "threads"\?\)\.$/);
-    expect(() => useWasmThreads({ threads: 2 })).toThrow(/^Error in backends\.useWasmThreads: the wasm backend is already initialized; call useWasmThreads before tf\.setBackend\('wasm'\)/);
+    expect(() => useWasmThreads({ threads: '2' as never })).toThrow(/threads must be an integer from 1 to 8, but got "2"/);
+    expect(() => useWasmThreads({ threads: null as never })).toThrow(/threads must be an integer from 1 to 8, but got null/);
+    expect(() => useWasmThreads({ threads: 9 })).toThrow(/^Error in useWasmThreads: threads must be at most 8 \(tfjs's threaded wasm binary has a pool of 8 pthread workers\), but got 9\.$/);
+    expect(() => useWasmThreads({ timeoutMs: -1 })).toThrow(/^Error in useWasmThreads: timeoutMs must be a number of milliseconds in \(0, 2147483647\] \(Node's timer limit\), but got -1\.$/);
+    expect(() => useWasmThreads({ timeoutMs: Infinity })).toThrow(/timeoutMs must be .*, but got Infinity\./);
+    expect(() => useWasmThreads({ timeoutMs: NaN })).toThrow(/timeoutMs must be .*, but got NaN\./);
+    expect(() => useWasmThreads([] as never)).toThrow(/^Error in useWasmThreads: options must be an object, but got \[\]\.$/);
+    expect(() => useWasmThreads({ thread: 2 } as never)).toThrow(/^Error in useWasmThreads: options must only have known keys, but got unknown option "thread" \(allowed: "threads", "timeoutMs"; did you mean "threads"\?\)\.$/);
+    expect(() => useWasmThreads({ threads: 2 })).toThrow(
+      /^Error in useWasmThreads: useWasmThreads must be called before the wasm backend is initialized, but it already runs \(tfjs's stock single-threaded binary\); call it before tf\.setBackend\('wasm'\), tf\.ready\(\) or anything else that starts the backend \(threads 2 was not applied\)\.$/,
+    );
     expect(tf.findBackendFactory('wasm')).toBe(factory);
     expect(tf.getBackend()).toBe('wasm');
     expect(wasmThreadsState()).toEqual({ threads: 0 });

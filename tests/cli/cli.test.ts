@@ -2,9 +2,11 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fromPng } from '../../src/io/index';
 import { parseCommand } from '../../src/cli/args';
+import { backendText } from '../../src/cli/common';
 import { progressLine, formatDuration } from '../../src/cli/progress';
 import { runCli } from '../../src/cli/run';
 
@@ -117,6 +119,14 @@ describe('tfjs-optvis bad input: one line on stderr, non-zero exit, no file', ()
     ['misspelt embedded model name', () => ['render', '--model', 'inception_v3', '-o', out()], /does not exist\. Did you mean inception-v3\?\n$/, 2],
     ['flag without its value', () => ['render', '-o', out(), '--steps'], /^tfjs-optvis: --steps needs a value, but it is the last argument\.\n$/, 2],
     ['flag of another command', () => ['layers', '--size', '3'], /^tfjs-optvis: --size does not apply to "tfjs-optvis layers"/, 2],
+    ['--threads 0', () => ['render', '--threads', '0', '-o', out()], /^tfjs-optvis: --threads must be a positive integer, but got "0"\.\n$/, 2],
+    ['--threads not an integer', () => ['render', '--threads', '1.5', '-o', out()], /^tfjs-optvis: --threads must be a positive integer, but got "1\.5"\.\n$/, 2],
+    ['--threads too large', () => ['render', '--threads', '9', '-o', out()], /^tfjs-optvis: --threads must be at most 8 \(tfjs's threaded wasm binary has a pool of 8 workers\), but got 9\.\n$/, 2],
+    ['--threads with --backend cpu', () => ['render', '--threads=2', '--backend', 'cpu', '-o', out()],
+      /^tfjs-optvis: --threads applies to the wasm backend \(cpu runs on one thread\), but got --threads "2" with --backend cpu\.\n$/, 2],
+    ['--threads with gallery (it has --workers)', () => ['gallery', '--layer', 'block_6_expand_relu', '--workers', '2', '--threads', '2', '-o', join(dir, 'gallery-threads')],
+      /^tfjs-optvis: --threads applies to "tfjs-optvis render"; a gallery runs wasm on one thread per worker and spreads the channels over --workers <n> \(default: one per core\), but got --threads "2"\.\n$/, 2],
+    ['--threads with layers', () => ['layers', '--threads', '2'], /^tfjs-optvis: --threads does not apply to "tfjs-optvis layers"/, 2],
     ['unknown --cut-at layer', () => ['render', '--cut-at', 'block_3_add', '--backend', 'cpu', '-o', out()],
       /^tfjs-optvis: for the embedded model mobilenet-v2, --cut-at must name a layer of the model, but got "block_3_add"\. Did you mean .*'block_2_add'.*\?\n$/, 2],
   ];
@@ -145,6 +155,10 @@ describe('argument parsing and progress formatting', () => {
     expect(parseCommand(['render', '-o', '-', '-qv'])).toEqual({ command: 'version' });
     expect(parseCommand(['render', '--input-range=-1,1', '--model', 'm', '-o=-'])).toMatchObject({ inputRange: [-1, 1], output: '-', format: 'png' });
     expect(parseCommand(['render', '-o', 'a.JPEG'])).toMatchObject({ format: 'jpeg' });
+    expect(parseCommand(['render', '-o', 'a.png'])).toMatchObject({ threads: 1 });
+    expect(parseCommand(['render', '--threads', '2', '-o', 'a.png'])).toMatchObject({ threads: 2, backend: 'wasm' });
+    expect(parseCommand(['render', '--threads=8', '-o', 'a.png'])).toMatchObject({ threads: 8 });
+    expect(parseCommand(['render', '--threads', '1', '--backend', 'cpu', '-o', 'a.png'])).toMatchObject({ threads: 1, backend: 'cpu' });
     expect(() => parseCommand(['render'])).toThrow(/-o\/--output must name the image file to write \(or "-" for stdout\), but it is missing/);
   });
   it('formats progress lines', () => {
@@ -152,6 +166,57 @@ describe('argument parsing and progress formatting', () => {
     expect(progressLine(10, 10, -4, 3, 0, 4)).toBe('[====] 10/10  loss -4.000  3.0 steps/s  ETA 0:00');
     expect(formatDuration(3725)).toBe('1:02:05');
     expect(formatDuration(Infinity)).toBe('--:--');
+  });
+});
+
+describe('--threads (wasm threads in Node, opt-in)', () => {
+  it('renders on 2 threads the image 1 thread renders (up to float32 summation order) and says so', async () => {
+    const args = (n: string, file: string) => ['render', '--size', '48', '--steps', '4', '--seed', '3', '--threads', n, '-o', join(dir, file)];
+    // 2 threads in a fresh process (the threaded binary must be chosen before wasm starts); 1 thread here.
+    const twoRun = cli(args('2', 'threads2.png'));
+    const one = await inProcess(args('1', 'threads1.png'));
+    const two = await twoRun;
+    expect(one.code, one.stderr).toBe(0);
+    expect(two.code, two.stderr).toBe(0);
+    expect(one.stderr).toMatch(/^rendering block_13_expand_relu:100 on mobilenet-v2, 48px, 4 steps, wasm, 1 thread\n/);
+    // Threads actually used: 2, or 1 with the reason where the threaded binary cannot start.
+    expect(two.stderr).toMatch(/^rendering block_13_expand_relu:100 on mobilenet-v2, 48px, 4 steps, wasm, (2 threads|1 thread \(--threads 2 fell back: .+\))\n/);
+    expect(two.stderr).toMatch(/, wasm, 2 threads\n/); // this machine runs it (Node 20, SharedArrayBuffer)
+    const a = fromPng(readFileSync(join(dir, 'threads1.png')));
+    const b = fromPng(readFileSync(join(dir, 'threads2.png')));
+    expect(b.shape).toEqual([48, 48, 3]);
+    expect(std(b.data)).toBeGreaterThan(0.02);
+    let maxDiff = 0;
+    for (let i = 0; i < a.data.length; i++) maxDiff = Math.max(maxDiff, Math.abs(a.data[i] - b.data[i]));
+    expect(maxDiff).toBeLessThanOrEqual(2 / 255);
+    noPartialFiles();
+  });
+
+  it('--help lists --threads with its default and range', async () => {
+    const r = await inProcess(['render', '--help']);
+    expect(r.stdout).toMatch(/\n {2}--threads <n> +wasm threads, 1\.\.8 \(default 1\)/);
+    const g = await inProcess(['gallery', '--help']);
+    expect(g.stdout).toMatch(/each worker runs wasm on one thread \(render's --threads does not apply\)/);
+  });
+
+  it('the run summary names the threads used and a fallback reason', () => {
+    expect(backendText('cpu', 1, { threads: 0 })).toBe('cpu');
+    expect(backendText('wasm', 1, { threads: 0 })).toBe('wasm, 1 thread');
+    expect(backendText('wasm', 2, { threads: 2 })).toBe('wasm, 2 threads');
+    expect(backendText('wasm', 4, { threads: 1, fallbackReason: 'SharedArrayBuffer is not available' })).toBe(
+      'wasm, 1 thread (--threads 4 fell back: SharedArrayBuffer is not available)',
+    );
+    // A fallback of an earlier run in the same process is not this run's (it asked for 1 thread).
+    expect(backendText('wasm', 1, { threads: 1, fallbackReason: 'x' })).toBe('wasm, 1 thread');
+  });
+
+  it('in a process whose wasm backend already runs on 1 thread, --threads 2 fails with one line, no file', async () => {
+    expect(await tf.setBackend('wasm')).toBe(true);
+    const out = join(dir, 'late-threads.png');
+    const r = await inProcess(['render', '--size', '48', '--steps', '1', '--threads', '2', '-o', out]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('tfjs-optvis: --threads 2 must be chosen before the wasm backend starts, but this process already runs it on 1 thread(s).\n');
+    expect(existsSync(out)).toBe(false);
   });
 });
 

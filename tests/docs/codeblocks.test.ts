@@ -52,6 +52,8 @@ const MAX_RUN_LINES = 12;
 function needsMore(code: string): string | undefined {
   const m = /\b(renderVis|loadModel|loadDefaultModel|fileHandler|visModel|fromLayersModel|fromGraphModel|writePng|readImage|loadLayersModel|loadGraphModel)\b/.exec(code);
   if (m) return `uses ${m[1]}`;
+  // It replaces the runner's wasm backend (threaded binary, and tf.setBackend('wasm') after it): a fresh process's business.
+  if (/\buseWasmThreads\b/.test(code)) return 'uses useWasmThreads';
   const ctx = Object.keys(CONTEXT).find((n) => new RegExp(`\\b${n}\\b`).test(code));
   if (ctx) return `uses the context stand-in \`${ctx}\``;
   if (/for \(/.test(code)) return 'has a loop';

@@ -266,6 +266,10 @@ const CASES: BadCase[] = [
   { fn: 'buildGallery', arg: 'options', also: /did you mean "channels"/, call: () => api.buildGallery({ dir: '/nonexistent/optvis-gallery', layer: 'conv4', chanels: '0' } as never) },
   { fn: 'rebuildGallery', arg: 'dir', call: () => api.rebuildGallery('') },
 
+  // ---- threads (useWasmThreads): checked before anything changes, so the parent's backends stay as they are
+  { fn: 'useWasmThreads', arg: 'threads', also: /at most 8 .*, but got 9\./, call: () => api.useWasmThreads({ threads: 9 }) },
+  { fn: 'useWasmThreads', arg: 'timeoutMs', also: /but got Infinity\./, call: () => api.useWasmThreads({ threads: 2, timeoutMs: Infinity }) },
+
   // ---- unknown option keys (validate.ts checkOptions): named, with the allowed keys and the closest
   { fn: 'param.image', arg: 'options', also: /unknown option "decorelate" \(allowed: .*did you mean "decorrelate"\?\)/, call: () => param.image(128, { decorelate: false } as never) },
   { fn: 'param.fftImage', arg: 'options', also: /did you mean "decayPower"/, call: () => param.fftImage([1, 8, 8, 3], { decay_power: 2 } as never) },
@@ -301,6 +305,7 @@ const NO_BAD_INPUT: Record<string, string> = {
   'objectives.blurAlphaEachStep': 'takes no arguments',
   'render.RenderAbortError': 'an error class, constructed by renderVis',
   OptvisError: 'the error class itself',
+  wasmThreadsState: 'takes no arguments',
   // Kernel implementations registered with tf.registerKernel: tfjs calls them with attributes it has
   // already validated (like tfjs's own kernels, they do not re-check them).
   'backends.conv2dBackpropInputByConv': 'kernel body, inputs validated by tfjs',

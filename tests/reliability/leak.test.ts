@@ -6,9 +6,11 @@
  * public callable has neither a case nor an explicit exclusion with a reason.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../helpers/tf';
 import { api, fakeLookup, loadModelFn, modelFn, publicCallables, smallGraphVisModel, smallVisModel } from './api';
@@ -585,6 +587,39 @@ const CASES: Case[] = [
     },
   },
 
+  // ---- threads (useWasmThreads): the threaded backend must be chosen before wasm starts, so the
+  // render loop runs in a fresh child process (tests/reliability/wasmThreadsLeakChild.ts) that
+  // reports numTensors around its second run; the child is started once and shared by the warm-up
+  // and the measured run of each case. Here: the error paths, which must change nothing.
+  {
+    fns: ['useWasmThreads', 'wasmThreadsState'],
+    title: 'render loop on 2 threads in a child process (steps, renderVis, abort, error); bad options here',
+    run: async () => {
+      threadsChild('2', '1').catch(() => undefined); // start the next case's child meanwhile (its case reports its errors)
+      const got = await threadsChild('2');
+      expect(got.stateBefore).toEqual({ threads: 0 });
+      expect(got.state).toEqual({ threads: 2 });
+      expect(got.backend).toBe('wasm');
+      expect(got.after - got.before, 'numTensors growth in the child on 2 threads').toBe(0);
+      const factory = tf.findBackendFactory('wasm');
+      const state = api.wasmThreadsState();
+      await expectThrows(() => api.useWasmThreads({ threads: 0 }), /^Error in useWasmThreads: threads must be an integer from 1 to 8, but got 0\.$/);
+      await expectThrows(() => api.useWasmThreads({ threads: 2, timeoutMs: -5 }), /^Error in useWasmThreads: timeoutMs must be .*, but got -5\.$/);
+      expect(tf.findBackendFactory('wasm')).toBe(factory);
+      expect(api.wasmThreadsState()).toEqual(state);
+    },
+  },
+  {
+    fns: ['useWasmThreads', 'wasmThreadsState'],
+    title: 'fallback to one thread (timeoutMs 1) in a child process: same render loop, no growth',
+    run: async () => {
+      const got = await threadsChild('2', '1');
+      expect(got.state).toEqual({ threads: 1, fallbackReason: expect.stringMatching(/^the threaded module did not start within 1 ms/) });
+      expect(got.backend).toBe('wasm');
+      expect(got.after - got.before, 'numTensors growth in the child after the fallback').toBe(0);
+    },
+  },
+
   // ---- root helpers
   {
     fns: ['stopGradient'],
@@ -598,6 +633,42 @@ const CASES: Case[] = [
   { fns: ['Rng', 'toRng'], title: 'host only', run: () => api.toRng(3).normal() + new Rng(1).next() },
   { fns: ['OptvisError'], title: 'host only', run: () => new api.OptvisError('f', 'x must be y, but got z.') },
 ];
+
+/** What tests/reliability/wasmThreadsLeakChild.ts prints. */
+interface ThreadsChildReport {
+  stateBefore: { threads: number; fallbackReason?: string };
+  state: { threads: number; fallbackReason?: string };
+  backend: string;
+  before: number;
+  after: number;
+}
+const threadsChildRuns = new Map<string, Promise<ThreadsChildReport>>();
+/** Runs the threads child once per argument list (later calls share its report). */
+function threadsChild(...args: string[]): Promise<ThreadsChildReport> {
+  const key = args.join(' ');
+  let run = threadsChildRuns.get(key);
+  if (!run) {
+    run = new Promise<ThreadsChildReport>((resolve, reject) => {
+      const here = path.dirname(fileURLToPath(import.meta.url));
+      const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'wasmThreadsLeakChild.ts'), ...args], {
+        cwd: path.resolve(here, '..', '..'),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => (err += d));
+      const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+      child.on('close', (code) => {
+        clearTimeout(killer);
+        if (code !== 0) reject(new Error(`threads child ${key} exited with ${code}: ${err.slice(-2000)}`));
+        else resolve(JSON.parse(out.trim().split('\n').pop() as string) as ThreadsChildReport);
+      });
+    });
+    threadsChildRuns.set(key, run);
+  }
+  return run;
+}
 
 /** Public callables deliberately without a leak case, with the reason. */
 const EXCLUDED: Record<string, string> = {};
