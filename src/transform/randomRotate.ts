@@ -74,11 +74,50 @@ function sampleOnHost(image: tf.Tensor4D, ys: Float64Array, xs: Float64Array, fi
   const m = h * w;
   const { index, weight, fill } = bilinearCorners(h, w, { height: h, width: w, ys, xs });
   /**
-   * One pass over the sample points: `gather` adds corner pixels of `from` into each output point
-   * of `to` (the forward sampling); otherwise each output point of `from` is scattered onto its
-   * corner pixels of `to` (the exact adjoint, the gradient).
+   * The forward sampling: each output point is the weighted sum of its corner pixels of `from`
+   * (plus its share of the fill value), accumulated in float32 in corner order, as a `+=` into a
+   * Float32Array would (`Math.fround` after each add; the products of two float32 values are exact
+   * in float64).
    */
-  const pass = (from: Float32Array, gather: boolean): Float32Array => {
+  const gather = (from: Float32Array): Float32Array => {
+    const to = new Float32Array(n * m * ch);
+    for (let b = 0; b < n; b++) {
+      const off = b * m * ch;
+      if (ch === 3) {
+        // RGB, unrolled (about twice as fast in V8 as the loop over channels below).
+        for (let q = 0; q < m; q++) {
+          let a0 = 0, a1 = 0, a2 = 0;
+          for (let c = 0; c < 4; c++) {
+            const v = weight[c * m + q];
+            if (v === 0) continue;
+            const p = off + index[c * m + q] * 3;
+            a0 = Math.fround(a0 + v * from[p]);
+            a1 = Math.fround(a1 + v * from[p + 1]);
+            a2 = Math.fround(a2 + v * from[p + 2]);
+          }
+          const o = off + q * 3, f = fill[q] * fillValue;
+          to[o] = fillValue !== 0 ? a0 + f : a0;
+          to[o + 1] = fillValue !== 0 ? a1 + f : a1;
+          to[o + 2] = fillValue !== 0 ? a2 + f : a2;
+        }
+        continue;
+      }
+      for (let q = 0; q < m; q++) {
+        const o = off + q * ch;
+        for (let k = 0; k < ch; k++) {
+          let acc = 0;
+          for (let c = 0; c < 4; c++) {
+            const v = weight[c * m + q];
+            if (v !== 0) acc = Math.fround(acc + v * from[off + index[c * m + q] * ch + k]);
+          }
+          to[o + k] = fillValue !== 0 ? acc + fill[q] * fillValue : acc;
+        }
+      }
+    }
+    return to;
+  };
+  /** The exact adjoint of {@link gather} (the gradient): each output point scattered onto its corners. */
+  const scatter = (from: Float32Array): Float32Array => {
     const to = new Float32Array(n * m * ch);
     for (let b = 0; b < n; b++) {
       const off = b * m * ch;
@@ -88,17 +127,21 @@ function sampleOnHost(image: tf.Tensor4D, ys: Float64Array, xs: Float64Array, fi
           const v = weight[c * m + q];
           if (v === 0) continue;
           const p = off + index[c * m + q] * ch;
-          if (gather) for (let k = 0; k < ch; k++) to[o + k] += v * from[p + k];
-          else for (let k = 0; k < ch; k++) to[p + k] += v * from[o + k];
+          if (ch === 3) {
+            to[p] += v * from[o];
+            to[p + 1] += v * from[o + 1];
+            to[p + 2] += v * from[o + 2];
+          } else {
+            for (let k = 0; k < ch; k++) to[p + k] += v * from[o + k];
+          }
         }
-        if (gather && fillValue !== 0) for (let k = 0; k < ch; k++) to[o + k] += fill[q] * fillValue;
       }
     }
     return to;
   };
   const sample = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const out = pass((args[0] as tf.Tensor4D).dataSync() as Float32Array, true);
-    const gradFunc = (dy: tf.Tensor): tf.Tensor4D => tf.tensor4d(pass(dy.dataSync() as Float32Array, false), [n, h, w, ch]);
+    const out = gather((args[0] as tf.Tensor4D).dataSync() as Float32Array);
+    const gradFunc = (dy: tf.Tensor): tf.Tensor4D => tf.tensor4d(scatter(dy.dataSync() as Float32Array), [n, h, w, ch]);
     return { value: tf.tensor4d(out, [n, h, w, ch]), gradFunc };
   });
   return sample(image) as tf.Tensor4D;

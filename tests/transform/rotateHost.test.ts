@@ -14,6 +14,7 @@ describe('rotate: host-side sampling on wasm', () => {
     { n: 2, h: 9, w: 11, c: 3, deg: 7, fill: 0.5 },
     { n: 1, h: 16, w: 13, c: 2, deg: -10, fill: 0 },
     { n: 1, h: 6, w: 6, c: 4, deg: 45, fill: -1.25 },
+    { n: 1, h: 12, w: 10, c: 3, deg: -5, fill: 0 }, // RGB without fill (the unrolled path's other branch)
   ];
   for (const k of cases) {
     it(`${k.n}x${k.h}x${k.w}x${k.c}, ${k.deg}°, fill ${k.fill}: values and gradient = float64 reference, wasm = cpu`, async () => {
