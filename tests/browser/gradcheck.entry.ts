@@ -8,7 +8,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-webgl';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { model as optvisModel, type VisModel } from '../../src/index';
+import { backends, model as optvisModel, type VisModel } from '../../src/index';
+import { wasmMaxPoolGradKernel } from '../../src/backends/wasmMaxPoolGrad';
 import { makeTestLayersModel } from '../fixtures/models';
 import { Rng } from '../../src/ops/random';
 import { gradDiff } from './gradDiff';
@@ -44,6 +45,8 @@ export interface GradcheckResult {
   backendUsed: string;
   /** tensors alive after the backend's computation minus before (0: no leak) */
   leaked: number;
+  /** on wasm: whether the WebAssembly SIMD max-pool gradient kernel runs in this browser */
+  simdMaxPoolGrad?: boolean;
 }
 
 /** Every channel with its own weight (1, 2, …, C): a channel mix-up or a wrong sign shows. */
@@ -55,6 +58,8 @@ function objective(a: tf.Tensor): tf.Scalar {
 async function gradOn(backend: string, vm: VisModel, layer: string, image: Float32Array, size: number) {
   if (!(await tf.setBackend(backend))) throw new Error(`backend ${backend} failed to initialise`);
   await tf.ready();
+  // As a render session does: wasm needs the library's gradient fixes (e.g. its MaxPoolGrad).
+  if (backend === 'wasm') backends.installGradientFixes('wasm');
   const before = tf.memory().numTensors;
   const t0 = performance.now();
   const { g, v } = tf.tidy(() => {
@@ -66,7 +71,13 @@ async function gradOn(backend: string, vm: VisModel, layer: string, image: Float
     const { value, grad } = tf.valueAndGrad(f)(x);
     return { g: grad, v: value };
   });
-  const out = { g: (await g.data()) as Float32Array, v: (await v.data())[0], ms: performance.now() - t0, backendUsed: tf.getBackend() };
+  const out = {
+    g: (await g.data()) as Float32Array,
+    v: (await v.data())[0],
+    ms: performance.now() - t0,
+    backendUsed: tf.getBackend(),
+    simdMaxPoolGrad: backend === 'wasm' ? wasmMaxPoolGradKernel(tf.backend()) !== null : undefined,
+  };
   g.dispose();
   v.dispose();
   return { ...out, leaked: tf.memory().numTensors - before };
@@ -100,7 +111,7 @@ async function gradcheck(req: GradcheckRequest): Promise<GradcheckResult[]> {
       const ref = await gradOn('cpu', vm, layer, image, req.size);
       const got = await gradOn(req.backend, vm, layer, image, req.size);
       const { maxAbsDiff, maxAbsRef, finite } = gradDiff(ref.g, got.g);
-      results.push({ layer, maxAbsDiff, maxAbsRef, value: got.v, valueRef: ref.v, ms: got.ms, finite, backendUsed: got.backendUsed, leaked: got.leaked });
+      results.push({ layer, maxAbsDiff, maxAbsRef, value: got.v, valueRef: ref.v, ms: got.ms, finite, backendUsed: got.backendUsed, leaked: got.leaked, simdMaxPoolGrad: got.simdMaxPoolGrad });
     }
   } finally {
     await tf.setBackend('cpu');

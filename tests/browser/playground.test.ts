@@ -228,6 +228,29 @@ describe.skipIf(!HAS_CHROMIUM && !IN_CI)('playground in Chromium', () => {
     await page.close();
   });
 
+  it('wasm input gradients (the library fixes, the SIMD max-pool gradient kernel) match cpu to 1e-4, in the same page', async () => {
+    const page = await openPage('test/gradcheck.html');
+    await page.waitForFunction(() => (window as unknown as { __ready?: boolean }).__ready === true, null, { timeout: 30_000 });
+    const requests: GradcheckRequest[] = [
+      { backend: 'wasm', fixture: 'layers', layers: ['pool1', 'logits'], size: 32, seed: 5 },
+      { backend: 'wasm', fixture: 'graph', layers: ['logits'], size: 32, seed: 6, graph: graphArtifacts(6) },
+    ];
+    for (const req of requests) {
+      const res = await page.evaluate((r) => (window as unknown as { __gradcheck(r: GradcheckRequest): Promise<GradcheckResult[]> }).__gradcheck(r), req);
+      expect(res.map((r) => r.layer)).toEqual(req.layers);
+      for (const r of res) {
+        const what = `${req.fixture} ${r.layer}`;
+        expect(r.backendUsed, what).toBe('wasm');
+        expect(r.simdMaxPoolGrad, `${what}: SIMD max-pool gradient kernel instantiated`).toBe(true);
+        expect(r.finite, what).toBe(true);
+        expect(r.leaked, `${what}: tensors leaked`).toBe(0);
+        expect(r.maxAbsRef, `${what}: reference gradient is zero`).toBeGreaterThan(0);
+        expect(r.maxAbsDiff / r.maxAbsRef, what).toBeLessThan(1e-4);
+      }
+    }
+    await page.close();
+  });
+
   it('no page errors', () => {
     expect(pageErrors).toEqual([]);
   });
