@@ -7,8 +7,9 @@ import { fftPlan } from './complexFft';
 /**
  * An inverse real 2-D DFT with its own gradient (host FFTs or two matrix products with constant bases).
  *
- * Made by {@link irfft2dBasis}; it owns four constant tensors (the bases and their pre-transposed
- * copies) until {@link Irfft2dBasis.dispose}.
+ * Made by {@link irfft2dBasis}. Once the matrix products have run (GPU backends, or `method:
+ * 'matmul'`), it owns four constant tensors (the bases and their pre-transposed copies) until
+ * {@link Irfft2dBasis.dispose}; the host FFTs need none.
  */
 export interface Irfft2dBasis {
   /** Rows of the spectrum and of the image (`h`). */
@@ -78,7 +79,8 @@ const HOST_MEMORY_BACKENDS = new Set(['cpu', 'wasm']);
  * @param options `width`: number of image columns to keep, 1 ≤ width ≤ `2·(wf − 1)`, default all of
  *   them (Lucid keeps one extra frequency for odd widths and crops the extra column afterwards);
  *   `method`: see {@link Irfft2dOptions}.
- * @returns an object that owns its constant bases; call `dispose()` when done.
+ * @returns an object that owns its constant bases (made on first use by the matrix products); call
+ *   `dispose()` when done.
  *
  * Used by `param.fftImage`; Lucid calls `tf.signal.irfft2d` in `lucid.optvis.param.spatial.fft_image`.
  */
@@ -97,16 +99,27 @@ export function irfft2dBasis(height: number, spectrumWidth: number, options: Irf
   if (method !== 'auto' && method !== 'matmul' && method !== 'host') {
     fail(FN, `options.method must be 'auto', 'matmul' or 'host', but got ${show(method)}.`);
   }
-  const host = hostBases(h, wf, width); // copied below: the cpu backend keeps the arrays it is given
-  const hMat = tf.tensor2d(host.h.slice(), [2 * h, 2 * h]);
-  const hMatT = tf.tensor2d(host.hT.slice(), [2 * h, 2 * h]);
-  const wMat = tf.tensor2d(host.w.slice(), [2 * wf, width]);
-  const wMatT = tf.tensor2d(host.wT.slice(), [width, 2 * wf]);
+  // The matrix-product bases, made on first use (the host FFTs need none): at 1024 px they are
+  // 40 MB and take 0.6 s to compute. Kept out of any caller's tidy.
+  let bases: { hMat: tf.Tensor2D; hMatT: tf.Tensor2D; wMat: tf.Tensor2D; wMatT: tf.Tensor2D } | null = null;
+  const matrices = (): NonNullable<typeof bases> => {
+    if (bases === null) {
+      const host = hostBases(h, wf, width); // copied below: the cpu backend keeps the arrays it is given
+      bases = {
+        hMat: tf.keep(tf.tensor2d(host.h.slice(), [2 * h, 2 * h])),
+        hMatT: tf.keep(tf.tensor2d(host.hT.slice(), [2 * h, 2 * h])),
+        wMat: tf.keep(tf.tensor2d(host.w.slice(), [2 * wf, width])),
+        wMatT: tf.keep(tf.tensor2d(host.wT.slice(), [width, 2 * wf])),
+      };
+    }
+    return bases;
+  };
   let disposed = false;
 
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const x = args[0] as tf.Tensor;
     const [, b, ch] = x.shape;
+    const { hMat, hMatT, wMat, wMatT } = matrices();
     const value = tf.tidy(() => {
       // [2, B, h, wf] -> [2h, B·wf]
       // Every transpose is of rank 4: tfjs's wasm Transpose has fast paths up to rank 4 only (a
@@ -173,7 +186,8 @@ export function irfft2dBasis(height: number, spectrumWidth: number, options: Irf
     dispose(): void {
       if (disposed) return;
       disposed = true;
-      tf.dispose([wMat, wMatT, hMat, hMatT]);
+      if (bases !== null) tf.dispose([bases.wMat, bases.wMatT, bases.hMat, bases.hMatT]);
+      bases = null;
     },
   };
 }

@@ -149,6 +149,25 @@ describe.each(BACKENDS)('irfft2dBasis on %s', (backend) => {
     });
   });
 
+  it('makes its matrix bases only when the matrix products run (none for the host FFTs), and frees them on dispose', async () => {
+    await useBackend(backend);
+    await expectNoLeak(() => {
+      const x = tf.ones([2, 1, 3, 8, 5]);
+      const start = tf.memory().numTensors;
+      for (const [method, bases] of [['auto', 0], ['host', 0], ['matmul', 4]] as const) {
+        const basis = irfft2dBasis(8, 5, { method });
+        expect(tf.memory().numTensors, `${method}: after construction`).toBe(start);
+        const y1 = basis.toImage(x);
+        const y2 = basis.toImage(x); // the second call reuses the bases
+        expect(tf.memory().numTensors, `${method}: after two images`).toBe(start + 2 + bases);
+        tf.dispose([y1, y2]);
+        basis.dispose();
+        expect(tf.memory().numTensors, `${method}: after dispose`).toBe(start);
+      }
+      x.dispose();
+    });
+  });
+
   it('rejects bad arguments without allocating', async () => {
     await useBackend(backend);
     await expectNoLeak(() => {
