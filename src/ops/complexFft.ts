@@ -9,6 +9,7 @@
  *
  * Internal; not in Lucid (which calls TensorFlow's FFT kernels).
  */
+import { recentCache } from './recentCache';
 
 /** One FFT length's precomputed permutation and twiddles. */
 export interface FftPlan {
@@ -37,17 +38,11 @@ interface Stage {
   readonly sin: Float64Array;
 }
 
-const PLANS = new Map<number, FftPlan>();
-const PLAN_CACHE_SIZE = 8;
+const PLANS = recentCache<number, FftPlan>(8);
 
 /** The plan for length `n` (≥ 1), cached for the few lengths a session uses. */
 export function fftPlan(n: number): FftPlan {
-  const hit = PLANS.get(n);
-  if (hit) return hit;
-  const plan = makePlan(n);
-  PLANS.set(n, plan);
-  if (PLANS.size > PLAN_CACHE_SIZE) PLANS.delete(PLANS.keys().next().value as number);
-  return plan;
+  return PLANS.get(n, () => makePlan(n));
 }
 
 /** Factors `n` into radices, outermost split first: 4s, then 2, 3, 5, 7, … */

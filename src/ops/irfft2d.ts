@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import './registerGradients';
 import { fail, show } from '../errors';
 import { checkPositive, checkTensor } from '../validate';
-import { fftPlan } from './complexFft';
+import { fftPlan, type FftPlan } from './complexFft';
+import { recentCache } from './recentCache';
 
 /**
  * An inverse real 2-D DFT with its own gradient (host FFTs or two matrix products with constant bases).
@@ -202,17 +203,13 @@ interface HostBases {
 
 // A few recently used host bases, so that params created per step (e.g. the random backgrounds of
 // `transform.collapseAlphaRandom`) do not recompute trigonometric tables. Plain arrays, no tensors.
-const HOST_CACHE = new Map<string, HostBases>();
-const HOST_CACHE_SIZE = 6;
+const HOST_CACHE = recentCache<string, HostBases>(6);
 
 function hostBases(h: number, wf: number, width: number): HostBases {
-  const key = `${h}x${wf}x${width}`;
-  const hit = HOST_CACHE.get(key);
-  if (hit) {
-    HOST_CACHE.delete(key);
-    HOST_CACHE.set(key, hit);
-    return hit;
-  }
+  return HOST_CACHE.get(`${h}x${wf}x${width}`, () => computeHostBases(h, wf, width));
+}
+
+function computeHostBases(h: number, wf: number, width: number): HostBases {
   const n = 2 * (wf - 1);
   // Along the height first (complex inverse DFT): [Yr; Yi] = [[Ch, −Sh], [Sh, Ch]] · [Xr; Xi], a
   // (2h × 2h) matrix. Then along the width (real part of the inverse DFT of a Hermitian row):
@@ -253,10 +250,44 @@ function hostBases(h: number, wf: number, width: number): HostBases {
       wT[m * 2 * wf + wf + k] = s;
     }
   }
-  const out = { h: hB, hT, w, wT };
-  HOST_CACHE.set(key, out);
-  if (HOST_CACHE.size > HOST_CACHE_SIZE) HOST_CACHE.delete(HOST_CACHE.keys().next().value as string);
-  return out;
+  return { h: hB, hT, w, wT };
+}
+
+/** The plans and float64 scratch shared by {@link irfft2dOnHost} and its adjoint. */
+interface HostLayout {
+  /** Row FFT length `2·(wf − 1)`. */
+  readonly n: number;
+  readonly colPlan: FftPlan;
+  readonly rowPlan: FftPlan;
+  /** Row pairs per channel (two real rows per complex row FFT). */
+  readonly pairs: number;
+  /** `[h][wf]` complex scratch of the column FFTs. */
+  readonly yRe: Float64Array;
+  readonly yIm: Float64Array;
+  /** `[n][pairs]` complex scratch of the row FFTs. */
+  readonly zRe: Float64Array;
+  readonly zIm: Float64Array;
+  /** Offset of the imaginary parts in the spectrum, `b·ch·h·wf`. */
+  readonly half: number;
+  /** `1 / (h·n)`, both inverse transforms' normalization. */
+  readonly norm: number;
+}
+
+function hostLayout(b: number, ch: number, h: number, wf: number): HostLayout {
+  const n = 2 * (wf - 1);
+  const pairs = Math.ceil(h / 2);
+  return {
+    n,
+    colPlan: fftPlan(h),
+    rowPlan: fftPlan(n),
+    pairs,
+    yRe: new Float64Array(h * wf),
+    yIm: new Float64Array(h * wf),
+    zRe: new Float64Array(n * pairs),
+    zIm: new Float64Array(n * pairs),
+    half: b * ch * h * wf,
+    norm: 1 / (h * n),
+  };
 }
 
 /**
@@ -268,14 +299,8 @@ function hostBases(h: number, wf: number, width: number): HostBases {
  * one channel are transformed together, the lines innermost.
  */
 export function irfft2dOnHost(x: Float32Array, b: number, ch: number, h: number, wf: number, width: number): Float32Array {
-  const n = 2 * (wf - 1);
-  const colPlan = fftPlan(h), rowPlan = fftPlan(n);
-  const pairs = Math.ceil(h / 2);
+  const { n, colPlan, rowPlan, pairs, yRe, yIm, zRe, zIm, half, norm } = hostLayout(b, ch, h, wf);
   const out = new Float32Array(b * h * width * ch);
-  const yRe = new Float64Array(h * wf), yIm = new Float64Array(h * wf);
-  const zRe = new Float64Array(n * pairs), zIm = new Float64Array(n * pairs);
-  const half = b * ch * h * wf;
-  const norm = 1 / (h * n);
   const ph = colPlan.perm, pn = rowPlan.perm;
   for (let bc = 0; bc < b * ch; bc++) {
     const bi = Math.floor(bc / ch), c = bc % ch;
@@ -324,14 +349,8 @@ export function irfft2dOnHost(x: Float32Array, b: number, ch: number, h: number,
  * Nyquist columns (real part only) and `2/n` elsewhere, then a forward FFT down each column, `/h`.
  */
 export function irfft2dAdjointOnHost(dy: Float32Array, b: number, ch: number, h: number, wf: number, width: number): Float32Array {
-  const n = 2 * (wf - 1);
-  const colPlan = fftPlan(h), rowPlan = fftPlan(n);
-  const pairs = Math.ceil(h / 2);
+  const { n, colPlan, rowPlan, pairs, yRe: gRe, yIm: gIm, zRe, zIm, half, norm } = hostLayout(b, ch, h, wf);
   const out = new Float32Array(2 * b * ch * h * wf);
-  const gRe = new Float64Array(h * wf), gIm = new Float64Array(h * wf);
-  const zRe = new Float64Array(n * pairs), zIm = new Float64Array(n * pairs);
-  const half = b * ch * h * wf;
-  const norm = 1 / (h * n);
   const ph = colPlan.perm, pn = rowPlan.perm;
   for (let bc = 0; bc < b * ch; bc++) {
     const bi = Math.floor(bc / ch), c = bc % ch;

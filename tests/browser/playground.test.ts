@@ -203,52 +203,55 @@ describe.skipIf(!HAS_CHROMIUM && !IN_CI)('playground in Chromium', () => {
     await page.close();
   });
 
-  it('webgl input gradients through both fixtures (LayersModel, fused GraphModel) match cpu to 1e-3, in the same page', async () => {
+  /**
+   * Runs the gradcheck page's requests on `backend` and checks each layer's input gradient against
+   * cpu's in the same page (relative `tol`), the objective's value, finiteness and leaks.
+   */
+  async function gradcheckAgainstCpu(backend: 'webgl' | 'wasm', requests: GradcheckRequest[], tol: number): Promise<GradcheckResult[]> {
     const page = await openPage('test/gradcheck.html');
     await page.waitForFunction(() => (window as unknown as { __ready?: boolean }).__ready === true, null, { timeout: 30_000 });
-    const requests: GradcheckRequest[] = [
-      // the logits' gradient flows back through every layer: dense, pooling, conv, depthwise, separable, BN
-      { backend: 'webgl', fixture: 'layers', layers: ['pool1', 'logits'], size: 32, seed: 3 },
-      // fused conv/depthwise/matmul nodes, max pool, relu6
-      { backend: 'webgl', fixture: 'graph', layers: ['logits'], size: 32, seed: 4, graph: graphArtifacts(4) },
-    ];
+    const all: GradcheckResult[] = [];
     for (const req of requests) {
       const res = await page.evaluate((r) => (window as unknown as { __gradcheck(r: GradcheckRequest): Promise<GradcheckResult[]> }).__gradcheck(r), req);
       expect(res.map((r) => r.layer)).toEqual(req.layers);
       for (const r of res) {
         const what = `${req.fixture} ${r.layer}`;
-        expect(r.backendUsed, what).toBe('webgl');
+        expect(r.backendUsed, what).toBe(backend);
         expect(r.finite, what).toBe(true);
         expect(r.leaked, `${what}: tensors leaked`).toBe(0);
         expect(r.maxAbsRef, `${what}: reference gradient is zero`).toBeGreaterThan(0);
-        expect(r.maxAbsDiff / r.maxAbsRef, what).toBeLessThan(1e-3);
-        expect(Math.abs(r.value - r.valueRef), what).toBeLessThanOrEqual(1e-3 * Math.max(1, Math.abs(r.valueRef)));
+        expect(r.maxAbsDiff / r.maxAbsRef, what).toBeLessThan(tol);
+        expect(Math.abs(r.value - r.valueRef), what).toBeLessThanOrEqual(tol * Math.max(1, Math.abs(r.valueRef)));
       }
+      all.push(...res);
     }
     await page.close();
+    return all;
+  }
+
+  it('webgl input gradients through both fixtures (LayersModel, fused GraphModel) match cpu to 1e-3, in the same page', async () => {
+    await gradcheckAgainstCpu(
+      'webgl',
+      [
+        // the logits' gradient flows back through every layer: dense, pooling, conv, depthwise, separable, BN
+        { backend: 'webgl', fixture: 'layers', layers: ['pool1', 'logits'], size: 32, seed: 3 },
+        // fused conv/depthwise/matmul nodes, max pool, relu6
+        { backend: 'webgl', fixture: 'graph', layers: ['logits'], size: 32, seed: 4, graph: graphArtifacts(4) },
+      ],
+      1e-3,
+    );
   });
 
   it('wasm input gradients (the library fixes, the SIMD max-pool gradient kernel) match cpu to 1e-4, in the same page', async () => {
-    const page = await openPage('test/gradcheck.html');
-    await page.waitForFunction(() => (window as unknown as { __ready?: boolean }).__ready === true, null, { timeout: 30_000 });
-    const requests: GradcheckRequest[] = [
-      { backend: 'wasm', fixture: 'layers', layers: ['pool1', 'logits'], size: 32, seed: 5 },
-      { backend: 'wasm', fixture: 'graph', layers: ['logits'], size: 32, seed: 6, graph: graphArtifacts(6) },
-    ];
-    for (const req of requests) {
-      const res = await page.evaluate((r) => (window as unknown as { __gradcheck(r: GradcheckRequest): Promise<GradcheckResult[]> }).__gradcheck(r), req);
-      expect(res.map((r) => r.layer)).toEqual(req.layers);
-      for (const r of res) {
-        const what = `${req.fixture} ${r.layer}`;
-        expect(r.backendUsed, what).toBe('wasm');
-        expect(r.simdMaxPoolGrad, `${what}: SIMD max-pool gradient kernel instantiated`).toBe(true);
-        expect(r.finite, what).toBe(true);
-        expect(r.leaked, `${what}: tensors leaked`).toBe(0);
-        expect(r.maxAbsRef, `${what}: reference gradient is zero`).toBeGreaterThan(0);
-        expect(r.maxAbsDiff / r.maxAbsRef, what).toBeLessThan(1e-4);
-      }
-    }
-    await page.close();
+    const res = await gradcheckAgainstCpu(
+      'wasm',
+      [
+        { backend: 'wasm', fixture: 'layers', layers: ['pool1', 'logits'], size: 32, seed: 5 },
+        { backend: 'wasm', fixture: 'graph', layers: ['logits'], size: 32, seed: 6, graph: graphArtifacts(6) },
+      ],
+      1e-4,
+    );
+    for (const r of res) expect(r.simdMaxPoolGrad, `${r.layer}: SIMD max-pool gradient kernel instantiated`).toBe(true);
   });
 
   it('no page errors', () => {
