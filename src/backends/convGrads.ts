@@ -11,6 +11,7 @@
  * All tensors are NHWC.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { fail } from '../errors';
 import { isWasmHeapBackend } from './sliceRuns';
 import { wasmMaxPoolGradKernel } from './wasmMaxPoolGrad';
 import { heldDerived, releaseHeld, type HeldEntry } from '../ops/heldData';
@@ -601,6 +602,11 @@ export function maxPoolBackpropOnHost(
   const { batchSize: nb, inHeight: ih, inWidth: iw, inChannels: c, outHeight: oh, outWidth: ow, filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw } = info;
   const top = info.padInfo.top;
   const left = info.padInfo.left;
+  const dyShape = [nb, oh, ow, c];
+  if (dy.rank !== 4 || dy.shape.some((d, i) => d !== dyShape[i])) {
+    // The wasm kernel reads dy by these sizes: a mismatch must not reach it.
+    fail('backends.maxPoolBackpropOnHost', `dy must have the pool's output shape [${dyShape.join(', ')}], but got [${dy.shape.join(', ')}].`);
+  }
   const backend = tf.backend();
   const kernel = simd && tf.getBackend() === 'wasm' && x.dtype === 'float32' && dy.dtype === 'float32' ? wasmMaxPoolGradKernel(backend) : null;
   if (kernel !== null && isWasmHeapBackend(backend)) {

@@ -93,6 +93,18 @@ describe('max-pool gradient: wasm SIMD kernel', () => {
     expect(checked).toBe(2 * CASES.length);
   });
 
+  it('refuses a dy whose shape is not the pool output shape (the kernel reads dy by that shape), allocating nothing', async () => {
+    await useBackend('wasm');
+    await expectNoLeak(() => {
+      const x = tf.zeros([1, 8, 8, 4]) as tf.Tensor4D;
+      const dy = tf.zeros([1, 4, 5, 4]) as tf.Tensor4D; // the pool gives [1, 4, 4, 4]
+      expect(() => maxPoolBackpropOnHost(dy, x, 2, 2, 'valid', undefined)).toThrow(
+        /^Error in backends\.maxPoolBackpropOnHost: dy must have the pool's output shape \[1, 4, 4, 4\], but got \[1, 4, 5, 4\]\.$/,
+      );
+      tf.dispose([x, dy]);
+    });
+  });
+
   it('through the installed MaxPoolGrad (which calls it on wasm), tf.grad of maxPool equals the JavaScript pass', async () => {
     await useBackend('wasm');
     installGradientFixes('wasm');
