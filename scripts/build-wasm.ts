@@ -3,7 +3,7 @@
  * that embed the binary as base64 (`src/backends/wasm/<name>Binary.ts`), so the library ships no
  * separate .wasm file and needs no compiler at run time. Uses `wabt` (a devDependency) with SIMD.
  *
- * Usage: `npm run build:wasm` after editing a .wat file; tests/backends/wasmMaxPoolGrad.test.ts
+ * Usage: `npm run build:wasm` after editing a .wat file; tests/backends/wasmHeapKernels.test.ts
  * fails while a committed binary differs from its source.
  */
 import { readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';

@@ -13,7 +13,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { fail } from '../errors';
 import { isWasmHeapBackend } from './sliceRuns';
-import { wasmMaxPoolGradKernel } from './wasmMaxPoolGrad';
+import { wasmHeapKernels, type WasmHeapKernels } from './wasmHeapKernels';
 import { heldDerived, releaseHeld, type HeldEntry } from '../ops/heldData';
 
 /** Padding as tfjs conv ops accept it. */
@@ -32,16 +32,27 @@ function onHost(): boolean {
  * A new float32 tensor of `shape` computed by a host-side pass over the values of `inputs`.
  * On wasm the pass reads the inputs and writes the output in place in the wasm heap (no copies out
  * and back in, no garbage); elsewhere it works on `dataSync` copies and a new array. `pass` gets the
- * zero-filled output first, then the inputs' values, and must not allocate tensors.
+ * zero-filled output first, then the inputs' values, and must not allocate tensors. On wasm,
+ * `simdPass` (when given) runs instead where the SIMD kernels can (src/backends/wasmHeapKernels.ts):
+ * the same pass, given byte addresses in the heap.
  */
-function hostPass(shape: number[], inputs: tf.Tensor[], pass: (out: Float32Array, ...ins: Float32Array[]) => void): tf.Tensor {
+function hostPass(
+  shape: number[],
+  inputs: tf.Tensor[],
+  pass: (out: Float32Array, ...ins: Float32Array[]) => void,
+  simdPass?: (kernels: WasmHeapKernels, out: number, ...ins: number[]) => void,
+): tf.Tensor {
   const backend = tf.backend();
   if (tf.getBackend() === 'wasm' && isWasmHeapBackend(backend) && inputs.every((t) => t.dtype === 'float32')) {
     const info = backend.makeOutput(shape, 'float32');
     // Views made after makeOutput, which may grow the heap (and replace its buffer).
     const out = backend.typedArrayFromHeap(info) as Float32Array;
     out.fill(0);
-    pass(out, ...inputs.map((t) => backend.typedArrayFromHeap(t) as Float32Array));
+    const ins = inputs.map((t) => backend.typedArrayFromHeap(t) as Float32Array);
+    const kernels = simdPass ? wasmHeapKernels(backend) : null;
+    // The SIMD kernels take byte addresses in the heap; the JavaScript pass, views of it.
+    if (simdPass && kernels) simdPass(kernels, out.byteOffset, ...ins.map((v) => v.byteOffset));
+    else pass(out, ...ins);
     return tf.engine().makeTensorFromTensorInfo(info);
   }
   const out = new Float32Array(shape.reduce((a, b) => a * b, 1));
@@ -270,6 +281,7 @@ export function conv2dBackpropInputByConv(
  * @param strides stride of the forward op, a number or `[sh, sw]`.
  * @param pad padding of the forward op ('same', 'valid', a number or explicit pads).
  * @param dimRoundingMode rounding of the forward op's output size, if any.
+ * @param simd whether the wasm SIMD col2im may be used (default true; tests compare both).
  * @returns `[b, inH, inW, inC]`, owned by the caller.
  */
 export function conv2dBackpropInputByMatMul(
@@ -279,6 +291,7 @@ export function conv2dBackpropInputByMatMul(
   strides: number | Pair,
   pad: ConvPad,
   dimRoundingMode?: 'floor' | 'round' | 'ceil',
+  simd = true,
 ): tf.Tensor4D {
   const info = tf.backend_util.computeConv2DInfo(inputShape, filter.shape, strides, 1, pad, dimRoundingMode);
   const { batchSize: nb, inHeight: ih, inWidth: iw, inChannels: ci, outHeight: oh, outWidth: ow, outChannels: co } = info;
@@ -292,7 +305,12 @@ export function conv2dBackpropInputByMatMul(
     return tf.matMul(tf.reshape(dy, [nb * oh * ow, co]), wT);
   });
   try {
-    return hostPass([nb, ih, iw, ci], [p], (dx, patches) => col2imPass(dx, patches, nb, ih, iw, ci, oh, ow, kh, kw, sh, sw, top, left)) as tf.Tensor4D;
+    return hostPass(
+      [nb, ih, iw, ci],
+      [p],
+      (dx, patches) => col2imPass(dx, patches, nb, ih, iw, ci, oh, ow, kh, kw, sh, sw, top, left),
+      simd ? (k, dx, patches) => k.col2im(dx, patches, nb, ih, iw, ci, oh, ow, kh, kw, sh, sw, top, left) : undefined,
+    ) as tf.Tensor4D;
   } finally {
     p.dispose();
   }
@@ -576,7 +594,7 @@ export function maxPoolBackpropByTaps(
  * windows in plain JavaScript: on wasm this is several times faster than the stock kernel (which
  * is also wrong for windows of values ≤ 0) with the flips {@link maxPoolBackpropViaStock} needs.
  * On wasm the pass reads `x` and `dy` and writes the result in place in the wasm heap (no copies),
- * as a WebAssembly SIMD kernel (src/backends/wasmMaxPoolGrad.ts, 3–4× faster, bit-identical) where it
+ * as a WebAssembly SIMD kernel (src/backends/wasmHeapKernels.ts, 3–4× faster, bit-identical) where it
  * can run, else in JavaScript. Exact: each input position receives the float32 sum of the `dy`
  * values routed to it.
  *
@@ -608,17 +626,12 @@ export function maxPoolBackpropOnHost(
     fail('backends.maxPoolBackpropOnHost', `dy must have the pool's output shape [${dyShape.join(', ')}], but got [${dy.shape.join(', ')}].`);
   }
   const backend = tf.backend();
-  const kernel = simd && tf.getBackend() === 'wasm' && x.dtype === 'float32' && dy.dtype === 'float32' ? wasmMaxPoolGradKernel(backend) : null;
-  if (kernel !== null && isWasmHeapBackend(backend)) {
-    const out = backend.makeOutput(x.shape, 'float32');
-    // Views made after makeOutput, which may grow the heap (and replace its buffer).
-    const dx = backend.typedArrayFromHeap(out) as Float32Array;
-    dx.fill(0);
-    const xs = backend.typedArrayFromHeap(x), dys = backend.typedArrayFromHeap(dy);
-    kernel(dx.byteOffset, xs.byteOffset, dys.byteOffset, nb, ih, iw, c, oh, ow, fh, fw, sh, sw, top, left);
-    return tf.engine().makeTensorFromTensorInfo(out) as tf.Tensor4D;
-  }
-  return hostPass(x.shape, [x, dy], (dx, xs, dys) => maxPoolGradPass(dx, xs, dys, nb, ih, iw, c, oh, ow, fh, fw, sh, sw, top, left)) as tf.Tensor4D;
+  return hostPass(
+    x.shape,
+    [x, dy],
+    (dx, xs, dys) => maxPoolGradPass(dx, xs, dys, nb, ih, iw, c, oh, ow, fh, fw, sh, sw, top, left),
+    simd ? (k, dx, xs, dys) => k.maxPoolGrad(dx, xs, dys, nb, ih, iw, c, oh, ow, fh, fw, sh, sw, top, left) : undefined,
+  ) as tf.Tensor4D;
 }
 
 /**

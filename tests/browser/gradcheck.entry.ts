@@ -9,7 +9,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-webgl';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { backends, model as optvisModel, type VisModel } from '../../src/index';
-import { wasmMaxPoolGradKernel } from '../../src/backends/wasmMaxPoolGrad';
+import { wasmHeapKernels } from '../../src/backends/wasmHeapKernels';
 import { makeTestLayersModel } from '../fixtures/models';
 import { Rng } from '../../src/ops/random';
 import { gradDiff } from './gradDiff';
@@ -76,7 +76,7 @@ async function gradOn(backend: string, vm: VisModel, layer: string, image: Float
     v: (await v.data())[0],
     ms: performance.now() - t0,
     backendUsed: tf.getBackend(),
-    simdMaxPoolGrad: backend === 'wasm' ? wasmMaxPoolGradKernel(tf.backend()) !== null : undefined,
+    simdMaxPoolGrad: backend === 'wasm' ? wasmHeapKernels(tf.backend()) !== null : undefined,
   };
   g.dispose();
   v.dispose();

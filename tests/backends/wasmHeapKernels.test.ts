@@ -4,10 +4,10 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { expectNoLeak, useBackend } from '../helpers/tf';
-import { maxPoolBackpropOnHost } from '../../src/backends/convGrads';
+import { conv2dBackpropInputByMatMul, maxPoolBackpropOnHost } from '../../src/backends/convGrads';
 import { installGradientFixes } from '../../src/backends/index';
-import { wasmMaxPoolGradKernel } from '../../src/backends/wasmMaxPoolGrad';
-import { MAX_POOL_GRAD_SHARED_WASM_BASE64, MAX_POOL_GRAD_WASM_BASE64 } from '../../src/backends/wasm/maxPoolGradBinary';
+import { wasmHeapKernels } from '../../src/backends/wasmHeapKernels';
+import { HEAP_KERNELS_SHARED_WASM_BASE64, HEAP_KERNELS_WASM_BASE64 } from '../../src/backends/wasm/heapKernelsBinary';
 import { Rng } from '../../src/ops/random';
 import { binaryModule, compileWat } from '../../scripts/build-wasm';
 import { maxPoolGradRef, relErr } from './convReference';
@@ -42,23 +42,25 @@ const CASES: [S4, number | [number, number], number | [number, number], Pad][] =
   [[1, 5, 5, 16], 5, 5, 'valid'],
 ];
 
-describe('max-pool gradient: wasm SIMD kernel', () => {
-  it('the committed binary is the compiled maxPoolGrad.wat (run `npm run build:wasm` after editing it)', async () => {
+describe('wasm SIMD heap kernels: max-pool gradient', () => {
+  it('the committed binaries are the compiled heapKernels.wat (run `npm run build:wasm` after editing it)', async () => {
     const dir = fileURLToPath(new URL('../../src/backends/wasm/', import.meta.url));
-    const source = readFileSync(`${dir}maxPoolGrad.wat`, 'utf8');
-    const plain = await compileWat(source, 'maxPoolGrad.wat');
-    const shared = await compileWat(source, 'maxPoolGrad.wat', true);
-    expect(Buffer.from(MAX_POOL_GRAD_WASM_BASE64, 'base64').equals(Buffer.from(plain))).toBe(true);
-    expect(Buffer.from(MAX_POOL_GRAD_SHARED_WASM_BASE64, 'base64').equals(Buffer.from(shared))).toBe(true);
-    expect(readFileSync(`${dir}maxPoolGradBinary.ts`, 'utf8')).toBe(binaryModule('maxPoolGrad', plain, shared));
+    const source = readFileSync(`${dir}heapKernels.wat`, 'utf8');
+    const plain = await compileWat(source, 'heapKernels.wat');
+    const shared = await compileWat(source, 'heapKernels.wat', true);
+    expect(Buffer.from(HEAP_KERNELS_WASM_BASE64, 'base64').equals(Buffer.from(plain))).toBe(true);
+    expect(Buffer.from(HEAP_KERNELS_SHARED_WASM_BASE64, 'base64').equals(Buffer.from(shared))).toBe(true);
+    expect(readFileSync(`${dir}heapKernelsBinary.ts`, 'utf8')).toBe(binaryModule('heapKernels', plain, shared));
   });
 
   it('runs on the single-threaded wasm backend and nowhere else', async () => {
     await useBackend('wasm');
-    expect(wasmMaxPoolGradKernel(tf.backend())).toBeTypeOf('function');
+    const kernels = wasmHeapKernels(tf.backend());
+    expect(kernels?.maxPoolGrad).toBeTypeOf('function');
+    expect(kernels?.col2im).toBeTypeOf('function');
     await useBackend('cpu');
-    expect(wasmMaxPoolGradKernel(tf.backend())).toBeNull();
-    expect(wasmMaxPoolGradKernel(null)).toBeNull();
+    expect(wasmHeapKernels(tf.backend())).toBeNull();
+    expect(wasmHeapKernels(null)).toBeNull();
   });
 
   it('is bit-identical to the JavaScript pass (ties, windows <= 0, NaN, ±Infinity, every padding form, channel remainders)', async () => {
@@ -122,17 +124,60 @@ describe('max-pool gradient: wasm SIMD kernel', () => {
   });
 });
 
-describe('max-pool gradient: wasm SIMD kernel on the threaded binary (shared memory)', () => {
-  it('runs there too, bit-identical to the JavaScript pass (child process on 2 threads)', () => {
+describe('wasm SIMD heap kernels: col2im of strided input gradients', () => {
+  // [input shape, filter [kh, kw, inC, outC], strides, padding]: runs with and without a SIMD
+  // remainder (kw·inC not a multiple of 4), windows clipped by the padding on every side.
+  const COL2IM_CASES: [S4, S4, number | [number, number], Pad][] = [
+    [[1, 20, 20, 3], [7, 7, 3, 8], 2, 'same'], // InceptionV1's conv2d0 shape, scaled down
+    [[2, 11, 9, 4], [3, 3, 4, 5], 2, 'valid'],
+    [[1, 13, 10, 5], [3, 2, 5, 6], [2, 3], 'same'],
+    [[1, 9, 9, 2], [5, 5, 2, 3], 3, 1],
+    [[1, 12, 8, 8], [4, 4, 8, 4], 2, [[0, 0], [3, 1], [0, 2], [0, 0]]],
+  ];
+
+  it('is bit-identical to the JavaScript pass and equals tf.conv2dTranspose', async () => {
+    await useBackend('wasm');
+    for (const [i, [xShape, fShape, s, pad]] of COL2IM_CASES.entries()) {
+      const rng = new Rng(300 + i);
+      const [simd, js, ref] = await expectNoLeak(() =>
+        tf.tidy(() => {
+          const filter = tf.tensor4d(Float32Array.from({ length: fShape.reduce((a, b) => a * b, 1) }, () => rng.uniform() - 0.5), fShape);
+          const yShape = tf.conv2d(tf.zeros(xShape) as tf.Tensor4D, filter, s, pad as 'same').shape as S4;
+          const dy = tf.tensor4d(Float32Array.from({ length: yShape.reduce((a, b) => a * b, 1) }, () => rng.uniform() - 0.5), yShape);
+          return [
+            conv2dBackpropInputByMatMul(dy, filter, xShape, s, pad, undefined, true).dataSync() as Float32Array,
+            conv2dBackpropInputByMatMul(dy, filter, xShape, s, pad, undefined, false).dataSync() as Float32Array,
+            tf.conv2dTranspose(dy, filter, xShape, s, pad as 'same').dataSync() as Float32Array,
+          ] as const;
+        }),
+      );
+      expect(simd.length, `case ${i}`).toBe(xShape.reduce((a, b) => a * b, 1));
+      for (let j = 0; j < simd.length; j++) {
+        if (!Object.is(simd[j], js[j])) expect.fail(`case ${i}: element ${j}: SIMD ${simd[j]} vs JS ${js[j]}`);
+      }
+      let worst = 0, scale = 0;
+      for (let j = 0; j < simd.length; j++) {
+        worst = Math.max(worst, Math.abs(simd[j] - ref[j]));
+        scale = Math.max(scale, Math.abs(ref[j]));
+      }
+      expect(scale, `case ${i}: reference not all zero`).toBeGreaterThan(0);
+      expect(worst / scale, `case ${i}`).toBeLessThan(1e-5);
+    }
+  });
+});
+
+describe('wasm SIMD heap kernels on the threaded binary (shared memory)', () => {
+  it('run there too, bit-identical to the JavaScript passes (child process on 2 threads)', () => {
     const here = fileURLToPath(new URL('.', import.meta.url));
-    const child = spawnSync(process.execPath, ['--import', 'tsx', `${here}wasmMaxPoolGradThreadsChild.ts`], {
+    const child = spawnSync(process.execPath, ['--import', 'tsx', `${here}wasmHeapKernelsThreadsChild.ts`], {
       cwd: fileURLToPath(new URL('../..', import.meta.url)),
       encoding: 'utf8',
       timeout: 120_000,
     });
     expect(child.status, child.stderr.slice(-2000)).toBe(0);
     const got = JSON.parse(child.stdout.trim().split('\n').pop() as string) as Record<string, unknown>;
-    expect(got).toMatchObject({ state: { threads: 2 }, sharedMemory: true, kernel: true, elements: 2 * 13 * 11 * 10, differing: 0, tensorGrowth: 0 });
+    expect(got).toMatchObject({ state: { threads: 2 }, sharedMemory: true, kernel: true, elements: 2 * 13 * 11 * 10, differing: 0, col2imDiffering: 0, tensorGrowth: 0 });
     expect(got.nonzero as number).toBeGreaterThan(100);
+    expect(got.col2imElements as number).toBeGreaterThan(100);
   });
 });

@@ -1,10 +1,15 @@
-;; MaxPoolGrad for tfjs's wasm backend, with TensorFlow's semantics: each dy value of a window goes
-;; to the FIRST maximum of that window in row-major order (padding excluded; strict `>`, so ties keep
-;; the first and a NaN seed keeps the gradient). Four channels per SIMD lane group, the rest scalar.
+;; Host passes of the library's gradient fixes, for tfjs's wasm backend, as WebAssembly SIMD:
+;; - maxPoolGrad: TensorFlow's MaxPoolGrad: each dy value of a window goes to the FIRST maximum of
+;;   that window in row-major order (padding excluded; strict `>`, so ties keep the first and a NaN
+;;   seed keeps the gradient). Four channels per SIMD lane group, the rest scalar.
+;; - col2im: adds the patch matrix of a strided convolution's input gradient back into the image,
+;;   one contiguous run per output position and filter row, four floats per SIMD add.
 ;;
-;; It imports the tfjs backend's own memory and works on byte addresses of tensors in that heap:
+;; They import the tfjs backend's own memory and work on byte addresses of tensors in that heap:
 ;; no stack, no data segment, nothing written outside `dx`. `dx` must be zero-filled by the caller.
-;; Compiled by scripts/build-wasm.ts into src/backends/wasm/maxPoolGradBinary.ts (tests check that
+;; Each dx element receives its contributions in the same order as the JavaScript passes, and a
+;; float32 add is correctly rounded in both, so the results are bit-identical.
+;; Compiled by scripts/build-wasm.ts into src/backends/wasm/heapKernelsBinary.ts (tests check that
 ;; the two agree). Not in Lucid.
 (module
   (import "env" "memory" (memory 1))
@@ -130,6 +135,79 @@
             (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
             (br $oxL)))
         )
+        (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
+        (br $oyL)))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br $bL)))
+  )
+
+  (func (export "col2im")
+    (param $dx i32) (param $patches i32)
+    (param $nb i32) (param $ih i32) (param $iw i32) (param $ci i32)
+    (param $oh i32) (param $ow i32) (param $kh i32) (param $kw i32)
+    (param $sh i32) (param $sw i32) (param $top i32) (param $left i32)
+    (local $b i32) (local $oy i32) (local $ox i32) (local $i i32)
+    (local $y0 i32) (local $x0 i32) (local $i0 i32) (local $i1 i32) (local $j0 i32) (local $j1 i32)
+    (local $lenb i32) (local $len16 i32) (local $kb i32) (local $kwcib i32)
+    (local $row i32) (local $to i32) (local $from i32) (local $t i32)
+    ;; bytes per patch row (kh·kw·ci floats) and per filter row (kw·ci floats)
+    (local.set $kwcib (i32.shl (i32.mul (local.get $kw) (local.get $ci)) (i32.const 2)))
+    (local.set $kb (i32.mul (local.get $kh) (local.get $kwcib)))
+    (local.set $b (i32.const 0))
+    (block $bE (loop $bL
+      (br_if $bE (i32.ge_s (local.get $b) (local.get $nb)))
+      (local.set $oy (i32.const 0))
+      (block $oyE (loop $oyL
+        (br_if $oyE (i32.ge_s (local.get $oy) (local.get $oh)))
+        (local.set $y0 (i32.sub (i32.mul (local.get $oy) (local.get $sh)) (local.get $top)))
+        (local.set $i0 (select (i32.sub (i32.const 0) (local.get $y0)) (i32.const 0) (i32.lt_s (local.get $y0) (i32.const 0))))
+        (local.set $i1 (i32.sub (local.get $ih) (local.get $y0)))
+        (if (i32.gt_s (local.get $i1) (local.get $kh)) (then (local.set $i1 (local.get $kh))))
+        (local.set $ox (i32.const 0))
+        (block $oxE (loop $oxL
+          (br_if $oxE (i32.ge_s (local.get $ox) (local.get $ow)))
+          (block $oxNext
+            (local.set $x0 (i32.sub (i32.mul (local.get $ox) (local.get $sw)) (local.get $left)))
+            (local.set $j0 (select (i32.sub (i32.const 0) (local.get $x0)) (i32.const 0) (i32.lt_s (local.get $x0) (i32.const 0))))
+            (local.set $j1 (i32.sub (local.get $iw) (local.get $x0)))
+            (if (i32.gt_s (local.get $j1) (local.get $kw)) (then (local.set $j1 (local.get $kw))))
+            (br_if $oxNext (i32.ge_s (local.get $j0) (local.get $j1)))
+            ;; the run: (j1 − j0)·ci floats, in bytes; its part in whole groups of four floats
+            (local.set $lenb (i32.shl (i32.mul (i32.sub (local.get $j1) (local.get $j0)) (local.get $ci)) (i32.const 2)))
+            (local.set $len16 (i32.and (local.get $lenb) (i32.const -16)))
+            ;; byte offset of this output position's patch row, at tap j0
+            (local.set $row (i32.add (local.get $patches) (i32.add
+              (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (local.get $oh)) (local.get $oy)) (local.get $ow)) (local.get $ox)) (local.get $kb))
+              (i32.shl (i32.mul (local.get $j0) (local.get $ci)) (i32.const 2)))))
+            (local.set $i (local.get $i0))
+            (block $iE (loop $iL
+              (br_if $iE (i32.ge_s (local.get $i) (local.get $i1)))
+              (local.set $to (i32.add (local.get $dx) (i32.shl
+                (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (local.get $ih)) (i32.add (local.get $y0) (local.get $i))) (local.get $iw))
+                                  (i32.add (local.get $x0) (local.get $j0)))
+                         (local.get $ci))
+                (i32.const 2))))
+              (local.set $from (i32.add (local.get $row) (i32.mul (local.get $i) (local.get $kwcib))))
+              (local.set $t (i32.const 0))
+              (block $vE (loop $vL
+                (br_if $vE (i32.ge_s (local.get $t) (local.get $len16)))
+                (v128.store align=4 (i32.add (local.get $to) (local.get $t))
+                  (f32x4.add (v128.load align=4 (i32.add (local.get $to) (local.get $t)))
+                             (v128.load align=4 (i32.add (local.get $from) (local.get $t)))))
+                (local.set $t (i32.add (local.get $t) (i32.const 16)))
+                (br $vL)))
+              (block $sE (loop $sL
+                (br_if $sE (i32.ge_s (local.get $t) (local.get $lenb)))
+                (f32.store (i32.add (local.get $to) (local.get $t))
+                  (f32.add (f32.load (i32.add (local.get $to) (local.get $t)))
+                           (f32.load (i32.add (local.get $from) (local.get $t)))))
+                (local.set $t (i32.add (local.get $t) (i32.const 4)))
+                (br $sL)))
+              (local.set $i (i32.add (local.get $i) (i32.const 1)))
+              (br $iL)))
+          )
+          (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
+          (br $oxL)))
         (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
         (br $oyL)))
       (local.set $b (i32.add (local.get $b) (i32.const 1)))

@@ -1,13 +1,13 @@
 /**
- * Child process of tests/backends/wasmMaxPoolGrad.test.ts: on tfjs's threaded wasm binary
- * (`useWasmThreads`, 2 threads; its memory is shared), compares the SIMD max-pool gradient with the
- * JavaScript pass on values with ties, NaN and ±Infinity. Prints one JSON line.
+ * Child process of tests/backends/wasmHeapKernels.test.ts: on tfjs's threaded wasm binary
+ * (`useWasmThreads`, 2 threads; its memory is shared), compares the SIMD max-pool gradient (on
+ * values with ties, NaN and ±Infinity) and col2im with the JavaScript passes. Prints one JSON line.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import { useWasmThreads, wasmThreadsState } from '../../src/backends/wasmThreads';
-import { maxPoolBackpropOnHost } from '../../src/backends/convGrads';
-import { wasmMaxPoolGradKernel } from '../../src/backends/wasmMaxPoolGrad';
+import { conv2dBackpropInputByMatMul, maxPoolBackpropOnHost } from '../../src/backends/convGrads';
+import { wasmHeapKernels } from '../../src/backends/wasmHeapKernels';
 import { Rng } from '../../src/ops/random';
 
 useWasmThreads({ threads: 2 });
@@ -31,15 +31,27 @@ const [simd, js] = tf.tidy(() => {
 });
 let differing = 0;
 for (let i = 0; i < simd.length; i++) if (!Object.is(simd[i], js[i])) differing++;
+const [c2Simd, c2Js] = tf.tidy(() => {
+  const filter = tf.tensor4d(Float32Array.from({ length: 7 * 7 * 3 * 8 }, () => rng.uniform() - 0.5), [7, 7, 3, 8]);
+  const dy = tf.tensor4d(Float32Array.from({ length: 10 * 10 * 8 }, () => rng.uniform() - 0.5), [1, 10, 10, 8]);
+  return [
+    conv2dBackpropInputByMatMul(dy, filter, [1, 20, 20, 3], 2, 'same', undefined, true).dataSync(),
+    conv2dBackpropInputByMatMul(dy, filter, [1, 20, 20, 3], 2, 'same', undefined, false).dataSync(),
+  ];
+});
+let col2imDiffering = 0;
+for (let i = 0; i < c2Simd.length; i++) if (!Object.is(c2Simd[i], c2Js[i])) col2imDiffering++;
 const memory = (tf.backend() as unknown as { wasm: { wasmMemory?: WebAssembly.Memory } }).wasm.wasmMemory;
 console.log(
   JSON.stringify({
     state: wasmThreadsState(),
     sharedMemory: memory !== undefined && memory.buffer instanceof SharedArrayBuffer,
-    kernel: wasmMaxPoolGradKernel(tf.backend()) !== null,
+    kernel: wasmHeapKernels(tf.backend()) !== null,
     elements: simd.length,
     differing,
     nonzero: simd.filter((v) => v !== 0).length,
+    col2imDiffering,
+    col2imElements: c2Simd.length,
     tensorGrowth: tf.memory().numTensors - before,
   }),
 );
