@@ -152,8 +152,8 @@ const MAX_TIMEOUT_MS = 2 ** 31 - 1;
  *
  * Why: tfjs runs wasm on one thread in Node; only XNNPACK's convolutions and matrix products use
  * the extra threads, while tfjs's per-op JavaScript stays on one. Whether that pays depends on
- * the model: measured on 2 cores, an InceptionV1 step is 1.2–1.25× faster on 2 threads, but the
- * default model (MobileNetV2) is *slower* on 2 threads (94–98 ms per step against 75–86 ms on 1).
+ * the model: measured on 2 cores, an InceptionV1 step is 1.3× faster on 2 threads (109 against
+ * 145 ms), but the default model (MobileNetV2) is *slower* on 2 threads (92 ms per step against 75 ms on 1).
  * Measure your model before turning it on (docs/performance.md, "Threads in Node").
  *
  * Not in Lucid.

@@ -115,7 +115,7 @@ Render options:
   --backend <wasm|cpu>    tfjs backend (default wasm, faster in Node)
   --threads <n>           wasm threads, 1..${MAX_THREADS} (default 1): more than 1 runs tfjs's threaded wasm
                           binary (falls back to 1 thread, with the reason, where it cannot start).
-                          Opt-in: it speeds up big convolutions (InceptionV1: 1.2x on 2 cores) but
+                          Opt-in: it speeds up big convolutions (InceptionV1: 1.3x on 2 cores) but
                           slows the default MobileNetV2 down; measure your model first
   --alpha                 optimize a transparent (RGBA) image, PNG keeps the alpha
   -o, --output <file>     image to write: .png (default) or .jpg/.jpeg; "-" writes PNG to stdout.
