@@ -12,6 +12,7 @@ import {
   releaseFlippedFilters,
 } from './convGrads';
 import { isCpuArrayBackend, isWasmHeapBackend, sliceOnCpu, sliceOnWasmHeap } from './sliceRuns';
+import { recentCache } from '../ops/recentCache';
 
 type Shape4 = [number, number, number, number];
 type Rounding = 'floor' | 'round' | 'ceil' | undefined;
@@ -127,6 +128,67 @@ function splitVFix(reason: string): KernelFix {
   });
 }
 
+/**
+ * Per output position `[oh·ow]`, `fh·fw / (taps of the window inside the input)`, or `null` when
+ * every window lies inside the input (all ones). Cached per geometry (host numbers, no tensors).
+ */
+const AVG_POOL_SCALES = recentCache<string, Float32Array | null>(16);
+
+function avgPoolGradScale(info: tf.backend_util.Conv2DInfo): Float32Array | null {
+  const { inHeight: ih, inWidth: iw, outHeight: oh, outWidth: ow, filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw } = info;
+  const { top, left } = info.padInfo;
+  return AVG_POOL_SCALES.get([ih, iw, oh, ow, fh, fw, sh, sw, top, left].join(','), () => {
+    const scale = new Float32Array(oh * ow);
+    let partial = false;
+    for (let oy = 0; oy < oh; oy++) {
+      const y0 = oy * sh - top;
+      const rows = Math.min(ih, y0 + fh) - Math.max(0, y0);
+      for (let ox = 0; ox < ow; ox++) {
+        const x0 = ox * sw - left;
+        const taps = rows * (Math.min(iw, x0 + fw) - Math.max(0, x0));
+        // A window with no tap inside contributes nothing (its forward value is not a mean of anything).
+        scale[oy * ow + ox] = taps > 0 ? (fh * fw) / taps : 0;
+        if (taps !== fh * fw) partial = true;
+      }
+    }
+    return partial ? scale : null;
+  });
+}
+
+/**
+ * `AvgPoolGrad` consistent with the forward `AvgPool`. tfjs's forward divides each window's sum
+ * by the taps inside the input (TensorFlow's rule for 'same' padding), but its gradient kernels
+ * (cpu, wasm, webgl, webgpu) divide by `fh·fw` everywhere, so along the borders of a 'same' pool
+ * (Keras InceptionV3's branch pools) the gradient is not the forward's: 0.15 off on values near 1
+ * at a 5×6 image's corners. Scaling `dy` by `fh·fw / taps` per window before the stock kernel gives
+ * TensorFlow's `AvgPoolGrad` exactly; pools whose windows all lie inside the input run unchanged.
+ */
+function avgPoolGradFix(reason: string): KernelFix {
+  const fn = 'backends.AvgPoolGrad';
+  return {
+    kernelName: 'AvgPoolGrad',
+    reason,
+    kernelFunc: (inputs, attrs, stock, backend) => {
+      const { dy, input } = inputs;
+      if (dy === undefined || input === undefined) fail(fn, 'dy and input must be given, but got undefined.');
+      if (!stock) fail(fn, "the backend's own AvgPoolGrad kernel must be registered, but it is not.");
+      const run = (d: tf.TensorInfo): tf.TensorInfo =>
+        stock.kernelFunc({ inputs: { dy: d, input }, attrs: attrs as tf.NamedAttrMap, backend: backend as object }) as tf.TensorInfo;
+      const info = tf.backend_util.computePool2DInfo(input.shape as Shape4, attrs.filterSize as number, attrs.strides as number, 1, attrs.pad as 'same', attrs.dimRoundingMode as Rounding);
+      const scale = avgPoolGradScale(info);
+      if (scale === null) return run(dy);
+      const scaled = tf.tidy(() => tf.mul(asTensor(dy, backend), tf.tensor4d(scale, [1, info.outHeight, info.outWidth, 1])));
+      try {
+        return run(scaled);
+      } finally {
+        scaled.dispose();
+      }
+    },
+  };
+}
+
+const AVG_POOL_GRAD_REASON = "wrong along the borders of 'same' pools (divides by the full window, the forward by the taps inside): dy is scaled per window first";
+
 /** `MaxPoolGrad` as one host pass routing each window's gradient to its first maximum. */
 function maxPoolGradFix(reason: string): KernelFix {
   return {
@@ -140,6 +202,7 @@ function maxPoolGradFix(reason: string): KernelFix {
 }
 
 const WASM_FIXES: readonly KernelFix[] = [
+  avgPoolGradFix(AVG_POOL_GRAD_REASON),
   {
     kernelName: 'Conv2DBackpropInput',
     reason:
@@ -227,18 +290,23 @@ const WASM_FIXES: readonly KernelFix[] = [
  * the gradients of pads and concats). They are replaced.
  */
 const CPU_FIXES: readonly KernelFix[] = [
+  avgPoolGradFix(AVG_POOL_GRAD_REASON),
   maxPoolGradFix('slow on cpu (about 100× the host pass on an InceptionV1 step): routes to the first maximum of each window in one host-side pass'),
   sliceFix('slow on cpu unless the slice is one contiguous block (crops, the gradient of every pad): copies whole contiguous runs'),
   splitVFix('slow on cpu (the gradient of every concat: channel groups are not contiguous): copies whole contiguous runs'),
 ];
 
 /**
- * Fixes per backend. webgl (tfjs 4.22) registers every convolution and pooling
- * gradient kernel and computes max-pool gradients with -inf initialised windows, so it needs none;
- * it is listed so that {@link installGradientFixes} accepts it. Unknown backends (e.g.
- * webgpu, tensorflow) get no fixes.
+ * Fixes per backend. webgl and webgpu (tfjs 4.22) register every convolution and pooling
+ * gradient kernel and compute max-pool gradients with -inf initialised windows; they need only the
+ * `AvgPoolGrad` border fix every tfjs backend needs. Unknown backends (e.g. tensorflow) get no fixes.
  */
-const FIXES: Readonly<Record<string, readonly KernelFix[]>> = { wasm: WASM_FIXES, cpu: CPU_FIXES, webgl: [] };
+const FIXES: Readonly<Record<string, readonly KernelFix[]>> = {
+  wasm: WASM_FIXES,
+  cpu: CPU_FIXES,
+  webgl: [avgPoolGradFix(AVG_POOL_GRAD_REASON)],
+  webgpu: [avgPoolGradFix(AVG_POOL_GRAD_REASON)],
+};
 
 /** Stock kernels replaced by us, per `backend/kernel`, to restore them (`undefined`: none existed). */
 const stockKernels = new Map<string, tf.KernelConfig | undefined>();
@@ -281,10 +349,13 @@ function eachFix(fn: string, backendName: unknown, installed: boolean, act: (fix
  * gradient tape clones every tensor it saves; the stock kernel copies the data, the fix shares it)
  * and `Slice` / `SplitV` (crops, the gradients of pads and concats: the fix copies whole rows
  * inside the wasm heap). On cpu, `MaxPoolGrad`, `Slice` and `SplitV` are replaced by the same
- * host passes as on wasm (the stock ones took ~2 s of a 6 s InceptionV1 step). The render loop calls this at session start; call it
- * yourself when you differentiate through a model on wasm outside the render loop.
+ * host passes as on wasm (the stock ones took ~2 s of a 6 s InceptionV1 step). On every known
+ * backend (cpu, wasm, webgl, webgpu), `AvgPoolGrad` is made consistent with the forward pool along
+ * the borders of 'same' pools (tfjs divides by the full window there, TensorFlow and tfjs's own
+ * forward by the taps inside the input). The render loop calls this at session start; call it
+ * yourself when you differentiate through a model outside the render loop.
  *
- * Not in Lucid (TensorFlow has complete gradients).
+ * Not in Lucid (TensorFlow has complete and correct gradients).
  *
  * @example
  * ```ts

@@ -57,6 +57,7 @@ describe('wasm gradient fixes', () => {
     expect(tf.getBackend()).toBe('cpu');
     expect(added.sort()).toEqual(
       [
+        'AvgPoolGrad',
         'Conv2DBackpropFilter',
         'Conv2DBackpropInput',
         'DepthwiseConv2dNativeBackpropFilter',
@@ -73,9 +74,9 @@ describe('wasm gradient fixes', () => {
     expect(gradientFixes('wasm').every((f) => f.installed)).toBe(true);
     expect(tf.getKernel('Conv2DBackpropInput', 'wasm')).not.toBe(stockInput);
     uninstallGradientFixes('cpu');
-    expect(installGradientFixes('cpu').sort()).toEqual(['MaxPoolGrad', 'Slice', 'SplitV']);
+    expect(installGradientFixes('cpu').sort()).toEqual(['AvgPoolGrad', 'MaxPoolGrad', 'Slice', 'SplitV']);
     expect(installGradientFixes('cpu')).toEqual([]);
-    expect(uninstallGradientFixes('wasm').length).toBe(10);
+    expect(uninstallGradientFixes('wasm').length).toBe(11);
     expect(tf.getKernel('Conv2DBackpropInput', 'wasm')).toBe(stockInput);
     expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeUndefined();
     expect(gradientFixes('wasm').some((f) => f.installed)).toBe(false);

@@ -19,7 +19,7 @@ import { makeTestGraphModelArtifacts } from '../fixtures/models';
 import { pickedModelFiles } from '../fixtures/pickedFiles';
 import { HAS_CHROMIUM, IN_CI, NO_CHROMIUM_MESSAGE, launchChromium, type Chromium } from './chromium';
 import { recordSkip } from '../helpers/skips';
-import type { GradcheckRequest, GradcheckResult } from './gradcheck.entry';
+import type { AvgPoolGradcheckResult, GradcheckRequest, GradcheckResult } from './gradcheck.entry';
 
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
 
@@ -252,6 +252,20 @@ describe.skipIf(!HAS_CHROMIUM && !IN_CI)('playground in Chromium', () => {
       1e-4,
     );
     for (const r of res) expect(r.simdMaxPoolGrad, `${r.layer}: SIMD max-pool gradient kernel instantiated`).toBe(true);
+  });
+
+  it("the AvgPoolGrad fix makes 'same' average-pool gradients on webgl and wasm equal cpu's (tfjs's own kernels are off at the borders)", async () => {
+    const page = await openPage('test/gradcheck.html');
+    await page.waitForFunction(() => (window as unknown as { __ready?: boolean }).__ready === true, null, { timeout: 30_000 });
+    for (const backend of ['webgl', 'wasm'] as const) {
+      const r = await page.evaluate((b) => (window as unknown as { __avgPoolGradcheck(b: string): Promise<AvgPoolGradcheckResult> }).__avgPoolGradcheck(b), backend);
+      expect(r.backendUsed).toBe(backend);
+      expect(r.leaked, `${backend}: tensors leaked`).toBe(0);
+      expect(r.maxAbsRef, `${backend}: reference gradient is zero`).toBeGreaterThan(0);
+      expect(r.maxAbsDiff / r.maxAbsRef, `${backend}: fixed`).toBeLessThan(1e-5);
+      expect(r.stockMaxAbsDiff / r.maxAbsRef, `${backend}: tfjs's own kernel`).toBeGreaterThan(1e-2);
+    }
+    await page.close();
   });
 
   it('no page errors', () => {
