@@ -16,6 +16,7 @@ import { model as optvisModel, objectives, param, render, transform, type Transf
 import { makeTestLayersModel } from '../fixtures/models';
 import { Rng } from '../../src/ops/random';
 import { gradDiff } from './gradDiff';
+import { avgPoolGradcheck } from './avgPoolCheck';
 
 setWasmPaths('/wasm/');
 
@@ -279,7 +280,8 @@ export interface WebgpuPage {
   gradients: typeof gradients;
   readBack: typeof readBack;
   readTiming: typeof readTiming;
+  avgPoolGradcheck: typeof avgPoolGradcheck;
 }
 
-(window as unknown as { __webgpu: WebgpuPage }).__webgpu = { adapterInfo, renderSteps, gradients, readBack, readTiming };
+(window as unknown as { __webgpu: WebgpuPage }).__webgpu = { adapterInfo, renderSteps, gradients, readBack, readTiming, avgPoolGradcheck };
 (window as unknown as { __ready: boolean }).__ready = true;

@@ -24,6 +24,7 @@ import { HAS_CHROMIUM, IN_CI, NO_CHROMIUM_MESSAGE, launchChromium, type Chromium
 import { recordSkip } from '../helpers/skips';
 import { pickedModelFiles } from '../fixtures/pickedFiles';
 import type { AdapterReport, GradRequest, GradResult, PageBackend, RenderRequest, RenderResult } from './webgpu.entry';
+import type { AvgPoolGradcheckResult } from './avgPoolCheck';
 
 /**
  * `--enable-unsafe-webgpu` turns WebGPU on (off by default on Linux); Vulkan on SwiftShader is needed
@@ -40,6 +41,7 @@ type Api = {
   renderSteps(r: RenderRequest): Promise<RenderResult>;
   gradients(r: GradRequest): Promise<GradResult[]>;
   readBack(b: PageBackend): Promise<{ sync: number[]; async: number[]; expected: number[]; syncExact: boolean; asyncExact: boolean }>;
+  avgPoolGradcheck(b: 'webgpu'): Promise<AvgPoolGradcheckResult>;
 };
 
 describe.skipIf(!HAS_CHROMIUM && !IN_CI)('webgpu backend in Chromium', () => {
@@ -132,6 +134,16 @@ describe.skipIf(!HAS_CHROMIUM && !IN_CI)('webgpu backend in Chromium', () => {
       expect(r.maxAbsDiff / r.maxAbsRef, r.layer).toBeLessThan(1e-3);
       expect(Math.abs(r.value - r.valueRef), r.layer).toBeLessThanOrEqual(1e-3 * Math.max(1, Math.abs(r.valueRef)));
     }
+  });
+
+  it("the AvgPoolGrad fix makes a 'same' average-pool gradient on webgpu equal cpu's (tfjs's own kernel is off at the borders)", async () => {
+    await requireAdapter();
+    const r = await api('avgPoolGradcheck', 'webgpu');
+    expect(r.backendUsed).toBe('webgpu');
+    expect(r.leaked, 'tensors leaked').toBe(0);
+    expect(r.maxAbsRef, 'reference gradient is zero').toBeGreaterThan(0);
+    expect(r.maxAbsDiff / r.maxAbsRef, 'fixed').toBeLessThan(1e-5);
+    expect(r.stockMaxAbsDiff / r.maxAbsRef, "tfjs's own kernel").toBeGreaterThan(1e-2);
   });
 
   it('the playground offers webgpu: ?backend=webgpu renders a picked model through the UI', async () => {
