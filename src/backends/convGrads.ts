@@ -635,6 +635,88 @@ export function maxPoolBackpropOnHost(
 }
 
 /**
+ * `AvgPoolGrad` with TensorFlow's semantics on the host, for backends whose tensors live in host
+ * memory (wasm, cpu): each `dy` value of a window, times `fround(1 / taps)` where `taps` counts the
+ * window's taps inside the input (the divisor of tfjs's and TensorFlow's forward pool), is added
+ * to each of those taps. tfjs's own kernels divide by the full window size, which is wrong along
+ * the borders of 'same' pools. On wasm the pass runs in the heap as a SIMD kernel
+ * (src/backends/wasmHeapKernels.ts) where it can, else in JavaScript, bit-identical.
+ *
+ * @param dy `[b, outH, outW, c]`.
+ * @param x forward input `[b, inH, inW, c]` (only its shape is read).
+ * @param filterSize pooling window, a number or `[fh, fw]`.
+ * @param strides stride of the forward op, a number or `[sh, sw]`.
+ * @param pad padding of the forward op ('same', 'valid', a number or explicit pads).
+ * @param dimRoundingMode rounding of the forward op's output size, if any.
+ * @param simd whether the wasm SIMD kernel may be used (default true; tests compare both).
+ * @returns `[b, inH, inW, c]`, owned by the caller.
+ */
+export function avgPoolBackpropOnHost(
+  dy: tf.Tensor4D,
+  x: tf.Tensor4D,
+  filterSize: number | Pair,
+  strides: number | Pair,
+  pad: ConvPad,
+  dimRoundingMode: 'floor' | 'round' | 'ceil' | undefined,
+  simd = true,
+): tf.Tensor4D {
+  const info = tf.backend_util.computePool2DInfo(x.shape, filterSize, strides, 1, pad, dimRoundingMode);
+  const { batchSize: nb, inHeight: ih, inWidth: iw, inChannels: c, outHeight: oh, outWidth: ow, filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw } = info;
+  const { top, left } = info.padInfo;
+  const dyShape = [nb, oh, ow, c];
+  if (dy.rank !== 4 || dy.shape.some((d, i) => d !== dyShape[i])) {
+    fail('backends.avgPoolBackpropOnHost', `dy must have the pool's output shape [${dyShape.join(', ')}], but got [${dy.shape.join(', ')}].`);
+  }
+  return hostPass(
+    x.shape,
+    [dy],
+    (dx, dys) => avgPoolGradPass(dx, dys, nb, ih, iw, c, oh, ow, fh, fw, sh, sw, top, left),
+    simd ? (k, dx, dys) => k.avgPoolGrad(dx, dys, nb, ih, iw, c, oh, ow, fh, fw, sh, sw, top, left) : undefined,
+  ) as tf.Tensor4D;
+}
+
+/** The pass of {@link avgPoolBackpropOnHost} (`dx` zero-filled; float32 arithmetic as the SIMD kernel's). */
+function avgPoolGradPass(
+  dx: Float32Array,
+  dys: Float32Array,
+  nb: number,
+  ih: number,
+  iw: number,
+  c: number,
+  oh: number,
+  ow: number,
+  fh: number,
+  fw: number,
+  sh: number,
+  sw: number,
+  top: number,
+  left: number,
+): void {
+  for (let b = 0; b < nb; b++) {
+    for (let oy = 0; oy < oh; oy++) {
+      const y0 = oy * sh - top;
+      const fy0 = y0 < 0 ? -y0 : 0;
+      const fy1 = Math.min(fh, ih - y0);
+      if (fy0 >= fy1) continue;
+      for (let ox = 0; ox < ow; ox++) {
+        const x0 = ox * sw - left;
+        const fx0 = x0 < 0 ? -x0 : 0;
+        const fx1 = Math.min(fw, iw - x0);
+        if (fx0 >= fx1) continue;
+        const r = Math.fround(1 / ((fy1 - fy0) * (fx1 - fx0)));
+        const o = ((b * oh + oy) * ow + ox) * c;
+        for (let fy = fy0; fy < fy1; fy++) {
+          for (let fx = fx0; fx < fx1; fx++) {
+            const p = ((b * ih + y0 + fy) * iw + x0 + fx) * c;
+            for (let ch = 0; ch < c; ch++) dx[p + ch] += Math.fround(dys[o + ch] * r);
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
  * The pass of {@link maxPoolBackpropOnHost}: adds each `dys` value of window `(b, oy, ox)` to `dx` at the
  * first maximum of that window in `xs` (NHWC; `dx` zero-filled, the size of `xs`).
  */

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { fail, show } from '../errors';
 import {
+  avgPoolBackpropOnHost,
   conv2dBackpropFilterByConv,
   conv2dBackpropInputByConv,
   conv2dBackpropInputByMatMul,
@@ -160,8 +161,10 @@ function avgPoolGradScale(info: tf.backend_util.Conv2DInfo): Float32Array | null
  * by the taps inside the input (TensorFlow's rule for 'same' padding), but its gradient kernels
  * (cpu, wasm, webgl, webgpu) divide by `fh·fw` everywhere, so along the borders of a 'same' pool
  * (Keras InceptionV3's branch pools) the gradient is not the forward's: 0.15 off on values near 1
- * at a 5×6 image's corners. Scaling `dy` by `fh·fw / taps` per window before the stock kernel gives
- * TensorFlow's `AvgPoolGrad` exactly; pools whose windows all lie inside the input run unchanged.
+ * at a 5×6 image's corners. On wasm and cpu the gradient is one host pass with TensorFlow's rule
+ * ({@link avgPoolBackpropOnHost}; on wasm a SIMD kernel, several times faster than the stock one).
+ * On GPU backends `dy` is scaled by `fh·fw / taps` per window before the stock kernel, which then
+ * gives the same gradient; pools whose windows all lie inside the input run it unchanged.
  */
 function avgPoolGradFix(reason: string): KernelFix {
   const fn = 'backends.AvgPoolGrad';
@@ -171,6 +174,11 @@ function avgPoolGradFix(reason: string): KernelFix {
     kernelFunc: (inputs, attrs, stock, backend) => {
       const { dy, input } = inputs;
       if (dy === undefined || input === undefined) fail(fn, 'dy and input must be given, but got undefined.');
+      if (isWasmHeapBackend(backend) || isCpuArrayBackend(backend)) {
+        return withTensors(backend, [dy, input], ([d, x]) =>
+          avgPoolBackpropOnHost(d, x, attrs.filterSize as number, attrs.strides as number, attrs.pad as 'same', attrs.dimRoundingMode as Rounding),
+        );
+      }
       if (!stock) fail(fn, "the backend's own AvgPoolGrad kernel must be registered, but it is not.");
       const run = (d: tf.TensorInfo): tf.TensorInfo =>
         stock.kernelFunc({ inputs: { dy: d, input }, attrs: attrs as tf.NamedAttrMap, backend: backend as object }) as tf.TensorInfo;
@@ -187,7 +195,8 @@ function avgPoolGradFix(reason: string): KernelFix {
   };
 }
 
-const AVG_POOL_GRAD_REASON = "wrong along the borders of 'same' pools (divides by the full window, the forward by the taps inside): dy is scaled per window first";
+const AVG_POOL_GRAD_REASON =
+  "wrong along the borders of 'same' pools (divides by the full window, the forward by the taps inside): one host pass on wasm and cpu, dy scaled per window first on GPU backends";
 
 /** `MaxPoolGrad` as one host pass routing each window's gradient to its first maximum. */
 function maxPoolGradFix(reason: string): KernelFix {

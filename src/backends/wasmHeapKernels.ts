@@ -7,6 +7,8 @@
  *   at 140 px); the same loop with four channels per SIMD compare is 3–4× faster.
  * - `col2im`: the scatter-add of a strided convolution's input gradient
  *   (`conv2dBackpropInputByMatMul`), four floats per SIMD add.
+ * - `avgPoolGrad`: TensorFlow's average-pool gradient (`avgPoolBackpropOnHost`; tfjs's own kernel
+ *   is wrong along the borders of 'same' pools and runs ~8× slower than the forward pool on wasm).
  * Both are bit-identical to the JavaScript passes, which run where the module cannot.
  *
  * The module imports the backend's own `WebAssembly.Memory` and reads and writes tensors where they
@@ -42,10 +44,18 @@ export type WasmCol2im = (
   filterH: number, filterW: number, strideH: number, strideW: number, padTop: number, padLeft: number,
 ) => void;
 
+/**
+ * `avgPoolGrad(dx, dy, batch, inH, inW, channels, outH, outW, filterH, filterW, strideH, strideW,
+ * padTop, padLeft)`: byte addresses of the zero-filled `dx` and of `dy`, then the pool's geometry.
+ * Adds `dy · fround(1 / taps)` of each window to each of its taps inside the input.
+ */
+export type WasmAvgPoolGrad = WasmCol2im;
+
 /** The kernels of one instance, bound to one backend's memory. */
 export interface WasmHeapKernels {
   readonly maxPoolGrad: WasmMaxPoolGrad;
   readonly col2im: WasmCol2im;
+  readonly avgPoolGrad: WasmAvgPoolGrad;
 }
 
 /**
@@ -92,7 +102,11 @@ export function wasmHeapKernels(backend: unknown): WasmHeapKernels | null {
   if (mod !== null) {
     try {
       const { exports } = new WebAssembly.Instance(mod, { env: { memory } });
-      kernels = { maxPoolGrad: exports.maxPoolGrad as WasmMaxPoolGrad, col2im: exports.col2im as WasmCol2im };
+      kernels = {
+        maxPoolGrad: exports.maxPoolGrad as WasmMaxPoolGrad,
+        col2im: exports.col2im as WasmCol2im,
+        avgPoolGrad: exports.avgPoolGrad as WasmAvgPoolGrad,
+      };
     } catch {
       kernels = null; // a memory whose limits the declared import does not accept
     }

@@ -44,6 +44,7 @@ function reference(x: Float32Array, shape: S4, k: [number, number], s: [number, 
 const CASES: [S4, [number, number], [number, number], Pad][] = [
   [[1, 5, 6, 2], [3, 3], [1, 1], 'same'], // Keras InceptionV3's branch pools
   [[2, 7, 7, 3], [3, 3], [1, 1], 'same'],
+  [[1, 6, 7, 9], [3, 3], [1, 1], 'same'], // 9 channels: two SIMD groups of 4 and one scalar on wasm
   [[1, 7, 5, 2], [2, 2], [2, 2], 'same'], // odd sizes: the last window is cut
   [[1, 8, 9, 2], [3, 2], [2, 3], 'same'],
   [[1, 6, 6, 2], [3, 3], [1, 1], 1], // explicit padding

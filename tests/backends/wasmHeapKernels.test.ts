@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { expectNoLeak, useBackend } from '../helpers/tf';
-import { conv2dBackpropInputByMatMul, maxPoolBackpropOnHost } from '../../src/backends/convGrads';
+import { avgPoolBackpropOnHost, conv2dBackpropInputByMatMul, maxPoolBackpropOnHost } from '../../src/backends/convGrads';
 import { installGradientFixes } from '../../src/backends/index';
 import { wasmHeapKernels } from '../../src/backends/wasmHeapKernels';
 import { HEAP_KERNELS_SHARED_WASM_BASE64, HEAP_KERNELS_WASM_BASE64 } from '../../src/backends/wasm/heapKernelsBinary';
@@ -58,6 +58,7 @@ describe('wasm SIMD heap kernels: max-pool gradient', () => {
     const kernels = wasmHeapKernels(tf.backend());
     expect(kernels?.maxPoolGrad).toBeTypeOf('function');
     expect(kernels?.col2im).toBeTypeOf('function');
+    expect(kernels?.avgPoolGrad).toBeTypeOf('function');
     await useBackend('cpu');
     expect(wasmHeapKernels(tf.backend())).toBeNull();
     expect(wasmHeapKernels(null)).toBeNull();
@@ -166,6 +167,30 @@ describe('wasm SIMD heap kernels: col2im of strided input gradients', () => {
   });
 });
 
+describe('wasm SIMD heap kernels: average-pool gradient', () => {
+  it('is bit-identical to the JavaScript pass on every padding form and channel remainder', async () => {
+    await useBackend('wasm');
+    for (const [i, [shape, k, s, pad]] of CASES.entries()) {
+      const [simd, js] = await expectNoLeak(() =>
+        tf.tidy(() => {
+          const xt = tf.zeros(shape) as tf.Tensor4D;
+          const ysh = tf.avgPool(xt, k, s, pad as 'same').shape as S4;
+          const dy = tf.tensor4d(values(ysh.reduce((a, b) => a * b, 1), 500 + i, true), ysh);
+          return [
+            avgPoolBackpropOnHost(dy, xt, k, s, pad, undefined, true).dataSync() as Float32Array,
+            avgPoolBackpropOnHost(dy, xt, k, s, pad, undefined, false).dataSync() as Float32Array,
+          ] as const;
+        }),
+      );
+      expect(simd.length, `case ${i}`).toBe(shape.reduce((a, b) => a * b, 1));
+      expect(simd.some((v) => v !== 0 && Number.isFinite(v)), `case ${i}: some gradient`).toBe(true);
+      for (let j = 0; j < simd.length; j++) {
+        if (!Object.is(simd[j], js[j])) expect.fail(`case ${i}: element ${j}: SIMD ${simd[j]} vs JS ${js[j]}`);
+      }
+    }
+  });
+});
+
 describe('wasm SIMD heap kernels on the threaded binary (shared memory)', () => {
   it('run there too, bit-identical to the JavaScript passes (child process on 2 threads)', () => {
     const here = fileURLToPath(new URL('.', import.meta.url));
@@ -176,7 +201,7 @@ describe('wasm SIMD heap kernels on the threaded binary (shared memory)', () => 
     });
     expect(child.status, child.stderr.slice(-2000)).toBe(0);
     const got = JSON.parse(child.stdout.trim().split('\n').pop() as string) as Record<string, unknown>;
-    expect(got).toMatchObject({ state: { threads: 2 }, sharedMemory: true, kernel: true, elements: 2 * 13 * 11 * 10, differing: 0, col2imDiffering: 0, tensorGrowth: 0 });
+    expect(got).toMatchObject({ state: { threads: 2 }, sharedMemory: true, kernel: true, elements: 2 * 13 * 11 * 10, differing: 0, col2imDiffering: 0, avgDiffering: 0, tensorGrowth: 0 });
     expect(got.nonzero as number).toBeGreaterThan(100);
     expect(got.col2imElements as number).toBeGreaterThan(100);
   });

@@ -1,12 +1,13 @@
 /**
  * Child process of tests/backends/wasmHeapKernels.test.ts: on tfjs's threaded wasm binary
  * (`useWasmThreads`, 2 threads; its memory is shared), compares the SIMD max-pool gradient (on
- * values with ties, NaN and ±Infinity) and col2im with the JavaScript passes. Prints one JSON line.
+ * values with ties, NaN and ±Infinity), col2im and the average-pool gradient with the JavaScript
+ * passes. Prints one JSON line.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import { useWasmThreads, wasmThreadsState } from '../../src/backends/wasmThreads';
-import { conv2dBackpropInputByMatMul, maxPoolBackpropOnHost } from '../../src/backends/convGrads';
+import { avgPoolBackpropOnHost, conv2dBackpropInputByMatMul, maxPoolBackpropOnHost } from '../../src/backends/convGrads';
 import { wasmHeapKernels } from '../../src/backends/wasmHeapKernels';
 import { Rng } from '../../src/ops/random';
 
@@ -39,6 +40,13 @@ const [c2Simd, c2Js] = tf.tidy(() => {
     conv2dBackpropInputByMatMul(dy, filter, [1, 20, 20, 3], 2, 'same', undefined, false).dataSync(),
   ];
 });
+const [avgSimd, avgJs] = tf.tidy(() => {
+  const xt = tf.zeros(shape) as tf.Tensor4D;
+  const dy = tf.tensor4d(Float32Array.from({ length: 2 * 13 * 11 * 10 }, () => rng.uniform() - 0.5), shape);
+  return [avgPoolBackpropOnHost(dy, xt, 3, 1, 'same', undefined, true).dataSync(), avgPoolBackpropOnHost(dy, xt, 3, 1, 'same', undefined, false).dataSync()];
+});
+let avgDiffering = 0;
+for (let i = 0; i < avgSimd.length; i++) if (!Object.is(avgSimd[i], avgJs[i])) avgDiffering++;
 let col2imDiffering = 0;
 for (let i = 0; i < c2Simd.length; i++) if (!Object.is(c2Simd[i], c2Js[i])) col2imDiffering++;
 const memory = (tf.backend() as unknown as { wasm: { wasmMemory?: WebAssembly.Memory } }).wasm.wasmMemory;
@@ -51,6 +59,7 @@ console.log(
     differing,
     nonzero: simd.filter((v) => v !== 0).length,
     col2imDiffering,
+    avgDiffering,
     col2imElements: c2Simd.length,
     tensorGrowth: tf.memory().numTensors - before,
   }),

@@ -4,6 +4,9 @@
 ;;   seed keeps the gradient). Four channels per SIMD lane group, the rest scalar.
 ;; - col2im: adds the patch matrix of a strided convolution's input gradient back into the image,
 ;;   one contiguous run per output position and filter row, four floats per SIMD add.
+;; - avgPoolGrad: TensorFlow's AvgPoolGrad: each dy value, divided by the number of its window's
+;;   taps inside the input (`dy · fround(1/taps)`), is added to every such tap. Four channels per
+;;   SIMD add, the rest scalar.
 ;;
 ;; They import the tfjs backend's own memory and work on byte addresses of tensors in that heap:
 ;; no stack, no data segment, nothing written outside `dx`. `dx` must be zero-filled by the caller.
@@ -208,6 +211,103 @@
           )
           (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
           (br $oxL)))
+        (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
+        (br $oyL)))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br $bL)))
+  )
+
+  (func (export "avgPoolGrad")
+    (param $dx i32) (param $dys i32)
+    (param $nb i32) (param $ih i32) (param $iw i32) (param $c i32)
+    (param $oh i32) (param $ow i32) (param $fh i32) (param $fw i32)
+    (param $sh i32) (param $sw i32) (param $top i32) (param $left i32)
+    (local $b i32) (local $oy i32) (local $ox i32)
+    (local $y0 i32) (local $x0 i32)
+    (local $fy0 i32) (local $fy1 i32) (local $fx0 i32) (local $fx1 i32)
+    (local $fy i32) (local $fx i32)
+    (local $pix i32) (local $c4b i32) (local $chb i32)
+    (local $o i32) (local $row i32) (local $a i32)
+    (local $r f32) (local $rv v128) (local $v v128) (local $vs f32)
+    (local.set $pix (i32.shl (local.get $c) (i32.const 2)))
+    (local.set $c4b (i32.shl (i32.and (local.get $c) (i32.const -4)) (i32.const 2)))
+    (local.set $b (i32.const 0))
+    (block $bE (loop $bL
+      (br_if $bE (i32.ge_s (local.get $b) (local.get $nb)))
+      (local.set $oy (i32.const 0))
+      (block $oyE (loop $oyL
+        (br_if $oyE (i32.ge_s (local.get $oy) (local.get $oh)))
+        (block $oyNext
+          (local.set $y0 (i32.sub (i32.mul (local.get $oy) (local.get $sh)) (local.get $top)))
+          (local.set $fy0 (select (i32.sub (i32.const 0) (local.get $y0)) (i32.const 0) (i32.lt_s (local.get $y0) (i32.const 0))))
+          (local.set $fy1 (i32.sub (local.get $ih) (local.get $y0)))
+          (if (i32.gt_s (local.get $fy1) (local.get $fh)) (then (local.set $fy1 (local.get $fh))))
+          (br_if $oyNext (i32.ge_s (local.get $fy0) (local.get $fy1)))
+          (local.set $ox (i32.const 0))
+          (block $oxE (loop $oxL
+            (br_if $oxE (i32.ge_s (local.get $ox) (local.get $ow)))
+            (block $oxNext
+              (local.set $x0 (i32.sub (i32.mul (local.get $ox) (local.get $sw)) (local.get $left)))
+              (local.set $fx0 (select (i32.sub (i32.const 0) (local.get $x0)) (i32.const 0) (i32.lt_s (local.get $x0) (i32.const 0))))
+              (local.set $fx1 (i32.sub (local.get $iw) (local.get $x0)))
+              (if (i32.gt_s (local.get $fx1) (local.get $fw)) (then (local.set $fx1 (local.get $fw))))
+              (br_if $oxNext (i32.ge_s (local.get $fx0) (local.get $fx1)))
+              ;; 1 / (taps inside the input), in float32
+              (local.set $r (f32.div (f32.const 1)
+                (f32.convert_i32_s (i32.mul (i32.sub (local.get $fy1) (local.get $fy0)) (i32.sub (local.get $fx1) (local.get $fx0))))))
+              (local.set $rv (f32x4.splat (local.get $r)))
+              (local.set $o (i32.add (local.get $dys) (i32.mul
+                (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (local.get $oh)) (local.get $oy)) (local.get $ow)) (local.get $ox))
+                (local.get $pix))))
+              (local.set $chb (i32.const 0))
+              (block $cE (loop $cL
+                (br_if $cE (i32.ge_s (local.get $chb) (local.get $c4b)))
+                (local.set $v (f32x4.mul (v128.load align=4 (i32.add (local.get $o) (local.get $chb))) (local.get $rv)))
+                (local.set $fy (local.get $fy0))
+                (block $fyE (loop $fyL
+                  (br_if $fyE (i32.ge_s (local.get $fy) (local.get $fy1)))
+                  (local.set $row (i32.add (local.get $dx) (i32.add
+                    (i32.mul
+                      (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (local.get $ih)) (i32.add (local.get $y0) (local.get $fy))) (local.get $iw)) (local.get $x0))
+                      (local.get $pix))
+                    (local.get $chb))))
+                  (local.set $fx (local.get $fx0))
+                  (block $fxE (loop $fxL
+                    (br_if $fxE (i32.ge_s (local.get $fx) (local.get $fx1)))
+                    (local.set $a (i32.add (local.get $row) (i32.mul (local.get $fx) (local.get $pix))))
+                    (v128.store align=4 (local.get $a) (f32x4.add (v128.load align=4 (local.get $a)) (local.get $v)))
+                    (local.set $fx (i32.add (local.get $fx) (i32.const 1)))
+                    (br $fxL)))
+                  (local.set $fy (i32.add (local.get $fy) (i32.const 1)))
+                  (br $fyL)))
+                (local.set $chb (i32.add (local.get $chb) (i32.const 16)))
+                (br $cL)))
+              (block $sE (loop $sL
+                (br_if $sE (i32.ge_s (local.get $chb) (local.get $pix)))
+                (local.set $vs (f32.mul (f32.load (i32.add (local.get $o) (local.get $chb))) (local.get $r)))
+                (local.set $fy (local.get $fy0))
+                (block $gyE (loop $gyL
+                  (br_if $gyE (i32.ge_s (local.get $fy) (local.get $fy1)))
+                  (local.set $row (i32.add (local.get $dx) (i32.add
+                    (i32.mul
+                      (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (local.get $ih)) (i32.add (local.get $y0) (local.get $fy))) (local.get $iw)) (local.get $x0))
+                      (local.get $pix))
+                    (local.get $chb))))
+                  (local.set $fx (local.get $fx0))
+                  (block $gxE (loop $gxL
+                    (br_if $gxE (i32.ge_s (local.get $fx) (local.get $fx1)))
+                    (local.set $a (i32.add (local.get $row) (i32.mul (local.get $fx) (local.get $pix))))
+                    (f32.store (local.get $a) (f32.add (f32.load (local.get $a)) (local.get $vs)))
+                    (local.set $fx (i32.add (local.get $fx) (i32.const 1)))
+                    (br $gxL)))
+                  (local.set $fy (i32.add (local.get $fy) (i32.const 1)))
+                  (br $gyL)))
+                (local.set $chb (i32.add (local.get $chb) (i32.const 4)))
+                (br $sL)))
+            )
+            (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
+            (br $oxL)))
+        )
         (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
         (br $oyL)))
       (local.set $b (i32.add (local.get $b) (i32.const 1)))
