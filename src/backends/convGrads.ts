@@ -616,22 +616,69 @@ export function maxPoolBackpropOnHost(
   dimRoundingMode: 'floor' | 'round' | 'ceil' | undefined,
   simd = true,
 ): tf.Tensor4D {
-  const info = tf.backend_util.computePool2DInfo(x.shape, filterSize, strides, 1, pad, dimRoundingMode);
-  const { batchSize: nb, inHeight: ih, inWidth: iw, inChannels: c, outHeight: oh, outWidth: ow, filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw } = info;
-  const top = info.padInfo.top;
-  const left = info.padInfo.left;
-  const dyShape = [nb, oh, ow, c];
-  if (dy.rank !== 4 || dy.shape.some((d, i) => d !== dyShape[i])) {
-    // The wasm kernel reads dy by these sizes: a mismatch must not reach it.
-    fail('backends.maxPoolBackpropOnHost', `dy must have the pool's output shape [${dyShape.join(', ')}], but got [${dy.shape.join(', ')}].`);
-  }
-  const backend = tf.backend();
+  const g = poolGeometry('backends.maxPoolBackpropOnHost', dy, x.shape, filterSize, strides, pad, dimRoundingMode);
   return hostPass(
     x.shape,
     [x, dy],
-    (dx, xs, dys) => maxPoolGradPass(dx, xs, dys, nb, ih, iw, c, oh, ow, fh, fw, sh, sw, top, left),
-    simd ? (k, dx, xs, dys) => k.maxPoolGrad(dx, xs, dys, nb, ih, iw, c, oh, ow, fh, fw, sh, sw, top, left) : undefined,
+    (dx, xs, dys) => maxPoolGradPass(dx, xs, dys, g),
+    simd ? (k, dx, xs, dys) => k.maxPoolGrad(dx, xs, dys, ...poolArgs(g)) : undefined,
   ) as tf.Tensor4D;
+}
+
+/** A pool's geometry, flattened from tfjs's `computePool2DInfo` (NHWC; padding at top and left). */
+interface PoolGeometry {
+  readonly nb: number;
+  readonly ih: number;
+  readonly iw: number;
+  readonly c: number;
+  readonly oh: number;
+  readonly ow: number;
+  readonly fh: number;
+  readonly fw: number;
+  readonly sh: number;
+  readonly sw: number;
+  readonly top: number;
+  readonly left: number;
+}
+
+/**
+ * The geometry of the pool of `xShape`, with `dy` checked to have its output shape (the passes and
+ * the wasm kernels read `dy` by these sizes: a mismatch must not reach them).
+ */
+function poolGeometry(
+  fn: string,
+  dy: tf.Tensor4D,
+  xShape: number[],
+  filterSize: number | Pair,
+  strides: number | Pair,
+  pad: ConvPad,
+  dimRoundingMode: 'floor' | 'round' | 'ceil' | undefined,
+): PoolGeometry {
+  const info = tf.backend_util.computePool2DInfo(xShape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
+  const g: PoolGeometry = {
+    nb: info.batchSize,
+    ih: info.inHeight,
+    iw: info.inWidth,
+    c: info.inChannels,
+    oh: info.outHeight,
+    ow: info.outWidth,
+    fh: info.filterHeight,
+    fw: info.filterWidth,
+    sh: info.strideHeight,
+    sw: info.strideWidth,
+    top: info.padInfo.top,
+    left: info.padInfo.left,
+  };
+  const dyShape = [g.nb, g.oh, g.ow, g.c];
+  if (dy.rank !== 4 || dy.shape.some((d, i) => d !== dyShape[i])) {
+    fail(fn, `dy must have the pool's output shape [${dyShape.join(', ')}], but got [${dy.shape.join(', ')}].`);
+  }
+  return g;
+}
+
+/** The geometry in the order the wasm kernels take it (after their byte addresses). */
+function poolArgs(g: PoolGeometry): [number, number, number, number, number, number, number, number, number, number, number, number] {
+  return [g.nb, g.ih, g.iw, g.c, g.oh, g.ow, g.fh, g.fw, g.sh, g.sw, g.top, g.left];
 }
 
 /**
@@ -660,38 +707,18 @@ export function avgPoolBackpropOnHost(
   dimRoundingMode: 'floor' | 'round' | 'ceil' | undefined,
   simd = true,
 ): tf.Tensor4D {
-  const info = tf.backend_util.computePool2DInfo(x.shape, filterSize, strides, 1, pad, dimRoundingMode);
-  const { batchSize: nb, inHeight: ih, inWidth: iw, inChannels: c, outHeight: oh, outWidth: ow, filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw } = info;
-  const { top, left } = info.padInfo;
-  const dyShape = [nb, oh, ow, c];
-  if (dy.rank !== 4 || dy.shape.some((d, i) => d !== dyShape[i])) {
-    fail('backends.avgPoolBackpropOnHost', `dy must have the pool's output shape [${dyShape.join(', ')}], but got [${dy.shape.join(', ')}].`);
-  }
+  const g = poolGeometry('backends.avgPoolBackpropOnHost', dy, x.shape, filterSize, strides, pad, dimRoundingMode);
   return hostPass(
     x.shape,
     [dy],
-    (dx, dys) => avgPoolGradPass(dx, dys, nb, ih, iw, c, oh, ow, fh, fw, sh, sw, top, left),
-    simd ? (k, dx, dys) => k.avgPoolGrad(dx, dys, nb, ih, iw, c, oh, ow, fh, fw, sh, sw, top, left) : undefined,
+    (dx, dys) => avgPoolGradPass(dx, dys, g),
+    simd ? (k, dx, dys) => k.avgPoolGrad(dx, dys, ...poolArgs(g)) : undefined,
   ) as tf.Tensor4D;
 }
 
 /** The pass of {@link avgPoolBackpropOnHost} (`dx` zero-filled; float32 arithmetic as the SIMD kernel's). */
-function avgPoolGradPass(
-  dx: Float32Array,
-  dys: Float32Array,
-  nb: number,
-  ih: number,
-  iw: number,
-  c: number,
-  oh: number,
-  ow: number,
-  fh: number,
-  fw: number,
-  sh: number,
-  sw: number,
-  top: number,
-  left: number,
-): void {
+function avgPoolGradPass(dx: Float32Array, dys: Float32Array, g: PoolGeometry): void {
+  const { nb, ih, iw, c, oh, ow, fh, fw, sh, sw, top, left } = g;
   for (let b = 0; b < nb; b++) {
     for (let oy = 0; oy < oh; oy++) {
       const y0 = oy * sh - top;
@@ -720,23 +747,8 @@ function avgPoolGradPass(
  * The pass of {@link maxPoolBackpropOnHost}: adds each `dys` value of window `(b, oy, ox)` to `dx` at the
  * first maximum of that window in `xs` (NHWC; `dx` zero-filled, the size of `xs`).
  */
-function maxPoolGradPass(
-  dx: Float32Array,
-  xs: Float32Array,
-  dys: Float32Array,
-  nb: number,
-  ih: number,
-  iw: number,
-  c: number,
-  oh: number,
-  ow: number,
-  fh: number,
-  fw: number,
-  sh: number,
-  sw: number,
-  top: number,
-  left: number,
-): void {
+function maxPoolGradPass(dx: Float32Array, xs: Float32Array, dys: Float32Array, g: PoolGeometry): void {
+  const { nb, ih, iw, c, oh, ow, fh, fw, sh, sw, top, left } = g;
   // For every window: the flat offsets of its taps inside the image (padding excluded), then for
   // each channel the index of the first maximum. Channels go four at a time with their indices in
   // local variables, and the update is written without a branch (`m` is -1 where the tap is
