@@ -682,6 +682,31 @@ function poolArgs(g: PoolGeometry): [number, number, number, number, number, num
 }
 
 /**
+ * `dy · step(y)` on the host (the `OptvisMaskByPositive` kernel of src/ops/maskByPositive.ts):
+ * on wasm one SIMD pass in the heap where it can, else in JavaScript; the same values as tfjs's
+ * wasm `Step` and `Multiply`.
+ *
+ * @param dy the incoming gradient.
+ * @param y the ReLU's output (or input: the mask is the same), the shape of `dy`.
+ * @param simd whether the wasm SIMD kernel may be used (default true; tests compare both).
+ * @returns a new tensor of `dy`'s shape, owned by the caller.
+ */
+export function maskByPositiveOnHost(dy: tf.Tensor, y: tf.Tensor, simd = true): tf.Tensor {
+  if (!tf.util.arraysEqual(dy.shape, y.shape)) {
+    fail('backends.maskByPositiveOnHost', `y must have the shape of dy [${dy.shape.join(', ')}], but got [${y.shape.join(', ')}].`);
+  }
+  return hostPass(
+    dy.shape,
+    [dy, y],
+    (out, dys, ys) => {
+      // step(y) as tfjs's Step: 1 where y > 0, NaN where y is NaN, else 0
+      for (let i = 0; i < out.length; i++) out[i] = dys[i] * (ys[i] > 0 ? 1 : ys[i] !== ys[i] ? NaN : 0);
+    },
+    simd ? (k, out, dys, ys) => k.maskByPositive(out, dys, ys, dy.size) : undefined,
+  );
+}
+
+/**
  * `AvgPoolGrad` with TensorFlow's semantics on the host, for backends whose tensors live in host
  * memory (wasm, cpu): each `dy` value of a window, times `fround(1 / taps)` where `taps` counts the
  * window's taps inside the input (the divisor of tfjs's and TensorFlow's forward pool), is added

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { fail, show } from '../errors';
 import {
   avgPoolBackpropOnHost,
+  maskByPositiveOnHost,
   conv2dBackpropFilterByConv,
   conv2dBackpropInputByConv,
   conv2dBackpropInputByMatMul,
@@ -14,6 +15,7 @@ import {
 } from './convGrads';
 import { isCpuArrayBackend, isWasmHeapBackend, sliceOnCpu, sliceOnWasmHeap } from './sliceRuns';
 import { recentCache } from '../ops/recentCache';
+import { MASK_BY_POSITIVE_KERNEL } from '../ops/maskByPositive';
 
 type Shape4 = [number, number, number, number];
 type Rounding = 'floor' | 'round' | 'ceil' | undefined;
@@ -212,6 +214,16 @@ function maxPoolGradFix(reason: string): KernelFix {
 
 const WASM_FIXES: readonly KernelFix[] = [
   avgPoolGradFix(AVG_POOL_GRAD_REASON),
+  {
+    kernelName: MASK_BY_POSITIVE_KERNEL,
+    reason:
+      'not a tfjs kernel: dy · step(y), the ReLU mask of the fused convolutions\' input gradients, in one SIMD pass instead of a Step and a Multiply kernel',
+    kernelFunc: (inputs, _attrs, _stock, backend) =>
+      tf.tidy(() => {
+        if (inputs.dy === undefined || inputs.y === undefined) fail(`backends.${MASK_BY_POSITIVE_KERNEL}`, 'dy and y must be given, but got undefined.');
+        return maskByPositiveOnHost(asTensor(inputs.dy, backend), asTensor(inputs.y, backend));
+      }),
+  },
   {
     kernelName: 'Conv2DBackpropInput',
     reason:

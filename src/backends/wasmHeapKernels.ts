@@ -9,7 +9,9 @@
  *   (`conv2dBackpropInputByMatMul`), four floats per SIMD add.
  * - `avgPoolGrad`: TensorFlow's average-pool gradient (`avgPoolBackpropOnHost`; tfjs's own kernel
  *   is wrong along the borders of 'same' pools and runs ~8× slower than the forward pool on wasm).
- * Both are bit-identical to the JavaScript passes, which run where the module cannot.
+ * - `maskByPositive`: `dy · step(y)`, the ReLU mask of the fused convolutions' input gradients
+ *   (src/ops/maskByPositive.ts), one pass instead of tfjs's `Step` and `Multiply`.
+ * All are bit-identical to the JavaScript passes, which run where the module cannot.
  *
  * The module imports the backend's own `WebAssembly.Memory` and reads and writes tensors where they
  * are, by byte address. It is instantiated once per memory, from one of two builds of the same
@@ -51,11 +53,15 @@ export type WasmCol2im = (
  */
 export type WasmAvgPoolGrad = WasmCol2im;
 
+/** `maskByPositive(out, dy, y, n)`: byte addresses, then the element count; `out = dy · step(y)` (tfjs's `Step`: NaN for a NaN `y`). */
+export type WasmMaskByPositive = (out: number, dy: number, y: number, n: number) => void;
+
 /** The kernels of one instance, bound to one backend's memory. */
 export interface WasmHeapKernels {
   readonly maxPoolGrad: WasmMaxPoolGrad;
   readonly col2im: WasmCol2im;
   readonly avgPoolGrad: WasmAvgPoolGrad;
+  readonly maskByPositive: WasmMaskByPositive;
 }
 
 /**
@@ -106,6 +112,7 @@ export function wasmHeapKernels(backend: unknown): WasmHeapKernels | null {
         maxPoolGrad: exports.maxPoolGrad as WasmMaxPoolGrad,
         col2im: exports.col2im as WasmCol2im,
         avgPoolGrad: exports.avgPoolGrad as WasmAvgPoolGrad,
+        maskByPositive: exports.maskByPositive as WasmMaskByPositive,
       };
     } catch {
       kernels = null; // a memory whose limits the declared import does not accept

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { maskByPositive } from './maskByPositive';
 
 /** The convolution settings of {@link convBiasRelu} (NHWC, dilation 1). */
 export interface ConvBiasReluConfig {
@@ -51,7 +52,7 @@ export function convBiasRelu(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tenso
     const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor4D =>
       tf.tidy(() => {
         const [f, y] = saved as [tf.Tensor4D, tf.Tensor?];
-        const g = y ? tf.mul(dy, tf.step(y)) : dy;
+        const g = y ? maskByPositive(dy, y) : dy;
         if (kind === 'conv') return tf.conv2dTranspose(g as tf.Tensor4D, f, inputShape, [...strides] as [number, number], pad);
         const backAttrs = { strides: [...strides], pad, dilations: [1, 1], inputShape };
         return tf.engine().runKernel(tf.DepthwiseConv2dNativeBackpropInput, { dy: g, filter: f }, backAttrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;

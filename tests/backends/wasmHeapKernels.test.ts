@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { expectNoLeak, useBackend } from '../helpers/tf';
-import { avgPoolBackpropOnHost, conv2dBackpropInputByMatMul, maxPoolBackpropOnHost } from '../../src/backends/convGrads';
+import { avgPoolBackpropOnHost, conv2dBackpropInputByMatMul, maskByPositiveOnHost, maxPoolBackpropOnHost } from '../../src/backends/convGrads';
+import { MASK_BY_POSITIVE_KERNEL, maskByPositive } from '../../src/ops/maskByPositive';
 import { installGradientFixes } from '../../src/backends/index';
 import { wasmHeapKernels } from '../../src/backends/wasmHeapKernels';
 import { HEAP_KERNELS_SHARED_WASM_BASE64, HEAP_KERNELS_WASM_BASE64 } from '../../src/backends/wasm/heapKernelsBinary';
@@ -59,6 +60,7 @@ describe('wasm SIMD heap kernels: max-pool gradient', () => {
     expect(kernels?.maxPoolGrad).toBeTypeOf('function');
     expect(kernels?.col2im).toBeTypeOf('function');
     expect(kernels?.avgPoolGrad).toBeTypeOf('function');
+    expect(kernels?.maskByPositive).toBeTypeOf('function');
     await useBackend('cpu');
     expect(wasmHeapKernels(tf.backend())).toBeNull();
     expect(wasmHeapKernels(null)).toBeNull();
@@ -188,6 +190,36 @@ describe('wasm SIMD heap kernels: average-pool gradient', () => {
         if (!Object.is(simd[j], js[j])) expect.fail(`case ${i}: element ${j}: SIMD ${simd[j]} vs JS ${js[j]}`);
       }
     }
+  });
+});
+
+describe('wasm SIMD heap kernels: the ReLU mask dy · step(y)', () => {
+  it("equals tfjs's Step and Multiply bit for bit (±0, NaN, ±Infinity in dy and y; a SIMD remainder), and is what maskByPositive runs once the fixes are installed", async () => {
+    await useBackend('wasm');
+    const n = 4 * 37 + 3;
+    const special = [0, -0, NaN, Infinity, -Infinity, 1e-30, -1e-30];
+    const rng = new Rng(77);
+    const pick = (): number => (rng.uniform() < 0.3 ? special[Math.floor(rng.uniform() * special.length)] : rng.uniform() * 4 - 2);
+    const dyv = Float32Array.from({ length: n }, pick), yv = Float32Array.from({ length: n }, pick);
+    const [simd, js, stock] = await expectNoLeak(() =>
+      tf.tidy(() => {
+        const dy = tf.tensor4d(dyv, [1, 1, n, 1]), y = tf.tensor4d(yv, [1, 1, n, 1]);
+        return [
+          maskByPositiveOnHost(dy, y, true).dataSync() as Float32Array,
+          maskByPositiveOnHost(dy, y, false).dataSync() as Float32Array,
+          tf.mul(dy, tf.step(y)).dataSync() as Float32Array,
+        ] as const;
+      }),
+    );
+    for (let j = 0; j < n; j++) {
+      if (!Object.is(simd[j], stock[j]) || !Object.is(js[j], stock[j])) expect.fail(`element ${j} (dy ${dyv[j]}, y ${yv[j]}): SIMD ${simd[j]}, JS ${js[j]}, tfjs ${stock[j]}`);
+    }
+    installGradientFixes('wasm');
+    expect(tf.getKernel(MASK_BY_POSITIVE_KERNEL, 'wasm')).toBeDefined();
+    const viaOp = await expectNoLeak(() =>
+      tf.tidy(() => maskByPositive(tf.tensor4d(dyv, [1, 1, n, 1]), tf.tensor4d(yv, [1, 1, n, 1])).dataSync() as Float32Array),
+    );
+    for (let j = 0; j < n; j++) if (!Object.is(viaOp[j], stock[j])) expect.fail(`maskByPositive element ${j}: ${viaOp[j]} vs ${stock[j]}`);
   });
 });
 

@@ -65,6 +65,7 @@ describe('wasm gradient fixes', () => {
         'Identity',
         'MaxPoolGrad',
         'OneHot',
+        'OptvisMaskByPositive',
         'Slice',
         'SplitV',
         'UnsortedSegmentSum',
@@ -76,7 +77,7 @@ describe('wasm gradient fixes', () => {
     uninstallGradientFixes('cpu');
     expect(installGradientFixes('cpu').sort()).toEqual(['AvgPoolGrad', 'MaxPoolGrad', 'Slice', 'SplitV']);
     expect(installGradientFixes('cpu')).toEqual([]);
-    expect(uninstallGradientFixes('wasm').length).toBe(11);
+    expect(uninstallGradientFixes('wasm').length).toBe(12);
     expect(tf.getKernel('Conv2DBackpropInput', 'wasm')).toBe(stockInput);
     expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeUndefined();
     expect(gradientFixes('wasm').some((f) => f.installed)).toBe(false);

@@ -4,6 +4,8 @@
 ;;   seed keeps the gradient). Four channels per SIMD lane group, the rest scalar.
 ;; - col2im: adds the patch matrix of a strided convolution's input gradient back into the image,
 ;;   one contiguous run per output position and filter row, four floats per SIMD add.
+;; - maskByPositive: out = dy · step(y) (1 where y > 0, NaN where y is NaN, else 0), the ReLU mask of a fused convolution's input
+;;   gradient in one pass (tfjs: a Step and a Multiply kernel), four floats per SIMD multiply.
 ;; - avgPoolGrad: TensorFlow's AvgPoolGrad: each dy value, divided by the number of its window's
 ;;   taps inside the input (`dy · fround(1/taps)`), is added to every such tap. Four channels per
 ;;   SIMD add, the rest scalar.
@@ -312,5 +314,36 @@
         (br $oyL)))
       (local.set $b (i32.add (local.get $b) (i32.const 1)))
       (br $bL)))
+  )
+
+  (func (export "maskByPositive")
+    (param $out i32) (param $dy i32) (param $y i32) (param $n i32)
+    (local $i i32) (local $n4 i32) (local $yv v128) (local $ys f32)
+    ;; bytes, and the part in whole groups of four floats
+    (local.set $n (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $n4 (i32.and (local.get $n) (i32.const -16)))
+    (local.set $i (i32.const 0))
+    (block $vE (loop $vL
+      (br_if $vE (i32.ge_s (local.get $i) (local.get $n4)))
+      ;; step(y): 1 where y > 0, y itself (NaN) where y is NaN, else 0 (tfjs's Step)
+      (local.set $yv (v128.load align=4 (i32.add (local.get $y) (local.get $i))))
+      (v128.store align=4 (i32.add (local.get $out) (local.get $i))
+        (f32x4.mul
+          (v128.load align=4 (i32.add (local.get $dy) (local.get $i)))
+          (v128.bitselect (local.get $yv)
+            (v128.bitselect (v128.const f32x4 1 1 1 1) (v128.const f32x4 0 0 0 0) (f32x4.gt (local.get $yv) (v128.const f32x4 0 0 0 0)))
+            (f32x4.ne (local.get $yv) (local.get $yv)))))
+      (local.set $i (i32.add (local.get $i) (i32.const 16)))
+      (br $vL)))
+    (block $sE (loop $sL
+      (br_if $sE (i32.ge_s (local.get $i) (local.get $n)))
+      (local.set $ys (f32.load (i32.add (local.get $y) (local.get $i))))
+      (f32.store (i32.add (local.get $out) (local.get $i))
+        (f32.mul (f32.load (i32.add (local.get $dy) (local.get $i)))
+          (select (local.get $ys)
+            (select (f32.const 1) (f32.const 0) (f32.gt (local.get $ys) (f32.const 0)))
+            (f32.ne (local.get $ys) (local.get $ys)))))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br $sL)))
   )
 )
