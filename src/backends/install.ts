@@ -369,7 +369,8 @@ function eachFix(fn: string, backendName: unknown, installed: boolean, act: (fix
  * `tf.registerKernel` for that backend only. Three more only make wasm faster: `Identity` (the
  * gradient tape clones every tensor it saves; the stock kernel copies the data, the fix shares it)
  * and `Slice` / `SplitV` (crops, the gradients of pads and concats: the fix copies whole rows
- * inside the wasm heap). On cpu, `MaxPoolGrad`, `Slice` and `SplitV` are replaced by the same
+ * inside the wasm heap); and one kernel that is not tfjs's, `OptvisMaskByPositive` (`dy · step(y)`
+ * in one SIMD pass, the ReLU mask of the fused convolutions' input gradients). On cpu, `MaxPoolGrad`, `Slice` and `SplitV` are replaced by the same
  * host passes as on wasm (the stock ones took ~2 s of a 6 s InceptionV1 step). On every known
  * backend (cpu, wasm, webgl, webgpu), `AvgPoolGrad` is made consistent with the forward pool along
  * the borders of 'same' pools (tfjs divides by the full window there, TensorFlow and tfjs's own
