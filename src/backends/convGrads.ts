@@ -15,18 +15,13 @@ import { fail } from '../errors';
 import { isWasmHeapBackend } from './sliceRuns';
 import { wasmHeapKernels, type WasmHeapKernels } from './wasmHeapKernels';
 import { heldDerived, releaseHeld, type HeldEntry } from '../ops/heldData';
+import { tensorsOnHost } from '../ops/hostMemory';
 
 /** Padding as tfjs conv ops accept it. */
 export type ConvPad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
 type Pair = [number, number];
 
 const pair = (v: number | Pair): Pair => (typeof v === 'number' ? [v, v] : v);
-
-/** Whether tensors of the current backend live in host memory (reading them is a plain copy). */
-function onHost(): boolean {
-  const b = tf.getBackend();
-  return b === 'wasm' || b === 'cpu';
-}
 
 /**
  * A new float32 tensor of `shape` computed by a host-side pass over the values of `inputs`.
@@ -69,7 +64,7 @@ function hostPass(
 export function flipFilter<T extends tf.Tensor>(filter: T): T {
   const [kh, kw] = filter.shape;
   if (kh * kw === 1) return tf.clone(filter);
-  if (!onHost()) return tf.reverse(filter, [0, 1]);
+  if (!tensorsOnHost()) return tf.reverse(filter, [0, 1]);
   return reverseMiddleOnHost(filter, 1, kh * kw, filter.size / (kh * kw));
 }
 
@@ -147,7 +142,7 @@ function heldOnWasm(cache: WeakMap<object, HeldEntry>, filter: tf.Tensor4D, shap
 
 /** Reverses H and W of `[b, h, w, c]` together (= reversing the flattened `h·w` axis), on the host for wasm and cpu. */
 function flipHW(x: tf.Tensor4D): tf.Tensor4D {
-  if (!onHost()) return tf.reverse(x, [1, 2]);
+  if (!tensorsOnHost()) return tf.reverse(x, [1, 2]);
   const [b, h, w, c] = x.shape;
   return reverseMiddleOnHost(x, b, h * w, c);
 }

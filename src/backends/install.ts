@@ -218,11 +218,7 @@ const WASM_FIXES: readonly KernelFix[] = [
     kernelName: MASK_BY_POSITIVE_KERNEL,
     reason:
       'not a tfjs kernel: dy · step(y), the ReLU mask of the fused convolutions\' input gradients, in one SIMD pass instead of a Step and a Multiply kernel',
-    kernelFunc: (inputs, _attrs, _stock, backend) =>
-      tf.tidy(() => {
-        if (inputs.dy === undefined || inputs.y === undefined) fail(`backends.${MASK_BY_POSITIVE_KERNEL}`, 'dy and y must be given, but got undefined.');
-        return maskByPositiveOnHost(asTensor(inputs.dy, backend), asTensor(inputs.y, backend));
-      }),
+    kernelFunc: (inputs, _attrs, _stock, backend) => withTensors(backend, [inputs.dy, inputs.y], ([dy, y]) => maskByPositiveOnHost(dy, y)),
   },
   {
     kernelName: 'Conv2DBackpropInput',

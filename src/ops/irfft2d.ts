@@ -4,6 +4,7 @@ import { fail, show } from '../errors';
 import { checkPositive, checkTensor } from '../validate';
 import { fftPlan, type FftPlan } from './complexFft';
 import { recentCache } from './recentCache';
+import { tensorsOnHost } from './hostMemory';
 
 /**
  * An inverse real 2-D DFT with its own gradient (host FFTs or two matrix products with constant bases).
@@ -48,9 +49,6 @@ export interface Irfft2dOptions {
    */
   readonly method?: 'auto' | 'matmul' | 'host';
 }
-
-/** Backends whose data the host reads without a GPU round trip: the FFT runs there on the host. */
-const HOST_MEMORY_BACKENDS = new Set(['cpu', 'wasm']);
 
 /**
  * Builds TensorFlow's `tf.signal.irfft2d` (fft length `[h, 2·(wf − 1)]`) with its gradient, followed
@@ -181,7 +179,7 @@ export function irfft2dBasis(height: number, spectrumWidth: number, options: Irf
         fail(fn, `spectrum must have shape [2, b, ch, ${h}, ${wf}], but got [${s.join(', ')}].`);
       }
       if (spectrum.dtype !== 'float32') fail(fn, `spectrum must be float32, but got ${spectrum.dtype}.`);
-      const onHost = method === 'host' || (method === 'auto' && HOST_MEMORY_BACKENDS.has(tf.getBackend()));
+      const onHost = method === 'host' || (method === 'auto' && tensorsOnHost());
       return (onHost ? hostOp(spectrum) : op(spectrum)) as tf.Tensor4D;
     },
     dispose(): void {
