@@ -296,7 +296,7 @@ function hostLayout(b: number, ch: number, h: number, wf: number): HostLayout {
  * of the DC and Nyquist columns ignored, as TensorFlow does. All columns (then all row pairs) of
  * one channel are transformed together, the lines innermost.
  */
-export function irfft2dOnHost(x: Float32Array, b: number, ch: number, h: number, wf: number, width: number): Float32Array {
+function irfft2dOnHost(x: Float32Array, b: number, ch: number, h: number, wf: number, width: number): Float32Array {
   const { n, colPlan, rowPlan, pairs, yRe, yIm, zRe, zIm, half, norm } = hostLayout(b, ch, h, wf);
   const out = new Float32Array(b * h * width * ch);
   const ph = colPlan.perm, pn = rowPlan.perm;
@@ -346,7 +346,7 @@ export function irfft2dOnHost(x: Float32Array, b: number, ch: number, h: number,
  * Forward FFT of each zero-padded row (two real rows per complex FFT), weights `1/n` on the DC and
  * Nyquist columns (real part only) and `2/n` elsewhere, then a forward FFT down each column, `/h`.
  */
-export function irfft2dAdjointOnHost(dy: Float32Array, b: number, ch: number, h: number, wf: number, width: number): Float32Array {
+function irfft2dAdjointOnHost(dy: Float32Array, b: number, ch: number, h: number, wf: number, width: number): Float32Array {
   const { n, colPlan, rowPlan, pairs, yRe: gRe, yIm: gIm, zRe, zIm, half, norm } = hostLayout(b, ch, h, wf);
   const out = new Float32Array(2 * b * ch * h * wf);
   const ph = colPlan.perm, pn = rowPlan.perm;
