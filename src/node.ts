@@ -1,6 +1,7 @@
 /**
  * Node-only additions to tfjs-optvis (file system access): model loading from a directory,
- * PNG files, galleries, and the opt-in multithreaded wasm backend (`useWasmThreads`). Import from
+ * PNG files, galleries, the opt-in multithreaded wasm backend (`useWasmThreads`) and the opt-in
+ * native convolutions for wasm (`useNativeKernels`, a C++ addon built at install). Import from
  * `tfjs-optvis/node`; everything in the main entry is re-exported.
  *
  * @packageDocumentation
@@ -17,3 +18,5 @@ export type { BuildGalleryOptions, GalleryProgress, GallerySummary, GalleryBacke
 export type { ReadImageOptions } from './io/node/files';
 export { useWasmThreads, wasmThreadsState } from './backends/wasmThreads';
 export type { WasmThreadsOptions, WasmThreadsState } from './backends/wasmThreads';
+export { useNativeKernels, releaseNativeKernels, nativeKernelsState, nativeKernelsBuilt } from './backends/nativeKernels';
+export type { NativeKernelsOptions, NativeKernelsState } from './backends/nativeKernels';

@@ -121,3 +121,57 @@ export function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
   }
   return num / (den || 1);
 }
+
+/** Padding of {@link conv2dRef}: tfjs's 'same' / 'valid', or explicit `[[top, bottom], [left, right]]`. */
+export type RefPad = 'same' | 'valid' | [[number, number], [number, number]];
+
+/** Output size and padding before, along one axis, by tfjs's rules (dilated filter size `k`). */
+function axis(inSize: number, k: number, d: number, s: number, pad: 'same' | 'valid' | [number, number]): { out: number; before: number } {
+  const eff = (k - 1) * d + 1;
+  if (pad === 'valid') return { out: Math.ceil((inSize - eff + 1) / s), before: 0 };
+  if (pad === 'same') {
+    const out = Math.ceil(inSize / s);
+    return { out, before: Math.floor(Math.max(0, (out - 1) * s + eff - inSize) / 2) };
+  }
+  return { out: Math.floor((inSize + pad[0] + pad[1] - eff) / s) + 1, before: pad[0] };
+}
+
+/**
+ * Forward conv2d in float64: NHWC input, HWIO filter, strides and dilations `[h, w]`, tfjs's
+ * padding rules, then `+ bias` (per output channel) and the activation (relu and relu6 keep NaN).
+ */
+export function conv2dRef(
+  x: Arr4,
+  w: Arr4,
+  strides: [number, number],
+  pad: RefPad,
+  dilations: [number, number] = [1, 1],
+  bias?: ArrayLike<number>,
+  activation: 'linear' | 'relu' | 'relu6' = 'linear',
+): { data: Float64Array; shape: [number, number, number, number] } {
+  const [B, H, W, C] = x.shape;
+  const [KH, KW, , O] = w.shape;
+  const ph = axis(H, KH, dilations[0], strides[0], typeof pad === 'string' ? pad : pad[0]);
+  const pw = axis(W, KW, dilations[1], strides[1], typeof pad === 'string' ? pad : pad[1]);
+  const shape: [number, number, number, number] = [B, ph.out, pw.out, O];
+  const data = new Float64Array(B * ph.out * pw.out * O);
+  for (let b = 0; b < B; b++)
+    for (let i = 0; i < ph.out; i++)
+      for (let j = 0; j < pw.out; j++)
+        for (let o = 0; o < O; o++) {
+          let acc = bias ? bias[o] : 0;
+          for (let di = 0; di < KH; di++) {
+            const ih = i * strides[0] + di * dilations[0] - ph.before;
+            if (ih < 0 || ih >= H) continue;
+            for (let dj = 0; dj < KW; dj++) {
+              const iw = j * strides[1] + dj * dilations[1] - pw.before;
+              if (iw < 0 || iw >= W) continue;
+              for (let c = 0; c < C; c++) acc += x.data[idx(x.shape, b, ih, iw, c)] * w.data[idx(w.shape, di, dj, c, o)];
+            }
+          }
+          if (activation !== 'linear' && !Number.isNaN(acc)) acc = Math.max(acc, 0);
+          if (activation === 'relu6' && !Number.isNaN(acc)) acc = Math.min(acc, 6);
+          data[idx(shape, b, i, j, o)] = acc;
+        }
+  return { data, shape };
+}

@@ -270,6 +270,10 @@ const CASES: BadCase[] = [
   { fn: 'useWasmThreads', arg: 'threads', also: /at most 8 .*, but got 9\./, call: () => api.useWasmThreads({ threads: 9 }) },
   { fn: 'useWasmThreads', arg: 'timeoutMs', also: /but got Infinity\./, call: () => api.useWasmThreads({ threads: 2, timeoutMs: Infinity }) },
 
+  // ---- native convolutions (useNativeKernels): options are checked before the addon loads or a kernel changes
+  { fn: 'useNativeKernels', arg: 'threads', also: /from 1 to 256, but got 0\./, call: () => api.useNativeKernels({ threads: 0 }) },
+  { fn: 'useNativeKernels', arg: 'options', also: /did you mean "threads"/, call: () => api.useNativeKernels({ thread: 2 } as never) },
+
   // ---- unknown option keys (validate.ts checkOptions): named, with the allowed keys and the closest
   { fn: 'param.image', arg: 'options', also: /unknown option "decorelate" \(allowed: .*did you mean "decorrelate"\?\)/, call: () => param.image(128, { decorelate: false } as never) },
   { fn: 'param.fftImage', arg: 'options', also: /did you mean "decayPower"/, call: () => param.fftImage([1, 8, 8, 3], { decay_power: 2 } as never) },
@@ -306,6 +310,9 @@ const NO_BAD_INPUT: Record<string, string> = {
   'render.RenderAbortError': 'an error class, constructed by renderVis',
   OptvisError: 'the error class itself',
   wasmThreadsState: 'takes no arguments',
+  nativeKernelsState: 'takes no arguments',
+  nativeKernelsBuilt: 'takes no arguments',
+  releaseNativeKernels: 'takes no arguments',
   // Kernel implementations registered with tf.registerKernel: tfjs calls them with attributes it has
   // already validated (like tfjs's own kernels, they do not re-check them).
   'backends.conv2dBackpropInputByConv': 'kernel body, inputs validated by tfjs',

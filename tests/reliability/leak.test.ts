@@ -620,6 +620,47 @@ const CASES: Case[] = [
     },
   },
 
+  // ---- native convolutions (useNativeKernels: the C++ addon on wasm; values and bounds in
+  // tests/backends/nativeKernels.test.ts). Convolutions, a fallback, an input gradient and an addon
+  // error on wasm, bad options; always released and back on cpu, so later cases see stock kernels.
+  {
+    fns: ['useNativeKernels', 'releaseNativeKernels', 'nativeKernelsState', 'nativeKernelsBuilt'],
+    title: 'wasm conv, fused conv, fallback, input gradient, addon error, bad options; released after',
+    run: async () => {
+      expect(api.nativeKernelsBuilt(), 'the addon is built (`npm run build:native`)').toBe(true);
+      await useBackend('wasm');
+      try {
+        expect(api.useNativeKernels({ threads: 2 })).toMatchObject({ active: true, threads: 2 });
+        expect(api.nativeKernelsState().threads).toBe(2);
+        const x = tf.randomUniform([1, 9, 9, 3], -1, 1, 'float32', 1) as tf.Tensor4D;
+        const w = tf.randomUniform([3, 3, 3, 8], -1, 1, 'float32', 2) as tf.Tensor4D;
+        const b = tf.zeros([8]) as tf.Tensor1D;
+        try {
+          tf.tidy(() => {
+            tf.conv2d(x, w, 1, 'same').dataSync();
+            tf.fused.conv2d({ x, filter: w, strides: 2, pad: 'valid', bias: b, activation: 'relu6' }).dataSync();
+            tf.fused.conv2d({ x, filter: w, strides: 1, pad: 'same', activation: 'elu' }).dataSync(); // falls back to the stock kernel
+            tf.grad((v: tf.Tensor) => tf.sum(tf.relu(tf.conv2d(v as tf.Tensor4D, w, 1, 'same'))))(x).dataSync();
+          });
+          // tfjs's fused op lets dilations 0 through: the addon refuses it after the kernel made its output
+          const buffers = tf.engine().backend.numDataIds();
+          await expectThrows(() => tf.fused.conv2d({ x, filter: w, strides: 1, pad: 'valid', dilations: 0 as unknown as 1, activation: 'relu' }), /optvis_native\.conv2d/);
+          expect(tf.engine().backend.numDataIds(), 'wasm buffers after the addon error').toBe(buffers);
+        } finally {
+          tf.dispose([x, w, b]);
+        }
+        await expectThrows(() => api.useNativeKernels({ threads: 0 }), /^Error in useNativeKernels: threads must be an integer from 1 to 256, but got 0\.$/);
+        await expectThrows(() => api.useNativeKernels({ foo: 1 } as never), /^Error in useNativeKernels: options must only have known keys, but got unknown option "foo"/);
+        expect(api.nativeKernelsState()).toMatchObject({ active: true, threads: 2 });
+      } finally {
+        api.releaseNativeKernels();
+        api.releaseNativeKernels();
+        await useBackend('cpu');
+      }
+      expect(api.nativeKernelsState()).toEqual({ active: false, threads: 0, avx2: false });
+    },
+  },
+
   // ---- root helpers
   {
     fns: ['stopGradient'],
