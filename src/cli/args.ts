@@ -40,6 +40,12 @@ export interface RenderCommand {
   readonly backend: 'wasm' | 'cpu';
   /** wasm threads (`--threads`, default 1): above 1, the threaded wasm binary through `useWasmThreads`. */
   readonly threads: number;
+  /**
+   * The native convolutions (`useNativeKernels`) on the wasm backend, on every core: `'auto'` (the
+   * default: when the addon is built and the run is on one wasm thread), `'on'` (`--native`: an
+   * error when the addon is missing), `'off'` (`--no-native`).
+   */
+  readonly native: 'auto' | 'on' | 'off';
   readonly alpha: boolean;
   /** File to write, or `'-'` for stdout. */
   readonly output: string;
@@ -117,6 +123,10 @@ Render options:
                           binary (falls back to 1 thread, with the reason, where it cannot start).
                           Opt-in: it speeds up big convolutions (InceptionV1: 1.3x on 2 cores) but
                           slows the default MobileNetV2 down; measure your model first
+  --native, --no-native   wasm with the native convolutions (a C++ addon that npm install builds;
+                          AVX2/FMA, on every core; 1.5-2x faster steps on 2 cores): by default used
+                          when built (with --backend wasm and --threads 1), --native requires it,
+                          --no-native runs tfjs's own wasm convolutions
   --alpha                 optimize a transparent (RGBA) image, PNG keeps the alpha
   -o, --output <file>     image to write: .png (default) or .jpg/.jpeg; "-" writes PNG to stdout.
                           Written like cp: an existing file keeps its mode, a symlink's target is
@@ -163,6 +173,8 @@ const SHARED_FLAGS: Record<string, FlagSpec> = {
 const RENDER_FLAGS: Record<string, FlagSpec> = {
   ...SHARED_FLAGS,
   threads: { value: true },
+  native: { value: false },
+  'no-native': { value: false },
   channel: { value: true },
   'cut-at': { value: true },
   'no-strict': { value: false },
@@ -500,10 +512,17 @@ export function parseCommand(argv: readonly string[]): Command {
   if (threads > 1 && common.backend !== 'wasm') {
     throw new UsageError(`--threads applies to the wasm backend (cpu runs on one thread), but got ${spelled.get('threads')} with --backend ${common.backend}.`);
   }
+  if (values.has('native') && values.has('no-native')) throw new UsageError('--native and --no-native contradict each other; give one.');
+  const native = values.has('native') ? 'on' : values.has('no-native') || common.backend !== 'wasm' || threads > 1 ? 'off' : 'auto';
+  if (native === 'on' && common.backend !== 'wasm') throw new UsageError(`--native applies to the wasm backend, but got --backend ${common.backend}.`);
+  if (native === 'on' && threads > 1) {
+    throw new UsageError(`--native brings its own threads and runs wasm on one; drop ${spelled.get('threads')} or --native.`);
+  }
   return {
     command: 'render',
     ...common,
     threads,
+    native,
     layer,
     channel: channel === undefined ? undefined : int('channel', channel, 0, 0),
     size: int('size', str('size'), 128, 1, MAX_SIZE),

@@ -13,6 +13,7 @@ import { image } from '../param/index';
 import { RenderAbortError, renderVis } from '../render/index';
 import { EXIT, GALLERY_USAGE, parseCommand, UsageError, USAGE, type LayersCommand, type RenderCommand } from './args';
 import { wasmThreadsState } from '../backends/wasmThreads';
+import { nativeKernelsBuilt, nativeKernelsState, releaseNativeKernels, useNativeKernels } from '../backends/nativeKernels';
 import {
   backendText,
   checkModelFlags,
@@ -107,7 +108,16 @@ async function runRender(cmd: RenderCommand, io: CliStreams): Promise<void> {
     io.stderr.write(`tfjs-optvis: warning: --threads ${cmd.threads} fell back to 1 thread: ${threads.fallbackReason}\n`);
   }
   const vm = await openModel(cmd, choice);
+  const nativeBefore = nativeKernelsState().active;
   try {
+    // --native: required; by default: used when the addon is built (else tfjs's own convolutions).
+    if (cmd.native === 'on' || (cmd.native === 'auto' && nativeKernelsBuilt())) {
+      try {
+        useNativeKernels();
+      } catch (e) {
+        throw new CliFailure(`--native: ${e instanceof Error ? e.message.replace(/^Error in useNativeKernels: /, '') : String(e)}`);
+      }
+    }
     checkAborted(signal);
     const target = choice.kind === 'embedded' ? choice.info.target : undefined;
     const layer = cmd.layer ?? (target as { layer: string }).layer;
@@ -123,7 +133,7 @@ async function runRender(cmd: RenderCommand, io: CliStreams): Promise<void> {
     const param = image(cmd.size, { alpha: cmd.alpha, seed: cmd.seed });
     const bar = cmd.quiet ? null : progressReporter(io.stderr);
     const modelName = choice.kind === 'embedded' ? choice.info.id : choice.path;
-    if (!cmd.quiet) io.stderr.write(`rendering ${layer}:${ch} on ${modelName}, ${cmd.size}px, ${cmd.steps} steps, ${backendText(cmd.backend, cmd.threads, threads)}\n`);
+    if (!cmd.quiet) io.stderr.write(`rendering ${layer}:${ch} on ${modelName}, ${cmd.size}px, ${cmd.steps} steps, ${backendText(cmd.backend, cmd.threads, threads)}${nativeText()}\n`);
     let bytes: Uint8Array;
     try {
       // With --alpha, the RGBA image is composited over a new random background each step (so only
@@ -164,8 +174,17 @@ async function runRender(cmd: RenderCommand, io: CliStreams): Promise<void> {
     }
     if (!cmd.quiet) io.stderr.write(`wrote ${cmd.output}\n`);
   } finally {
+    // The kernels go back to what they were: runCli may run again in this process.
+    if (!nativeBefore) releaseNativeKernels();
     vm.dispose();
   }
+}
+
+/** The native convolutions as the run summary names them (empty when they are not used). */
+function nativeText(): string {
+  const s = nativeKernelsState();
+  if (!s.active) return '';
+  return ` + native convolutions on ${s.threads} thread${s.threads === 1 ? '' : 's'}${s.avx2 ? '' : ' (no AVX2: portable kernels)'}`;
 }
 
 /** `−weight · (mean α − target)²` on the parameterization's RGBA image. */

@@ -172,9 +172,10 @@ describe('argument parsing and progress formatting', () => {
 describe('--threads (wasm threads in Node, opt-in)', () => {
   it('renders on 2 threads the image 1 thread renders (up to float32 summation order) and says so', async () => {
     const args = (n: string, file: string) => ['render', '--size', '48', '--steps', '4', '--seed', '3', '--threads', n, '-o', join(dir, file)];
-    // 2 threads in a fresh process (the threaded binary must be chosen before wasm starts); 1 thread here.
+    // 2 threads in a fresh process (the threaded binary must be chosen before wasm starts); 1 thread
+    // here, on tfjs's own convolutions too (--no-native; 2 threads turn the native ones off).
     const twoRun = cli(args('2', 'threads2.png'));
-    const one = await inProcess(args('1', 'threads1.png'));
+    const one = await inProcess([...args('1', 'threads1.png'), '--no-native']);
     const two = await twoRun;
     expect(one.code, one.stderr).toBe(0);
     expect(two.code, two.stderr).toBe(0);
@@ -217,6 +218,51 @@ describe('--threads (wasm threads in Node, opt-in)', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toBe('tfjs-optvis: --threads 2 must be chosen before the wasm backend starts, but this process already runs it on 1 thread(s).\n');
     expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe('--native / --no-native (the native convolutions, by default when built)', () => {
+  it('parses to auto by default, on, off; off with --threads > 1 or --backend cpu; refuses contradictions', () => {
+    expect(parseCommand(['render', '-o', 'a.png'])).toMatchObject({ native: 'auto' });
+    expect(parseCommand(['render', '--native', '-o', 'a.png'])).toMatchObject({ native: 'on' });
+    expect(parseCommand(['render', '--no-native', '-o', 'a.png'])).toMatchObject({ native: 'off' });
+    expect(parseCommand(['render', '--threads', '2', '-o', 'a.png'])).toMatchObject({ native: 'off', threads: 2 });
+    expect(parseCommand(['render', '--backend', 'cpu', '-o', 'a.png'])).toMatchObject({ native: 'off' });
+    expect(() => parseCommand(['render', '--native', '--no-native', '-o', 'a.png'])).toThrow(/^--native and --no-native contradict each other; give one\.$/);
+    expect(() => parseCommand(['render', '--native', '--backend', 'cpu', '-o', 'a.png'])).toThrow(/^--native applies to the wasm backend, but got --backend cpu\.$/);
+    expect(() => parseCommand(['render', '--native', '--threads', '2', '-o', 'a.png'])).toThrow(/^--native brings its own threads and runs wasm on one; drop --threads "2" or --native\.$/);
+    expect(() => parseCommand(['gallery', '--layer', 'block_6_expand_relu', '--native', '-o', 'g'])).toThrow(/--native/);
+  });
+
+  it('renders with the native convolutions by default and says so; --no-native renders the same image on tfjs\'s own', async () => {
+    // Two steps: one Adam update. Adam moves every coefficient by about ±lr whatever the size of its
+    // gradient, so float32 rounding differences flip some near-zero ones, and later steps amplify
+    // that (measured: ≤ 2.4/255 after one update, 10/255 after three; the first loss agrees to 5
+    // digits). The gradients themselves are compared with cpu's in tests/backends/nativeKernels.test.ts.
+    const args = (file: string) => ['render', '--size', '48', '--steps', '2', '--seed', '3', '-o', join(dir, file)];
+    expect(await tf.setBackend('wasm')).toBe(true);
+    const before = tf.memory().numTensors;
+    const byDefault = await inProcess(args('native-default.png'));
+    const off = await inProcess([...args('native-off.png'), '--no-native']);
+    expect(byDefault.code, byDefault.stderr).toBe(0);
+    expect(off.code, off.stderr).toBe(0);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(byDefault.stderr).toMatch(/^rendering block_13_expand_relu:100 on mobilenet-v2, 48px, 2 steps, wasm, 1 thread \+ native convolutions on \d+ threads?\n/);
+    expect(off.stderr).toMatch(/^rendering block_13_expand_relu:100 on mobilenet-v2, 48px, 2 steps, wasm, 1 thread\n/);
+    const { nativeKernelsState } = await import('../../src/backends/nativeKernels');
+    expect(nativeKernelsState().active, 'runCli gives the kernels back').toBe(false);
+    const a = fromPng(readFileSync(join(dir, 'native-default.png')));
+    const b = fromPng(readFileSync(join(dir, 'native-off.png')));
+    expect(std(a.data)).toBeGreaterThan(0.02);
+    let maxDiff = 0;
+    for (let i = 0; i < a.data.length; i++) maxDiff = Math.max(maxDiff, Math.abs(a.data[i] - b.data[i]));
+    expect(maxDiff).toBeLessThanOrEqual(4 / 255);
+    noPartialFiles();
+  });
+
+  it('--help documents --native and --no-native', async () => {
+    const r = await inProcess(['render', '--help']);
+    expect(r.stdout).toMatch(/\n {2}--native, --no-native +wasm with the native convolutions/);
   });
 });
 

@@ -98,7 +98,7 @@ describe('consumer: npm pack, install with the README line, use as a user', () =
   beforeAll(async () => {
     tmp = mkdtempSync(path.join(os.tmpdir(), 'tfjs-optvis-consumer-'));
     const pkgDir = path.join(tmp, 'pkg');
-    for (const f of ['package.json', 'tsup.config.ts', 'tsconfig.json', 'README.md', 'src', 'bin']) {
+    for (const f of ['package.json', 'tsup.config.ts', 'tsconfig.json', 'README.md', 'src', 'bin', 'native/binding.gyp', 'native/build.cjs', 'native/src']) {
       cpSync(path.join(root, f), path.join(pkgDir, f), { recursive: true });
     }
     for (const extra of ['LICENSE', 'NOTICE']) if (existsSync(path.join(root, extra))) cpSync(path.join(root, extra), path.join(pkgDir, extra));
@@ -186,6 +186,7 @@ describe('consumer: npm pack, install with the README line, use as a user', () =
         objectiveCrossesEntries: boolean;
         tensorsBefore: number;
         tensorsAfter: number;
+        native: { active: boolean; addonPath: string; losses: number[]; activeAfterRelease: boolean };
       };
       expect(out.sameClasses, 'OptvisError / Objective are the same class from both entry points').toBe(true);
       expect(out.errorCrossesEntries, "an error from one entry is instanceof the other's OptvisError").toBe(true);
@@ -194,6 +195,13 @@ describe('consumer: npm pack, install with the README line, use as a user', () =
       expect(out.losses).toHaveLength(3);
       for (const l of out.losses) expect(Number.isFinite(l)).toBe(true);
       expect(out.tensorsAfter).toBe(out.tensorsBefore);
+      // `npm install` built the addon inside the installed package (its install script), and it ran
+      // the same steps: the first loss (before any update) agrees with wasm's to float32 rounding.
+      expect(out.native.active, 'useNativeKernels() in the installed package').toBe(true);
+      expect(out.native.addonPath).toContain(path.join('node_modules', 'tfjs-optvis', 'native', 'build', 'Release', 'optvis_native.node'));
+      expect(out.native.activeAfterRelease).toBe(false);
+      expect(out.native.losses).toHaveLength(3);
+      expect(Math.abs(out.native.losses[0] - out.losses[0])).toBeLessThanOrEqual(1e-4 * Math.abs(out.losses[0]) + 1e-6);
       const png = readFileSync(path.join(app, script.endsWith('.cjs') ? 'cjs.png' : 'esm.png'));
       expect([...png.subarray(0, 8)]).toEqual(PNG_SIGNATURE);
     }, 180_000);
@@ -244,6 +252,18 @@ describe('consumer: npm pack, install with the README line, use as a user', () =
     const png = readFileSync(path.join(app, 'cli.png'));
     expect([...png.subarray(0, 8)]).toEqual(PNG_SIGNATURE);
     // IHDR width and height (big-endian at bytes 16..23).
+    expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([32, 32]);
+  }, 180_000);
+
+  it('(e) the installed `npx tfjs-optvis render --native` runs on the native convolutions and writes a PNG', async (ctx) => {
+    ready(ctx);
+    const t = Date.now();
+    const r = await run('npx', ['--no-install', 'tfjs-optvis', 'render', '--native', '--size', '32', '--steps', '3', '-o', 'native.png'], app, 120_000);
+    timings.cliNativeSeconds = (Date.now() - t) / 1000;
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/wasm, 1 thread \+ native convolutions on \d+ threads?/);
+    const png = readFileSync(path.join(app, 'native.png'));
+    expect([...png.subarray(0, 8)]).toEqual(PNG_SIGNATURE);
     expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([32, 32]);
   }, 180_000);
 });

@@ -19,6 +19,12 @@ async function run() {
     errorCrossesEntries = e instanceof main.OptvisError;
   }
   img.dispose();
+  // The native convolutions that `npm install` built inside the installed package.
+  const nativeState = nodeApi.useNativeKernels({ threads: 1 });
+  const img2 = main.param.image(16, { seed: 0 });
+  const nativeRun = await nodeApi.renderVis(model, objective, { param: img2, thresholds: [2], seed: 0 });
+  nodeApi.releaseNativeKernels();
+  img2.dispose();
   model.dispose();
   console.log(
     JSON.stringify({
@@ -29,6 +35,7 @@ async function run() {
       objectiveCrossesEntries: objective instanceof nodeApi.Objective,
       tensorsBefore,
       tensorsAfter: tf.memory().numTensors,
+      native: { active: nativeState.active, addonPath: nativeState.addonPath, losses: nativeRun.losses, activeAfterRelease: nodeApi.nativeKernelsState().active },
     }),
   );
 }
