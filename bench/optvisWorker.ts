@@ -13,7 +13,8 @@
  * FFT), standard transforms, one `visSession` (Adam(0.05)), wasm, gradient fixes installed.
  *
  * `--threads N` (N ≥ 1) runs the wasm backend on N threads through `useWasmThreads`; `--threads 0`
- * runs tfjs's stock single-threaded wasm.
+ * runs tfjs's stock single-threaded wasm. `--native N` (N ≥ 1) adds the native convolutions
+ * (`useNativeKernels({ threads: N })`, src/backends/nativeKernels.ts) to single-threaded wasm.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
@@ -33,6 +34,7 @@ function arg(name: string, dflt: string): string {
   return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : dflt;
 }
 const THREADS = Number(arg('threads', '0'));
+const NATIVE = Number(arg('native', '0'));
 const BATCH = Number(arg('batch', '1'));
 const SIZE = Number(arg('size', '128'));
 const MODEL = arg('model', 'inception-v1');
@@ -60,6 +62,10 @@ async function main(): Promise<void> {
   await tf.setBackend('wasm');
   await tf.ready();
   installGradientFixes('wasm');
+  if (NATIVE > 0) {
+    const { useNativeKernels } = await import('../src/backends/nativeKernels');
+    useNativeKernels({ threads: NATIVE });
+  }
   const { vm, layer, channel: ch, dispose } = await setUp();
   // The objective's layer on an untransformed --size image (NHWC), to check against the other side.
   const outputShape = tf.tidy(() => vm.activations(tf.zeros([BATCH, SIZE, SIZE, 3]), [layer]).get(layer)?.shape);
@@ -68,7 +74,7 @@ async function main(): Promise<void> {
   let peak = 0;
   let base = -1;
   const out = (o: unknown): void => void process.stdout.write(`${JSON.stringify(o)}\n`);
-  out({ ready: true, tfjs: tf.version_core, model: MODEL, layer, channel: ch, outputShape, ...wasmThreadsState() });
+  out({ ready: true, tfjs: tf.version_core, model: MODEL, layer, channel: ch, outputShape, ...wasmThreadsState(), native: NATIVE });
   const rl = createInterface({ input: process.stdin });
   for await (const line of rl) {
     const [cmd, n] = line.trim().split(/\s+/);

@@ -14,7 +14,7 @@
  *
  * `--shapes` splits convolution and pooling rows by input shapes.
  *
- * Run: `npm run bench:profile -- [--steps 5] [--threads 0] [--top 30] [--batch 1] [--size 128] [--shapes]`.
+ * Run: `npm run bench:profile -- [--steps 5] [--threads 0] [--native 0] [--top 30] [--batch 1] [--size 128] [--shapes]`.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
@@ -25,6 +25,7 @@ import { standardTransforms, compose } from '../src/transform/index';
 import { visModel } from '../src/model/index';
 import { installGradientFixes, gradientFixes } from '../src/backends/index';
 import { useWasmThreads, wasmThreadsState } from '../src/backends/wasmThreads';
+import { useNativeKernels } from '../src/backends/nativeKernels';
 import { Rng } from '../src/ops/random';
 
 function arg(name: string, dflt: string): string {
@@ -33,6 +34,8 @@ function arg(name: string, dflt: string): string {
 }
 const STEPS = Number(arg('steps', '5'));
 const THREADS = Number(arg('threads', '0'));
+/** `--native N`: the native convolutions (`useNativeKernels`) on N threads, wasm on one. */
+const NATIVE = Number(arg('native', '0'));
 const TOP = Number(arg('top', '30'));
 const BATCH = Number(arg('batch', '1'));
 const SIZE = Number(arg('size', '128'));
@@ -87,6 +90,7 @@ async function main(): Promise<void> {
   await tf.ready();
   installGradientFixes('wasm');
   for (const f of gradientFixes('wasm')) fixNames.add(f.kernelName);
+  if (NATIVE > 0) useNativeKernels({ threads: NATIVE });
   wrapKernels();
   const net = inceptionV1({ seed: 1, upTo: LAYER });
   const vm = await visModel(net, { inputRange: INCEPTION_INPUT_RANGE });
@@ -135,7 +139,7 @@ async function main(): Promise<void> {
   for (const r of rows) byPhase.set(r.k.split(' | ')[0], (byPhase.get(r.k.split(' | ')[0]) ?? 0) + r.ms);
   const pct = (x: number): string => `${((100 * x) / perStep).toFixed(1)} %`;
   const out: string[] = [
-    `wasm, ${wasmThreadsState().threads || 1} thread(s), batch ${BATCH}, ${SIZE} px, ${STEPS} profiled steps; step wall time ${perStep.toFixed(0)} ms (with timing wrappers); ` +
+    `wasm, ${wasmThreadsState().threads || 1} thread(s)${NATIVE > 0 ? ` + native convolutions on ${NATIVE}` : ''}, batch ${BATCH}, ${SIZE} px, ${STEPS} profiled steps; step wall time ${perStep.toFixed(0)} ms (with timing wrappers); ` +
       `numTensors growth ${growth}; peak RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB.`,
     '',
     '| phase | ms per step | share |',

@@ -4,6 +4,8 @@
  * Participants (each a long-lived child process speaking one line protocol, `run K` → JSON times):
  * - `ours wasm ×1`: bench/optvisWorker.ts on tfjs's stock single-threaded wasm;
  * - `ours wasm ×N`: the same on N threads (`useWasmThreads`, src/backends/wasmThreads.ts);
+ * - `ours native`: single-threaded wasm with the native convolutions (`useNativeKernels`,
+ *   src/backends/nativeKernels.ts) on 1 and N threads, when the addon is built (`npm run build:native`);
  * - `torch ×1`, `torch ×N`: bench/torch_inception.py or bench/torch_mobilenet.py (Debian's
  *   python3-torch, /usr/bin/python3) with 1 and N intra-op threads.
  * Workload for all: `--model inception-v1` (default): InceptionV1 (Lucid's layer sizes, random
@@ -69,6 +71,7 @@ interface Reply {
   rssMB?: number;
   ready?: boolean;
   threads?: number;
+  native?: number;
   fallbackReason?: string;
   torch?: string;
   model?: string;
@@ -142,6 +145,12 @@ async function main(): Promise<void> {
   if (!process.argv.includes('--no-ours')) {
     parts.push(new Participant('tfjs-optvis wasm, 1 thread (stock)', tsx, [path.join(here, 'optvisWorker.ts'), '--threads', '0', ...common]));
     if (THREADS > 1) parts.push(new Participant(`tfjs-optvis wasm, ${THREADS} threads`, tsx, [path.join(here, 'optvisWorker.ts'), '--threads', String(THREADS), ...common]));
+    if (existsSync(path.resolve(here, '..', 'native', 'build', 'Release', 'optvis_native.node'))) {
+      parts.push(new Participant('tfjs-optvis wasm + native convolutions, 1 thread', tsx, [path.join(here, 'optvisWorker.ts'), '--native', '1', ...common]));
+      if (THREADS > 1) parts.push(new Participant(`tfjs-optvis wasm + native convolutions, ${THREADS} threads`, tsx, [path.join(here, 'optvisWorker.ts'), '--native', String(THREADS), ...common]));
+    } else {
+      console.error('native convolutions skipped: the addon is not built (npm run build:native).');
+    }
   }
   let torchNote = '';
   const torchOk = !process.argv.includes('--no-torch') && existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
@@ -183,7 +192,7 @@ async function main(): Promise<void> {
   ];
   for (const p of parts) {
     const m = median(p.times);
-    const threads = p.info.threads || (p.name.includes('1 thread') ? 1 : THREADS);
+    const threads = p.info.native || p.info.threads || (p.name.includes('1 thread') ? 1 : THREADS);
     lines.push(
       `| ${p.name}${p.info.fallbackReason ? ` (fell back: ${p.info.fallbackReason})` : ''} | ${threads} | ${m.toFixed(0)} ms | ${ref ? (m / median(ref.times)).toFixed(2) : '—'} | ${p.times.length} | ` +
         `${p.last.tensorGrowth ?? '—'} | ${p.last.rssMB !== undefined ? `${p.last.rssMB.toFixed(0)} MB` : '—'} | ${p.last.loss?.toFixed(3) ?? '—'} |`,
