@@ -2,7 +2,7 @@
  * Gallery throughput: channels per minute for workers 1/2 × batch 1/4/8 on the default model, and
  * the speedup of 2 workers over 1 at each batch size.
  *
- *   npx tsx bench/gallery.bench.ts [--layer block_13_expand_relu] [--size 128] [--steps 8] [--channels 16] [--rounds 2] [--backend wasm] [--reverse]
+ *   npx tsx bench/gallery.bench.ts [--layer block_13_expand_relu] [--size 128] [--steps 8] [--channels 16] [--rounds 2] [--backend wasm|cpu|wasm-native] [--reverse]
  *
  * Steady state: each configuration's worker pool is started (model loaded) before the clock
  * starts; the clock covers rendering `--channels` channels of `--steps` updates each (PNG encoding
@@ -29,7 +29,7 @@ const size = Number(values.size);
 const steps = Number(values.steps);
 const nChannels = Number(values.channels);
 const rounds = Number(values.rounds);
-const backend = values.backend as 'wasm' | 'cpu';
+const backend = values.backend as 'wasm' | 'cpu' | 'wasm-native';
 const layer = values.layer as string;
 
 const configs = [1, 2].flatMap((workers) => [1, 4, 8].map((batch) => ({ workers, batch })));

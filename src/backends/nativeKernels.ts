@@ -60,13 +60,26 @@ let previous: Map<KernelName, tf.KernelConfig | undefined> | undefined;
 
 const ADDON_FILE = path.join('native', 'build', 'Release', 'optvis_native.node');
 
-/** The package root: the nearest folder above this module with native/binding.gyp (src/backends or dist). */
+/**
+ * Where this module is: `__dirname` in CommonJS when it is a real path (not in code a worker
+ * thread evaluates, where it is `'.'`), else `import.meta.url` (ES modules, tsx).
+ */
+function moduleDirs(): string[] {
+  const dirs: string[] = [];
+  if (typeof __dirname === 'string' && path.isAbsolute(__dirname)) dirs.push(__dirname);
+  const url: unknown = (import.meta as { url?: unknown }).url;
+  if (typeof url === 'string' && url.startsWith('file:')) dirs.push(path.dirname(fileURLToPath(url)));
+  return dirs;
+}
+
+/** The addon file of this package (the nearest folder above this module with native/binding.gyp: src/backends or dist), if built. */
 function findAddon(): string | undefined {
-  const here = typeof __dirname === 'string' ? __dirname : path.dirname(fileURLToPath(import.meta.url));
-  for (let dir = here, i = 0; i < 4; i++, dir = path.dirname(dir)) {
-    if (existsSync(path.join(dir, 'native', 'binding.gyp'))) {
-      const file = path.join(dir, ADDON_FILE);
-      return existsSync(file) ? file : undefined;
+  for (const start of moduleDirs()) {
+    for (let dir = start, i = 0; i < 4; i++, dir = path.dirname(dir)) {
+      if (existsSync(path.join(dir, 'native', 'binding.gyp'))) {
+        const file = path.join(dir, ADDON_FILE);
+        return existsSync(file) ? file : undefined;
+      }
     }
   }
   return undefined;
@@ -95,9 +108,8 @@ function loadAddon(fn: string): Addon {
         'run `npm run build:native` in the package folder (needs make and a C++ compiler; `npm install` tries it once).',
     );
   }
-  const base = typeof __filename === 'string' ? __filename : import.meta.url;
   try {
-    addon = createRequire(base)(file) as Addon;
+    addon = createRequire(file)(file) as Addon;
   } catch (e) {
     fail(fn, `the native addon ${show(file)} must load, but it failed: ${e instanceof Error ? e.message : String(e)}; rebuild it with \`npm run build:native\`.`);
   }

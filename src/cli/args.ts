@@ -77,7 +77,8 @@ export type GalleryCommand =
       readonly size: number;
       readonly steps: number;
       readonly seed: number;
-      readonly backend: 'wasm' | 'cpu';
+      /** `'wasm-native'` with `--native`: wasm with the native convolutions in every worker. */
+      readonly backend: 'wasm' | 'cpu' | 'wasm-native';
       readonly alpha: boolean;
       /** Worker threads; `undefined`: one per core. */
       readonly workers?: number;
@@ -184,6 +185,7 @@ const GALLERY_FLAGS: Record<string, FlagSpec> = {
   ...SHARED_FLAGS,
   channels: { value: true },
   workers: { value: true },
+  native: { value: false },
   // Parsed only to be refused with the reason (a gallery runs one wasm thread per worker).
   threads: { value: true },
   batch: { value: true },
@@ -216,6 +218,8 @@ Gallery options:
   --steps <n>             optimization steps per channel (default 512)
   --seed <n>              random seed (default 0)
   --backend <wasm|cpu>    tfjs backend of every worker (default wasm)
+  --native                wasm with the native convolutions in every worker (one addon thread each;
+                          needs the addon npm install builds); recorded in the manifest
   --alpha                 transparent (RGBA) images
   --workers <n>           worker threads, each with its own backend and model (default: one per core);
                           each worker runs wasm on one thread (render's --threads does not apply)
@@ -449,6 +453,9 @@ function parseGallery(argv: readonly string[]): Command {
     );
   }
   const workers = str('workers');
+  const plainBackend = backend(str('backend'));
+  if (values.has('native') && plainBackend !== 'wasm') throw new UsageError(`--native applies to the wasm backend, but got --backend ${plainBackend}.`);
+  const galleryBackend = values.has('native') ? 'wasm-native' : plainBackend;
   return {
     command: 'gallery',
     rebuild: false,
@@ -459,7 +466,7 @@ function parseGallery(argv: readonly string[]): Command {
     size: int('size', str('size'), 128, 1, MAX_SIZE),
     steps: int('steps', str('steps'), 512, 1, MAX_STEPS),
     seed: int('seed', str('seed'), 0, 0),
-    backend: backend(str('backend')),
+    backend: galleryBackend,
     alpha: values.has('alpha'),
     workers: workers === undefined ? undefined : int('workers', workers, 1, 1, MAX_WORKERS),
     batch: int('batch', str('batch'), 4, 1, MAX_BATCH),

@@ -231,7 +231,9 @@ describe('--native / --no-native (the native convolutions, by default when built
     expect(() => parseCommand(['render', '--native', '--no-native', '-o', 'a.png'])).toThrow(/^--native and --no-native contradict each other; give one\.$/);
     expect(() => parseCommand(['render', '--native', '--backend', 'cpu', '-o', 'a.png'])).toThrow(/^--native applies to the wasm backend, but got --backend cpu\.$/);
     expect(() => parseCommand(['render', '--native', '--threads', '2', '-o', 'a.png'])).toThrow(/^--native brings its own threads and runs wasm on one; drop --threads "2" or --native\.$/);
-    expect(() => parseCommand(['gallery', '--layer', 'block_6_expand_relu', '--native', '-o', 'g'])).toThrow(/--native/);
+    expect(parseCommand(['gallery', '--layer', 'block_6_expand_relu', '--native', '-o', 'g'])).toMatchObject({ backend: 'wasm-native' });
+    expect(parseCommand(['gallery', '--layer', 'block_6_expand_relu', '-o', 'g'])).toMatchObject({ backend: 'wasm' }); // opt-in: galleries resume with their settings
+    expect(() => parseCommand(['gallery', '--layer', 'block_6_expand_relu', '--native', '--backend', 'cpu', '-o', 'g'])).toThrow(/^--native applies to the wasm backend, but got --backend cpu\.$/);
   });
 
   it('renders with the native convolutions by default and says so; --no-native renders the same image on tfjs\'s own', async () => {

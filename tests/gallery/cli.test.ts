@@ -134,6 +134,30 @@ describe('tfjs-optvis gallery', () => {
     expect(other.stderr).toMatch(/^tfjs-optvis: the directory ".*single" must hold a gallery with the same settings to resume it, but it has steps 4 \(asked 5\)\. Use another output directory/m);
   });
 
+  it('--native (backend wasm-native): native convolutions in every worker, the same bytes for any --workers and --batch, recorded in the manifest', async () => {
+    const one = join(tmp, 'native-one');
+    const two = join(tmp, 'native-two');
+    const r1 = await inProcess([...common(one), '--native', '--workers', '1', '--batch', '1', '-q']);
+    const r2 = await inProcess([...common(two), '--native', '--workers', '2', '--batch', '2', '-q']);
+    expect(r1.code, r1.stderr).toBe(0);
+    expect(r2.code, r2.stderr).toBe(0);
+    expectSameGallery(one, two);
+    expect(manifest(one).options).toMatchObject({ backend: 'wasm-native', size: 32, steps: 4 });
+    // Close to the wasm gallery (float32 rounding, amplified by 3 Adam updates), not the same settings.
+    let maxDiff = 0;
+    for (const c of CHANNELS) {
+      const a = fromPng(read(single, png(c))).data;
+      const b = fromPng(read(one, png(c))).data;
+      for (let i = 0; i < a.length; i++) maxDiff = Math.max(maxDiff, Math.abs(a[i] - b[i]));
+    }
+    expect(maxDiff).toBeLessThan(0.25);
+    const mixed = await inProcess([...common(single), '--native']);
+    expect(mixed.code).toBe(1);
+    expect(mixed.stderr).toMatch(/must hold a gallery with the same settings to resume it, but it has backend "wasm" \(asked "wasm-native"\)/);
+    const { nativeKernelsState } = await import('../../src/backends/nativeKernels');
+    expect(nativeKernelsState().active, 'the main thread keeps tfjs\'s kernels (workers render)').toBe(false);
+  });
+
   it('stops on Ctrl-C (exit 130), keeping finished channels and leaving nothing partial; a rerun completes the job', async () => {
     const dir = join(tmp, 'interrupted');
     const args = [...common(dir).map((a) => (a === '0-5' ? '0-7' : a)), '--workers', '1', '--batch', '1'];

@@ -5,7 +5,8 @@ import { checkFunction, checkOptions, checkPositive } from '../../validate';
 import { parseChannels, shardChannels } from '../channels';
 import type { ChannelRecord, GalleryManifest } from '../manifest';
 import { checkChannelList, resolveLayerOptions } from '../renderLayer';
-import { modelLabel, type GalleryBackend, type GalleryModelSpec } from './model';
+import { GALLERY_BACKENDS, modelLabel, type GalleryBackend, type GalleryModelSpec } from './model';
+import { nativeKernelsBuilt } from '../../backends/nativeKernels';
 import { WorkerPool } from './pool';
 import { channelName, GalleryStore, type GalleryIdentity } from './store';
 
@@ -33,7 +34,11 @@ export interface BuildGalleryOptions {
   readonly alpha?: boolean;
   /** Channels per forward pass (per batch). Default 4. Does not change the images. */
   readonly batch?: number;
-  /** tfjs backend of every worker. Default `'wasm'`. */
+  /**
+   * tfjs backend of every worker. Default `'wasm'`. `'wasm-native'`: wasm with the native
+   * convolutions (`useNativeKernels`, needs the addon built; one addon thread per worker). The
+   * manifest records it: images differ from `'wasm'`'s by float32 rounding.
+   */
   readonly backend?: GalleryBackend;
   /** Worker threads. Default: the number of cores (at most one per batch). Does not change the images. */
   readonly workers?: number;
@@ -91,7 +96,10 @@ function checkGalleryOptions(o: BuildGalleryOptions): void {
     }
     if (o.model === undefined) fail(FN, 'inputRange needs model (the default model has its own input range).');
   }
-  if (o.backend !== undefined && o.backend !== 'wasm' && o.backend !== 'cpu') fail(FN, `backend must be 'wasm' or 'cpu', but got ${show(o.backend)}.`);
+  if (o.backend !== undefined && !GALLERY_BACKENDS.includes(o.backend)) fail(FN, `backend must be 'wasm', 'cpu' or 'wasm-native', but got ${show(o.backend)}.`);
+  if (o.backend === 'wasm-native' && !nativeKernelsBuilt()) {
+    fail(FN, "backend 'wasm-native' needs the native addon, but it is not built in this package; run `npm run build:native` (needs make and a C++ compiler), or use backend 'wasm'.");
+  }
   if (o.workers !== undefined) checkPositive(FN, 'workers', o.workers);
   if (o.shard !== undefined) {
     const s = o.shard;

@@ -11,6 +11,7 @@ import { loadDefaultModel, loadModel } from '../../model/loadNode';
 import { DEFAULT_MODEL_INFO } from '../../model/defaultModel';
 import { EMBEDDED_MODELS, EMBEDDED_MODEL_NAMES, type EmbeddedModelName } from '../../model/embeddedModels';
 import type { VisModel } from '../../model/types';
+import { useNativeKernels } from '../../backends/nativeKernels';
 
 /**
  * Which model a gallery renders: a tfjs model directory / model.json, an embedded model by name
@@ -29,14 +30,22 @@ function embeddedName(source: string | undefined): EmbeddedModelName | undefined
   return (EMBEDDED_MODEL_NAMES as readonly string[]).includes(source) && !existsSync(source) ? (source as EmbeddedModelName) : undefined;
 }
 
-/** The tfjs backends a gallery can run on in Node. */
-export type GalleryBackend = 'wasm' | 'cpu';
+/**
+ * The tfjs backends a gallery can run on in Node: `'wasm-native'` is wasm with the native
+ * convolutions (`useNativeKernels`, one addon thread per worker: the workers use the cores).
+ */
+export type GalleryBackend = 'wasm' | 'cpu' | 'wasm-native';
+
+/** The backends {@link GalleryBackend} names, for checks and messages. */
+export const GALLERY_BACKENDS: readonly GalleryBackend[] = ['wasm', 'cpu', 'wasm-native'];
 
 /** Switches this thread's tfjs to `name` (quietly: no "use tfjs-node" banner). */
 export async function useGalleryBackend(name: GalleryBackend): Promise<void> {
   tf.env().set('PROD', true);
-  if (!(await tf.setBackend(name))) fail('buildGallery', `backend ${show(name)} must initialise, but it failed.`);
+  const tfName = name === 'wasm-native' ? 'wasm' : name;
+  if (!(await tf.setBackend(tfName))) fail('buildGallery', `backend ${show(name)} must initialise, but it failed.`);
   await tf.ready();
+  if (name === 'wasm-native') useNativeKernels({ threads: 1 });
 }
 
 /** Loads the model of `spec`. */
