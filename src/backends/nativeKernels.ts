@@ -1,13 +1,14 @@
 /**
  * Native convolutions for the wasm backend in Node: tfjs's `Conv2D`, `FusedConv2D` and
  * `BatchMatMul` kernels on `'wasm'` replaced by a C++ addon (native/, built with node-gyp) that
- * computes them in place on the wasm heap, as im2col and a blocked matrix product with AVX2/FMA micro-kernels (where the CPU
- * has them) on a pool of threads that sleep between convolutions. Opt-in with {@link useNativeKernels}; everything else stays
- * tfjs's wasm.
+ * computes them in place on the wasm heap, as im2col and a blocked matrix product with AVX2/FMA
+ * micro-kernels (where the CPU has them) on a pool of threads that sleep between calls. Opt-in with
+ * {@link useNativeKernels} (the CLI's `render` uses it by default when the addon is built);
+ * everything else stays tfjs's wasm.
  *
  * Why: a feature-visualization step of a convolutional network is its forward convolutions and
  * their input gradients, which the library computes as forward convolutions too; tfjs's wasm
- * convolutions (XNNPACK on 128-bit SIMD, no FMA, one thread in Node) are 2–7× slower per core
+ * convolutions (XNNPACK on 128-bit SIMD, no FMA, one thread in Node) are 2–4× slower per core
  * than 256-bit FMA code on the same CPU (docs/performance.md, "Native convolutions").
  *
  * Node only (imports `node:fs`, `node:module`, `node:os`, `node:path`, `node:url`). Not in Lucid.
@@ -159,7 +160,7 @@ function ownHeap(backend: WasmHeapBackend, t: tf.TensorInfo): boolean {
 /**
  * The native matrix product for one `BatchMatMul` call, or `undefined` when the call is outside
  * what the addon does: float32 operands of rank ≥ 2 whose batch dimensions are equal or `b`'s are
- * all 1, a non-empty output.
+ * all 1 and no more than `a`'s, a non-empty output.
  */
 function nativeMatMul(inputs: tf.NamedTensorInfoMap, attrs: Record<string, unknown>, backend: unknown): tf.TensorInfo | undefined {
   const { a, b } = inputs as Record<string, tf.TensorInfo | undefined>;
@@ -176,7 +177,8 @@ function nativeMatMul(inputs: tf.NamedTensorInfoMap, attrs: Record<string, unkno
   const batch = outer.reduce((x, y) => x * y, 1);
   const broadcastB = outerB.every((d) => d === 1);
   const sameBatch = outerB.length === outer.length && outerB.every((d, i) => d === outer[i]);
-  if (kb !== k || m * n * batch === 0 || k === 0 || (!broadcastB && !sameBatch) || !ownHeap(backend, a)) return undefined;
+  // b's batch dimensions may not add any to a's (the output's outer shape is then a's).
+  if (outerB.length > outer.length || kb !== k || m * n * batch === 0 || k === 0 || (!broadcastB && !sameBatch) || !ownHeap(backend, a)) return undefined;
   const lib = addon;
   return onHeap('BatchMatMul', backend, [...outer, m, n], (heap, out) => {
     lib.matmul(heap, new Int32Array([offsetOf(backend, a), batch, m, k, ta ? 1 : 0, offsetOf(backend, b), broadcastB && batch > 1 ? 1 : 0, n, tb ? 1 : 0, out]));

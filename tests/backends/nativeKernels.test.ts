@@ -611,6 +611,23 @@ describe('native matrix products on wasm (BatchMatMul)', () => {
     expectBitIdentical(one, two, 'BatchMatMul on 1 and 2 threads');
   });
 
+  it('a rank-2 a against a [1, k, n] b (the output gains a batch dimension) runs the stock kernel, same shape and values', async () => {
+    await useBackend('wasm');
+    const a = rand(2 * 3, 520);
+    const b = rand(3 * 5, 521);
+    const product = (): [Float32Array, number[]] => tf.tidy(() => {
+      const y = tf.matMul(tf.tensor(a, [2, 3]), tf.tensor(b, [1, 3, 5]));
+      return [Float32Array.from(y.dataSync()), y.shape];
+    });
+    const [stockValues, stockShape] = product();
+    useNativeKernels({ threads: 2 });
+    const [values, shape] = await expectNoLeak(product);
+    releaseNativeKernels();
+    expect(stockShape).toEqual([1, 2, 5]);
+    expect(shape).toEqual(stockShape);
+    expectBitIdentical(values, stockValues, 'fallback');
+  });
+
   it('a batch of b against a single a (not a broadcast the addon does) runs the stock kernel, same values', async () => {
     await useBackend('wasm');
     const a = rand(2 * 3, 510);
