@@ -88,6 +88,13 @@ describe('the README install line is the one getting-started shows', () => {
   });
 });
 
+/** Asserts `file` is a PNG of 32×32 pixels (IHDR width and height, big-endian at bytes 16..23). */
+function expectPng32(file: string): void {
+  const png = readFileSync(file);
+  expect([...png.subarray(0, 8)]).toEqual(PNG_SIGNATURE);
+  expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([32, 32]);
+}
+
 describe('consumer: npm pack, install with the README line, use as a user', () => {
   let tmp = '';
   let app = '';
@@ -237,9 +244,7 @@ describe('consumer: npm pack, install with the README line, use as a user', () =
     const r = await run(process.execPath, ['readme-small.mjs'], app, 120_000);
     timings.readmeSnippetSeconds = (Date.now() - t) / 1000;
     expect(r.code, r.stderr).toBe(0);
-    const png = readFileSync(path.join(app, 'readme.png'));
-    expect([...png.subarray(0, 8)]).toEqual(PNG_SIGNATURE);
-    expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([32, 32]);
+    expectPng32(path.join(app, 'readme.png'));
   }, 180_000);
 
   it('(d) the installed `npx tfjs-optvis render` writes a PNG, with no tfjs banner in its output', async (ctx) => {
@@ -249,10 +254,7 @@ describe('consumer: npm pack, install with the README line, use as a user', () =
     timings.cliSeconds = (Date.now() - t) / 1000;
     expect(r.code, r.stderr).toBe(0);
     expect(`${r.stdout}${r.stderr}`).not.toContain(BANNER);
-    const png = readFileSync(path.join(app, 'cli.png'));
-    expect([...png.subarray(0, 8)]).toEqual(PNG_SIGNATURE);
-    // IHDR width and height (big-endian at bytes 16..23).
-    expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([32, 32]);
+    expectPng32(path.join(app, 'cli.png'));
   }, 180_000);
 
   it('(e) the installed `npx tfjs-optvis render --native` runs on the native convolutions and writes a PNG', async (ctx) => {
@@ -262,8 +264,6 @@ describe('consumer: npm pack, install with the README line, use as a user', () =
     timings.cliNativeSeconds = (Date.now() - t) / 1000;
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/wasm, 1 thread \+ native convolutions on \d+ threads?/);
-    const png = readFileSync(path.join(app, 'native.png'));
-    expect([...png.subarray(0, 8)]).toEqual(PNG_SIGNATURE);
-    expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([32, 32]);
+    expectPng32(path.join(app, 'native.png'));
   }, 180_000);
 });
