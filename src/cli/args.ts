@@ -42,8 +42,8 @@ export interface RenderCommand {
   readonly threads: number;
   /**
    * The native convolutions (`useNativeKernels`) on the wasm backend, on every core: `'auto'` (the
-   * default: when the addon is built and the run is on one wasm thread), `'on'` (`--native`: an
-   * error when the addon is missing), `'off'` (`--no-native`).
+   * default: when the addon is built, the CPU has AVX2/FMA and the run is on one wasm thread), `'on'`
+   * (`--native`: an error when the addon is missing), `'off'` (`--no-native`).
    */
   readonly native: 'auto' | 'on' | 'off';
   readonly alpha: boolean;
@@ -125,9 +125,9 @@ Render options:
                           Opt-in: it speeds up big convolutions (InceptionV1: 1.3x on 2 cores) but
                           slows the default MobileNetV2 down; measure your model first
   --native, --no-native   wasm with the native convolutions (a C++ addon that npm install builds;
-                          AVX2/FMA, on every core; 1.5-2x faster steps on 2 cores): by default used
-                          when built (with --backend wasm and --threads 1), --native requires it,
-                          --no-native runs tfjs's own wasm convolutions
+                          AVX2/FMA, on every core; up to 1.9x faster steps on 2 cores): by default
+                          used when built and the CPU has AVX2/FMA (with --backend wasm and
+                          --threads 1), --native requires it, --no-native runs tfjs's own
   --alpha                 optimize a transparent (RGBA) image, PNG keeps the alpha
   -o, --output <file>     image to write: .png (default) or .jpg/.jpeg; "-" writes PNG to stdout.
                           Written like cp: an existing file keeps its mode, a symlink's target is

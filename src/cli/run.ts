@@ -111,11 +111,19 @@ async function runRender(cmd: RenderCommand, io: CliStreams): Promise<void> {
   const nativeBefore = nativeKernelsState().active;
   try {
     // --native: required; by default: used when the addon is built (else tfjs's own convolutions).
-    if (cmd.native === 'on' || (cmd.native === 'auto' && nativeKernelsBuilt())) {
+    if (cmd.native === 'on') {
       try {
         useNativeKernels();
       } catch (e) {
         throw new CliFailure(`--native: ${e instanceof Error ? e.message.replace(/^Error in useNativeKernels: /, '') : String(e)}`);
+      }
+    } else if (cmd.native === 'auto' && nativeKernelsBuilt()) {
+      // By default only where they are measured to pay: the AVX2/FMA micro-kernels (the portable
+      // ones may be slower than tfjs's own). An addon that does not load is a warning, not a failure.
+      try {
+        if (!useNativeKernels().avx2) releaseNativeKernels();
+      } catch (e) {
+        io.stderr.write(`tfjs-optvis: warning: the native convolutions did not load, running tfjs's own: ${e instanceof Error ? e.message.replace(/^Error in useNativeKernels: /, '') : String(e)}\n`);
       }
     }
     checkAborted(signal);
