@@ -1,18 +1,19 @@
-// Native convolution for tfjs-optvis in Node: a forward 2-D convolution (NHWC input, HWIO filter,
-// optional bias and ReLU/ReLU6) computed in place on tfjs-backend-wasm's heap, as im2col + a
-// blocked matrix product with AVX2/FMA micro-kernels where the CPU has them, on OpenMP threads.
+// Native kernels for tfjs-optvis in Node: a forward 2-D convolution (NHWC input, HWIO filter,
+// optional bias and ReLU/ReLU6) and a batched matrix product, computed in place on
+// tfjs-backend-wasm's heap as im2col + a blocked matrix product with AVX2/FMA micro-kernels where
+// the CPU has them, on a pool of threads.
 //
-// The caller (src/backends/nativeConv.ts) passes a Float32Array view of the wasm heap and the
-// element offsets of the input, filter, bias and output, all checked here against the view's
-// length before anything is read or written. Nothing is allocated on the heap it is given; the
-// im2col rows and packed filter panels live in memory of this addon.
+// The caller (src/backends/nativeKernels.ts) passes a Float32Array view of the wasm heap and the
+// element offsets of the operands and the output, all checked here against the view's length
+// before anything is read or written. Nothing is allocated on the heap it is given; the im2col
+// rows and packed panels live in memory of this addon.
 #include <node_api.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <functional>
 #include <memory>
@@ -41,15 +42,15 @@ inline float activate(float v, int act) {
   return v;
 }
 
-// C[rows × cols] = act(A[rows × K] · B[K × 16] + bias): A's rows at a[0..5], B's rows ldb apart,
-// C's rows ldc apart.
-void kernelGeneric(int K, const float* const* a, const float* bp, int ldb, const float* bias16, float* c, int ldc,
-                   int rows, int cols, int act) {
+// C[rows × cols] = act(A[rows × K] · B[K × 16] + bias): A's rows at a[0..5], B a packed panel
+// (rows 16 apart), C's rows ldc apart.
+void kernelGeneric(int K, const float* const* a, const float* bp, const float* bias16, float* c, int ldc, int rows,
+                   int cols, int act) {
   float acc[MR][NR];
   for (int r = 0; r < MR; r++)
     for (int j = 0; j < NR; j++) acc[r][j] = bias16[j];
   for (int k = 0; k < K; k++) {
-    const float* b = bp + static_cast<size_t>(k) * ldb;
+    const float* b = bp + static_cast<size_t>(k) * NR;
     for (int r = 0; r < MR; r++) {
       const float av = a[r][k];
       for (int j = 0; j < NR; j++) acc[r][j] += av * b[j];
@@ -60,7 +61,7 @@ void kernelGeneric(int K, const float* const* a, const float* bp, int ldb, const
 }
 
 #ifdef OPTVIS_X86
-__attribute__((target("avx2,fma"))) void kernelAvx2(int K, const float* const* a, const float* bp, int ldb,
+__attribute__((target("avx2,fma"))) void kernelAvx2(int K, const float* const* a, const float* bp,
                                                    const float* bias16, float* c, int ldc, int rows, int cols,
                                                    int act) {
   const __m256 bl = _mm256_loadu_ps(bias16), bh = _mm256_loadu_ps(bias16 + 8);
@@ -69,7 +70,7 @@ __attribute__((target("avx2,fma"))) void kernelAvx2(int K, const float* const* a
   const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5];
   for (int k = 0; k < K; k++) {
     const __m256 b0 = _mm256_loadu_ps(bp), b1 = _mm256_loadu_ps(bp + 8);
-    bp += ldb;
+    bp += NR;
     __m256 v = _mm256_broadcast_ss(a0 + k);
     c00 = _mm256_fmadd_ps(v, b0, c00);
     c01 = _mm256_fmadd_ps(v, b1, c01);
@@ -101,7 +102,7 @@ __attribute__((target("avx2,fma"))) void kernelAvx2(int K, const float* const* a
 }
 #endif
 
-using Kernel = void (*)(int, const float* const*, const float*, int, const float*, float*, int, int, int, int);
+using Kernel = void (*)(int, const float* const*, const float*, const float*, float*, int, int, int, int);
 
 Kernel pickKernel() {
 #ifdef OPTVIS_X86
@@ -113,7 +114,6 @@ Kernel pickKernel() {
 
 const Kernel kKernel = pickKernel();
 const bool kHasAvx2 = kKernel != kernelGeneric;
-
 
 // A pool of worker threads that share the tiles of one job with the calling thread. The caller
 // takes tiles too and waits only for tiles that a worker has actually taken: a worker that is
@@ -265,7 +265,7 @@ void gemm(int M, int K, int N, const Panels& b, float* C, int act, bool rowsInMe
     float* c = C + static_cast<size_t>(m0) * N;
     for (int q = 0; q < panels; q++) {
       const int j0 = q * NR;
-      kKernel(K, a, b.panel(q, K), NR, b.bias.data() + j0, c + j0, N, mrows, std::min(NR, N - j0), act);
+      kKernel(K, a, b.panel(q, K), b.bias.data() + j0, c + j0, N, mrows, std::min(NR, N - j0), act);
     }
   };
   pool().run(tiles, rowsInMemory ? 0 : static_cast<size_t>(MR) * K, parallel, task);
