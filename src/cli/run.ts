@@ -110,20 +110,21 @@ async function runRender(cmd: RenderCommand, io: CliStreams): Promise<void> {
   const vm = await openModel(cmd, choice);
   const nativeBefore = nativeKernelsState().active;
   try {
-    // --native: required; by default: used when the addon is built (else tfjs's own convolutions).
+    // --native: required. By default: only where they are measured to pay, the addon built and its
+    // AVX2/FMA micro-kernels running (the portable ones may be slower than tfjs's own); an addon
+    // that does not load is then a warning, not a failure.
+    const why = (e: unknown): string => (e instanceof Error ? e.message.replace(/^Error in useNativeKernels: /, '') : String(e));
     if (cmd.native === 'on') {
       try {
         useNativeKernels();
       } catch (e) {
-        throw new CliFailure(`--native: ${e instanceof Error ? e.message.replace(/^Error in useNativeKernels: /, '') : String(e)}`);
+        throw new CliFailure(`--native: ${why(e)}`);
       }
     } else if (cmd.native === 'auto' && nativeKernelsBuilt()) {
-      // By default only where they are measured to pay: the AVX2/FMA micro-kernels (the portable
-      // ones may be slower than tfjs's own). An addon that does not load is a warning, not a failure.
       try {
         if (!useNativeKernels().avx2) releaseNativeKernels();
       } catch (e) {
-        io.stderr.write(`tfjs-optvis: warning: the native convolutions did not load, running tfjs's own: ${e instanceof Error ? e.message.replace(/^Error in useNativeKernels: /, '') : String(e)}\n`);
+        io.stderr.write(`tfjs-optvis: warning: the native convolutions did not load, running tfjs's own: ${why(e)}\n`);
       }
     }
     checkAborted(signal);
