@@ -252,8 +252,9 @@ const NATIVE: Record<KernelName, (inputs: tf.NamedTensorInfoMap, attrs: Record<s
  * build:native` builds it again). It cannot run with {@link useWasmThreads} (a shared wasm heap);
  * it brings its own threads.
  *
- * Why: a step of InceptionV1 on 2 cores goes from ~110 ms (wasm on 2 threads) to ~60 ms, faster
- * than PyTorch's (docs/performance.md, "Native convolutions"). Not in Lucid.
+ * Why: a step of InceptionV1 on 2 cores goes from 102–106 ms (wasm on 2 threads) to 65–66 ms,
+ * where PyTorch takes 69–74 ms (measured interleaved; docs/performance.md, "Native
+ * convolutions"). Not in Lucid.
  *
  * @example
  * ```ts
@@ -307,7 +308,7 @@ export function useNativeKernels(options: NativeKernelsOptions = {}): NativeKern
           const attrs = (args.attrs ?? {}) as Record<string, unknown>;
           const out = native(args.inputs, attrs, args.backend);
           if (out) return out;
-          if (!before) fail('useNativeKernels', `a ${name} kernel for 'wasm' must be registered to run this call (${show(attrs.activation ?? 'conv2d')}), but none was before useNativeKernels.`);
+          if (!before) fail('useNativeKernels', `a ${name} kernel for 'wasm' must be registered for the calls the addon leaves to it, but none was when useNativeKernels ran.`);
           return before.kernelFunc(args);
         },
       });
@@ -321,7 +322,7 @@ export function useNativeKernels(options: NativeKernelsOptions = {}): NativeKern
  *
  * @example
  * ```ts
- * releaseNativeKernels(); // tfjs's own wasm Conv2D and FusedConv2D again
+ * releaseNativeKernels(); // tfjs's own wasm Conv2D, FusedConv2D and BatchMatMul again
  * ```
  */
 export function releaseNativeKernels(): void {
