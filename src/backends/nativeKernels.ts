@@ -283,7 +283,7 @@ export function useNativeKernels(options: NativeKernelsOptions = {}): NativeKern
   const wasm = (tf.engine() as unknown as { registry: Record<string, unknown> }).registry.wasm;
   if (isWasmHeapBackend(wasm)) {
     const probe = wasm.makeOutput([1], 'float32');
-    const shared = typeof SharedArrayBuffer !== 'undefined' && wasm.typedArrayFromHeap(probe).buffer instanceof SharedArrayBuffer;
+    const shared = !ownHeap(wasm, probe);
     (wasm as unknown as tf.KernelBackend).disposeData(probe.dataId);
     if (shared) {
       fail(fn, 'the wasm backend must run on its own heap, but it runs threaded on a shared one (useWasmThreads); use one or the other: the native convolutions bring their own threads.');
